@@ -1,0 +1,56 @@
+// Where key material lives on disk, and how it gets there without ever
+// overwriting a key or leaving a half-written file under a final name.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace mxdane::store {
+
+namespace fs = std::filesystem;
+
+inline const fs::path default_key_dir{"/etc/pki/tls/private"};
+inline const fs::path default_cert_dir{"/etc/pki/tls/certs"};
+
+/// YYYYMMDD of `when` in the local time zone (the seed script's stamp).
+std::string date_stamp(std::chrono::system_clock::time_point when);
+
+/// The seed script's names: <HOST>-MX-<YYYYMMDD>.key and
+/// <HOST>-MX-SS-<YYYYMMDD>.crt.
+std::string key_file_name(std::string_view host, std::string_view stamp);
+std::string cert_file_name(std::string_view host, std::string_view stamp);
+
+/// Creates `dir` and any missing parents with `mode` (only the ones it
+/// creates; existing parents keep theirs). Returns the directories created.
+/// Throws Error(permission|io).
+std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode);
+
+/// One file to install: its final path, bytes, mode and optional group.
+struct NewFile {
+    fs::path path;
+    std::string content;
+    mode_t mode = 0600;
+    std::optional<gid_t> group;
+};
+
+/// The temporary-name prefix used for `final_name` in its directory.
+std::string temp_prefix(std::string_view final_name);
+
+/// Removes temporary files an interrupted run left for `final_path`
+/// (never a file under a final name). Returns what it removed.
+std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path);
+
+/// Installs every file or none: each is written to a temporary name in its
+/// directory (O_CREAT|O_EXCL|O_NOFOLLOW, final mode from the first byte),
+/// fsynced, then linked into place without replacing anything, and the
+/// directory fsynced. Files are put in place in the order given; if one
+/// fails, those already placed are removed again. Throws Error(exists) when
+/// a final name is taken, Error(permission|io) otherwise.
+void install_all(const std::vector<NewFile>& files);
+
+} // namespace mxdane::store

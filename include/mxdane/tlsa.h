@@ -1,0 +1,54 @@
+// TLSA records (RFC 6698): computing, naming and printing them. Pure and
+// offline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxdane/x509.h"
+
+namespace mxdane::tlsa {
+
+using Bytes = std::vector<std::uint8_t>;
+
+/// Certificate usage (RFC 6698 §2.1.1, mnemonics RFC 7218).
+enum class Usage : std::uint8_t { pkix_ta = 0, pkix_ee = 1, dane_ta = 2, dane_ee = 3 };
+/// Selector (RFC 6698 §2.1.2).
+enum class Selector : std::uint8_t { cert = 0, spki = 1 };
+/// Matching type (RFC 6698 §2.1.3).
+enum class MatchingType : std::uint8_t { full = 0, sha256 = 1, sha512 = 2 };
+
+/// One TLSA RDATA. The fields are plain octets so that records with values
+/// we do not know can still be represented, listed and ignored.
+struct Record {
+    std::uint8_t usage = 3;
+    std::uint8_t selector = 1;
+    std::uint8_t mtype = 1;
+    Bytes data;
+
+    friend bool operator==(const Record&, const Record&) = default;
+};
+
+/// Applies the matching type to selected bytes (0: as is, 1: SHA-256,
+/// 2: SHA-512).
+Bytes digest(MatchingType mtype, const Bytes& selected);
+
+/// The record for a certificate.
+Record for_certificate(Usage usage, Selector selector, MatchingType mtype, X509& cert);
+/// The record for a key alone (selector 1 only: a key has no certificate).
+Record for_key(Usage usage, MatchingType mtype, EVP_PKEY& key);
+
+/// "_25._tcp.mx1.example.net." for host "mx1.example.net", port 25.
+std::string owner(std::string_view host, std::uint16_t port);
+
+/// Lowercase hex, no separators.
+std::string to_hex(const Bytes& bytes);
+
+/// "3 1 1 <hex>".
+std::string rdata_text(const Record& rec);
+/// "_25._tcp.mx1.example.net. IN TLSA 3 1 1 <hex>".
+std::string zone_line(std::string_view owner_name, const Record& rec);
+
+} // namespace mxdane::tlsa

@@ -1,0 +1,64 @@
+// Keys and certificates: generation, the self-signed MX profile, PEM/DER.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxdane/ossl.h"
+
+namespace mxdane::x509 {
+
+using Bytes = std::vector<std::uint8_t>;
+using Clock = std::chrono::system_clock;
+
+/// The key types keygen offers. Nothing weaker than RSA-2048 exists here.
+enum class KeyType { rsa2048, rsa3072, rsa4096, p256, p384 };
+
+/// "rsa3072" -> KeyType::rsa3072; nullopt for anything else.
+std::optional<KeyType> parse_key_type(std::string_view name);
+/// The option spelling: "rsa3072", "p256", ...
+std::string_view key_type_option(KeyType type);
+/// For people: "RSA-3072", "ECDSA P-256", ...
+std::string_view key_type_label(KeyType type);
+/// Every option spelling, in a stable order (for help texts).
+std::vector<std::string_view> key_type_options();
+
+/// Makes a fresh private key from OpenSSL's default (OS-seeded) DRBG.
+ossl::EvpPkeyPtr generate_key(KeyType type);
+
+/// What goes into the self-signed MX certificate.
+struct CertProfile {
+    std::vector<std::string> names;     ///< normalized; names[0] is the subject CN
+    unsigned days = 1096;               ///< validity from `now`
+    Clock::time_point now;              ///< injected clock
+    std::chrono::seconds backdate{300}; ///< notBefore = now - backdate (clock skew)
+};
+
+/// Limits on CertProfile::days, enforced by make_self_signed.
+inline constexpr unsigned min_days = 1;
+inline constexpr unsigned max_days = 9999; // ~27 years: beyond that is a typo
+
+/// Builds and signs an X.509v3 self-signed certificate for an MX host
+/// (profile: issue #2). SHA-384 for P-384 keys, SHA-256 otherwise.
+ossl::X509Ptr make_self_signed(EVP_PKEY& key, const CertProfile& profile);
+
+/// Unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY").
+std::string private_key_pem(EVP_PKEY& key);
+/// "BEGIN CERTIFICATE" PEM.
+std::string certificate_pem(X509& cert);
+
+/// DER of the whole certificate, exactly as encoded (TLSA selector 0).
+Bytes certificate_der(X509& cert);
+/// DER of the certificate's SubjectPublicKeyInfo as encoded in it (selector 1).
+Bytes certificate_spki_der(X509& cert);
+/// DER SubjectPublicKeyInfo of a key, as a certificate would carry it.
+Bytes key_spki_der(EVP_PKEY& key);
+
+/// A certificate time as seconds since the epoch.
+Clock::time_point to_time_point(const ASN1_TIME& t);
+
+} // namespace mxdane::x509

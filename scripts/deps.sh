@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mxdane needs, and only those missing.
+#   scripts/deps.sh build   what building the tool needs
+#   scripts/deps.sh test    that, plus the independent oracles and servers the tests use
+set -euo pipefail
+
+build_pkgs=(g++ cmake make pkg-config libssl-dev libunbound-dev libldns-dev libidn2-dev
+            libcli11-dev nlohmann-json3-dev)
+test_pkgs=(libgtest-dev libbenchmark-dev openssl gnutls-bin ldnsutils hash-slinger
+           clang libclang-rt-14-dev python3 dns-root-data)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-build}" == test ]]; then
+    want+=("${test_pkgs[@]}")
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    if [[ -f "$here/tests/lab/packages.txt" ]]; then
+        while read -r p; do
+            [[ -n "$p" && "$p" != \#* ]] && want+=("$p")
+        done < "$here/tests/lab/packages.txt"
+    fi
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "error: missing Debian packages: ${missing[*]}; run as root: apt-get install ${missing[*]}" >&2
+    exit 2
+fi
+echo "Installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Postfix must not configure a system mailer when the lab pulls it in.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+    apt-get update -q >&2
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,45 @@
+// The command table and what every command shares.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace mxdane::cli {
+
+/// Exit codes, documented in the README; every command uses these.
+enum class Exit : int {
+    ok = 0,     ///< success
+    no = 1,     ///< checked, and the answer is no
+    failed = 2, ///< could not do the work (I/O, exists, permission, OpenSSL)
+    usage = 64, ///< bad command line or bad input value (EX_USAGE)
+};
+
+/// Where a command talks: stdout is data, stderr is talk.
+struct Io {
+    std::ostream& out;
+    std::ostream& err;
+};
+
+/// A command's body, run after parsing succeeded.
+using Runner = std::function<Exit(Io&)>;
+
+/// One row of the command table: declares its options on `app` and returns
+/// the body to run when this subcommand was chosen.
+struct Command {
+    std::string name;
+    std::string summary;
+    std::function<Runner(CLI::App& app)> setup;
+};
+
+/// Runs mxdane with argv; the only place errors become messages and exit
+/// codes.
+int run(int argc, const char* const* argv, Io& io);
+
+// One function per command group (cmd_<noun>.cpp).
+Command keygen_command();
+
+} // namespace mxdane::cli

@@ -1,0 +1,104 @@
+#include <iostream>
+
+#include "cli.h"
+#include "mxdane/error.h"
+#include "mxdane/ossl.h"
+
+namespace mxdane::cli {
+namespace {
+
+constexpr const char* examples = R"(mxdane: the DANE life of a mail server's MX host.
+
+Examples:
+  mxdane keygen mx1.example.net example.net
+      make a key and a self-signed certificate under /etc/pki/tls and
+      print the TLSA records to publish at _25._tcp.mx1.example.net.
+  mxdane keygen --key p256 --out ./keys mx1.example.net
+      the same with an ECDSA P-256 key, both files in ./keys
+  mxdane keygen --dry-run mx1.example.net
+      show what would be made; write nothing
+
+Run 'mxdane COMMAND --help' for a command's options.
+)";
+
+std::vector<Command> command_table() {
+    return {keygen_command()};
+}
+
+Exit exit_for(Errc code) {
+    switch (code) {
+    case Errc::bad_input:
+        return Exit::usage;
+    case Errc::exists:
+    case Errc::permission:
+    case Errc::io:
+    case Errc::crypto:
+        return Exit::failed;
+    }
+    return Exit::failed;
+}
+
+/// CLI11's messages can span lines; we promise one.
+std::string one_line(std::string s) {
+    for (auto& c : s) {
+        if (c == '\n') {
+            c = ' ';
+        }
+    }
+    while (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+    }
+    return s;
+}
+
+} // namespace
+
+int run(int argc, const char* const* argv, Io& io) {
+    CLI::App app{"mxdane: the DANE life of a mail server's MX host", "mxdane"};
+    app.require_subcommand(0, 1);
+    app.set_version_flag("--version", std::string("mxdane ") + MXDANE_VERSION);
+    std::vector<std::pair<CLI::App*, Runner>> runners;
+    for (auto& cmd : command_table()) {
+        CLI::App* sub = app.add_subcommand(cmd.name, cmd.summary);
+        runners.emplace_back(sub, cmd.setup(*sub));
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {
+            // --help (of the parsed subcommand, CLI11 picks it) or --version.
+            app.exit(e, io.out, io.err);
+            return static_cast<int>(Exit::ok);
+        }
+        io.err << "error: " << one_line(e.what()) << " (see 'mxdane --help')\n";
+        return static_cast<int>(Exit::usage);
+    }
+    for (auto& [sub, runner] : runners) {
+        if (!sub->parsed()) {
+            continue;
+        }
+        try {
+            return static_cast<int>(runner(io));
+        } catch (const Error& e) {
+            io.err << "error: " << one_line(e.what()) << "\n";
+            return static_cast<int>(exit_for(e.code()));
+        } catch (const std::bad_alloc&) {
+            io.err << "error: out of memory\n";
+            return static_cast<int>(Exit::failed);
+        } catch (const std::exception& e) {
+            io.err << "error: " << one_line(e.what()) << "\n";
+            return static_cast<int>(Exit::failed);
+        }
+    }
+    io.out << examples;
+    return static_cast<int>(Exit::ok);
+}
+
+} // namespace mxdane::cli
+
+int main(int argc, char** argv) {
+    mxdane::cli::Io io{std::cout, std::cerr};
+    const int rc = mxdane::cli::run(argc, argv, io);
+    std::cout.flush();
+    return rc;
+}

@@ -1,0 +1,227 @@
+#include "mxdane/store.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mxdane/error.h"
+
+namespace mxdane::store {
+namespace {
+
+Error os_error(const std::string& what, int err) {
+    const Errc code = (err == EACCES || err == EPERM || err == EROFS) ? Errc::permission
+                      : (err == EEXIST)                               ? Errc::exists
+                                                                      : Errc::io;
+    return Error(code, what + ": " + std::strerror(err));
+}
+
+/// A file descriptor that closes itself.
+class Fd {
+  public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    [[nodiscard]] int get() const noexcept { return m_fd; }
+
+  private:
+    int m_fd;
+};
+
+void fsync_directory(const fs::path& dir) {
+    const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+        throw os_error("cannot sync directory " + dir.string(), errno);
+    }
+}
+
+std::string random_suffix() {
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::string s;
+    for (int i = 0; i < 10; ++i) {
+        s += alphabet[rd() % (sizeof alphabet - 1)];
+    }
+    return s;
+}
+
+/// A fully written and synced file under a temporary name; removed again
+/// unless placed.
+class StagedFile {
+  public:
+    explicit StagedFile(const NewFile& file) : m_final(file.path) {
+        const fs::path dir = m_final.parent_path().empty() ? fs::path(".") : m_final.parent_path();
+        m_temp = dir / (temp_prefix(m_final.filename().string()) + random_suffix());
+        // The final mode from the first byte: open() applies the umask, so
+        // the mode can only be narrower; fchmod below sets it exactly.
+        const Fd fd(::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file.mode & 0700));
+        if (fd.get() < 0) {
+            throw os_error("cannot create a file in " + dir.string(), errno);
+        }
+        m_created = true;
+        if (file.group && ::fchown(fd.get(), static_cast<uid_t>(-1), *file.group) != 0) {
+            throw os_error("cannot give " + m_final.string() + " its group", errno);
+        }
+        if (::fchmod(fd.get(), file.mode) != 0) {
+            throw os_error("cannot set the mode of " + m_final.string(), errno);
+        }
+        const char* p = file.content.data();
+        std::size_t left = file.content.size();
+        while (left > 0) {
+            const ssize_t n = ::write(fd.get(), p, left);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw os_error("cannot write " + m_final.string(), errno);
+            }
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        if (::fsync(fd.get()) != 0) {
+            throw os_error("cannot sync " + m_final.string(), errno);
+        }
+    }
+    StagedFile(const StagedFile&) = delete;
+    StagedFile& operator=(const StagedFile&) = delete;
+    StagedFile(StagedFile&& other) noexcept
+        : m_final(std::move(other.m_final)), m_temp(std::move(other.m_temp)), m_created(other.m_created) {
+        other.m_created = false;
+    }
+    StagedFile& operator=(StagedFile&&) = delete;
+    ~StagedFile() {
+        if (m_created) {
+            ::unlink(m_temp.c_str());
+        }
+    }
+
+    /// Links the temporary file under its final name; never replaces.
+    void place() {
+        // link(2) fails with EEXIST instead of replacing, on every file
+        // system, which rename(2) does not promise without RENAME_NOREPLACE.
+        if (::link(m_temp.c_str(), m_final.c_str()) != 0) {
+            const int err = errno;
+            if (err == EEXIST) {
+                throw Error(Errc::exists, m_final.string() + " already exists; not overwriting it");
+            }
+            throw os_error("cannot create " + m_final.string(), err);
+        }
+        ::unlink(m_temp.c_str());
+        m_created = false;
+    }
+
+    [[nodiscard]] const fs::path& final_path() const noexcept { return m_final; }
+
+  private:
+    fs::path m_final;
+    fs::path m_temp;
+    bool m_created = false;
+};
+
+} // namespace
+
+std::string date_stamp(std::chrono::system_clock::time_point when) {
+    const std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    if (::localtime_r(&t, &tm) == nullptr) {
+        throw Error(Errc::io, "cannot convert the time to a local date");
+    }
+    std::array<char, 16> buf{};
+    const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y%m%d", &tm);
+    return {buf.data(), n};
+}
+
+std::string key_file_name(std::string_view host, std::string_view stamp) {
+    return std::string(host) + "-MX-" + std::string(stamp) + ".key";
+}
+
+std::string cert_file_name(std::string_view host, std::string_view stamp) {
+    return std::string(host) + "-MX-SS-" + std::string(stamp) + ".crt";
+}
+
+std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode) {
+    std::vector<fs::path> missing;
+    for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) {
+                throw Error(Errc::io, p.string() + " is not a directory");
+            }
+            break;
+        }
+        if (errno != ENOENT) {
+            throw os_error("cannot use " + p.string(), errno);
+        }
+        missing.push_back(p);
+        if (p == p.parent_path()) {
+            break;
+        }
+    }
+    std::vector<fs::path> created;
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), mode) != 0 && errno != EEXIST) {
+            throw os_error("cannot create directory " + it->string(), errno);
+        }
+        // mkdir applies the umask; the mode we promise is exact.
+        if (::chmod(it->c_str(), mode) != 0) {
+            throw os_error("cannot set the mode of " + it->string(), errno);
+        }
+        created.push_back(*it);
+    }
+    return created;
+}
+
+std::string temp_prefix(std::string_view final_name) {
+    return "." + std::string(final_name) + ".mxdane-tmp-";
+}
+
+std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path) {
+    std::vector<fs::path> removed;
+    const fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
+    const std::string prefix = temp_prefix(final_path.filename().string());
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
+            if (::unlink(entry.path().c_str()) == 0) {
+                removed.push_back(entry.path());
+            }
+        }
+    }
+    return removed;
+}
+
+void install_all(const std::vector<NewFile>& files) {
+    std::vector<StagedFile> staged;
+    staged.reserve(files.size());
+    for (const auto& f : files) {
+        staged.emplace_back(f);
+    }
+    std::vector<fs::path> placed;
+    try {
+        for (auto& s : staged) {
+            s.place();
+            placed.push_back(s.final_path());
+        }
+        for (const auto& s : staged) {
+            fsync_directory(s.final_path().parent_path().empty() ? fs::path(".") : s.final_path().parent_path());
+        }
+    } catch (...) {
+        for (const auto& p : placed) {
+            ::unlink(p.c_str());
+        }
+        throw;
+    }
+}
+
+} // namespace mxdane::store

@@ -1,0 +1,66 @@
+#include <openssl/evp.h>
+
+#include "mxdane/tlsa.h"
+
+namespace mxdane::tlsa {
+
+Bytes digest(MatchingType mtype, const Bytes& selected) {
+    const EVP_MD* md = nullptr;
+    switch (mtype) {
+    case MatchingType::full:
+        return selected;
+    case MatchingType::sha256:
+        md = EVP_sha256();
+        break;
+    case MatchingType::sha512:
+        md = EVP_sha512();
+        break;
+    }
+    Bytes out(EVP_MAX_MD_SIZE);
+    unsigned int len = 0;
+    ossl::check(EVP_Digest(selected.data(), selected.size(), out.data(), &len, md, nullptr),
+                "hashing for a TLSA record");
+    out.resize(len);
+    return out;
+}
+
+Record for_certificate(Usage usage, Selector selector, MatchingType mtype, X509& cert) {
+    const Bytes selected = selector == Selector::cert ? x509::certificate_der(cert) : x509::certificate_spki_der(cert);
+    return Record{static_cast<std::uint8_t>(usage), static_cast<std::uint8_t>(selector),
+                  static_cast<std::uint8_t>(mtype), digest(mtype, selected)};
+}
+
+Record for_key(Usage usage, MatchingType mtype, EVP_PKEY& key) {
+    return Record{static_cast<std::uint8_t>(usage), static_cast<std::uint8_t>(Selector::spki),
+                  static_cast<std::uint8_t>(mtype), digest(mtype, x509::key_spki_der(key))};
+}
+
+std::string owner(std::string_view host, std::uint16_t port) {
+    std::string out = "_" + std::to_string(port) + "._tcp." + std::string(host);
+    if (out.back() != '.') {
+        out += '.';
+    }
+    return out;
+}
+
+std::string to_hex(const Bytes& bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const auto b : bytes) {
+        out += digits[b >> 4U];
+        out += digits[b & 0xfU];
+    }
+    return out;
+}
+
+std::string rdata_text(const Record& rec) {
+    return std::to_string(rec.usage) + " " + std::to_string(rec.selector) + " " + std::to_string(rec.mtype) + " " +
+           to_hex(rec.data);
+}
+
+std::string zone_line(std::string_view owner_name, const Record& rec) {
+    return std::string(owner_name) + " IN TLSA " + rdata_text(rec);
+}
+
+} // namespace mxdane::tlsa

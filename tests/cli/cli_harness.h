@@ -1,0 +1,60 @@
+// Runs the real mxdane binary (and independent tools) as a child process and
+// captures what it printed. CLI tests use only this, never the library.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace mxdane::test {
+
+struct RunResult {
+    int exit_code = -1; ///< -1 when killed by a signal
+    int signal = 0;
+    std::string out;
+    std::string err;
+};
+
+struct RunOptions {
+    std::optional<std::filesystem::path> cwd;
+    std::optional<mode_t> umask;
+    std::optional<uid_t> uid; ///< drop to this uid (and its gid) before exec
+    std::optional<gid_t> gid;
+    std::string stdin_data;
+};
+
+/// Runs argv[0] (looked up in PATH) with argv.
+RunResult run_process(const std::vector<std::string>& argv, const RunOptions& opts = {});
+
+/// Runs the mxdane binary under test.
+RunResult run_mxdane(const std::vector<std::string>& args, const RunOptions& opts = {});
+
+/// Runs `sh -c script` (for oracle pipelines); throws when it fails.
+std::string shell(const std::string& script);
+
+/// A fresh directory under /tmp (mode 0755 so that other users can reach
+/// it), removed with everything in it when the object goes away.
+class TempDir {
+  public:
+    TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_path; }
+
+  private:
+    std::filesystem::path m_path;
+};
+
+/// Every entry below `dir` (relative paths, sorted), for "nothing appeared".
+std::vector<std::string> list_tree(const std::filesystem::path& dir);
+
+/// The whole file, or throws.
+std::string read_file(const std::filesystem::path& p);
+
+/// The mxdane binary under test.
+std::filesystem::path mxdane_binary();
+
+} // namespace mxdane::test

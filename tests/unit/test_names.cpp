@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include "mxdane/error.h"
+#include "mxdane/names.h"
+
+namespace {
+using mxdane::names::normalize_host;
+
+TEST(Names, AcceptsAndNormalizes) {
+    EXPECT_EQ(*normalize_host("mx1.example.net"), "mx1.example.net");
+    EXPECT_EQ(*normalize_host("MX1.Example.NET."), "mx1.example.net");
+    EXPECT_EQ(*normalize_host("a-b.c0.example"), "a-b.c0.example");
+    EXPECT_EQ(*normalize_host("xn--bcher-kva.example"), "xn--bcher-kva.example");
+    // IDNA2008: U-labels become A-labels ("bücher" -> "xn--bcher-kva", the
+    // well-known Punycode example).
+    EXPECT_EQ(*normalize_host("b\xc3\xbc"
+                              "cher.example"),
+              "xn--bcher-kva.example");
+    const std::string label63(63, 'a');
+    EXPECT_TRUE(normalize_host(label63 + ".example").has_value());
+}
+
+struct BadName {
+    std::string input;
+    std::string reason_part;
+};
+
+void PrintTo(const BadName& b, std::ostream* os) {
+    *os << mxdane::names::printable(b.input);
+}
+
+class NamesRefused : public ::testing::TestWithParam<BadName> {};
+
+TEST_P(NamesRefused, WithReason) {
+    const auto r = normalize_host(GetParam().input);
+    ASSERT_FALSE(r.has_value()) << GetParam().input;
+    EXPECT_NE(r.error().find(GetParam().reason_part), std::string::npos) << r.error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NamesRefused,
+    ::testing::Values(BadName{"", "empty"}, BadName{".", "empty"}, BadName{"localhost", "two labels"},
+                      BadName{"*.example.net", "wildcard"}, BadName{"_25._tcp.example.net", "'_'"},
+                      BadName{"a..example.net", "empty label"}, BadName{".example.net", "empty label"},
+                      BadName{"example.net..", "empty label"}, BadName{"mx1/example.net", "'/'"},
+                      BadName{"mx1 .example.net", "whitespace"}, BadName{"mx1\t.example.net", "whitespace"},
+                      BadName{std::string("mx1\x01.example.net"), "control"},
+                      BadName{"-mx1.example.net", "starts or ends with '-'"},
+                      BadName{"mx1-.example.net", "starts or ends with '-'"},
+                      BadName{std::string(64, 'a') + ".example", "longer than 63"},
+                      BadName{std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + "." +
+                                  std::string(60, 'd') + "." + std::string(20, 'e') + ".example",
+                              "longer than 253"},
+                      BadName{"mx1.exa$mple.net", "'$'"}, BadName{"192.0.2.1", "IP address"},
+                      BadName{"ab--cd.example.net", "positions 3-4"}, BadName{"xn--zz.example.net", "A-label"},
+                      BadName{"mx1.example.net:25", "':'"}, BadName{"user@example.net", "'@'"}));
+
+TEST(Names, ListDropsDuplicatesKeepsOrder) {
+    const auto v =
+        mxdane::names::normalize_hosts({"mx1.example.net", "example.net", "MX1.example.net.", "example.net"});
+    ASSERT_EQ(v.size(), 2U);
+    EXPECT_EQ(v[0], "mx1.example.net");
+    EXPECT_EQ(v[1], "example.net");
+}
+
+TEST(Names, ListErrorNamesTheBadNameSafely) {
+    try {
+        mxdane::names::normalize_hosts({"mx1.example.net", "bad\nname.example"});
+        FAIL() << "no exception";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::bad_input);
+        EXPECT_NE(std::string(e.what()).find("'bad\\x0aname.example'"), std::string::npos) << e.what();
+    }
+}
+
+} // namespace

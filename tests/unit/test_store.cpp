@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sys/stat.h>
+
+#include "../cli/cli_harness.h"
+#include "mxdane/error.h"
+#include "mxdane/store.h"
+
+namespace {
+using namespace mxdane;
+namespace fs = std::filesystem;
+
+mode_t mode_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777U;
+}
+
+TEST(Store, FileNamesFollowTheSeedScript) {
+    EXPECT_EQ(store::key_file_name("mx1.example.net", "20261128"), "mx1.example.net-MX-20261128.key");
+    EXPECT_EQ(store::cert_file_name("mx1.example.net", "20261128"), "mx1.example.net-MX-SS-20261128.crt");
+}
+
+TEST(Store, InstallsWithExactModesWhateverTheUmask) {
+    const test::TempDir dir;
+    const mode_t old = ::umask(0);
+    store::install_all(
+        {{dir.path() / "a.crt", "cert", 0644, std::nullopt}, {dir.path() / "a.key", "key", 0400, std::nullopt}});
+    ::umask(0777);
+    store::install_all({{dir.path() / "b.key", "key", 0400, std::nullopt}});
+    ::umask(old);
+    EXPECT_EQ(mode_of(dir.path() / "a.crt"), 0644U);
+    EXPECT_EQ(mode_of(dir.path() / "a.key"), 0400U);
+    EXPECT_EQ(mode_of(dir.path() / "b.key"), 0400U);
+    EXPECT_EQ(test::read_file(dir.path() / "a.key"), "key");
+    EXPECT_EQ(test::list_tree(dir.path()), (std::vector<std::string>{"a.crt", "a.key", "b.key"}));
+}
+
+TEST(Store, NeverOverwritesAndRollsBackWhatItPlaced) {
+    const test::TempDir dir;
+    { std::ofstream(dir.path() / "taken.key") << "old"; }
+    try {
+        store::install_all({{dir.path() / "new.crt", "cert", 0644, std::nullopt},
+                            {dir.path() / "taken.key", "key", 0400, std::nullopt}});
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::exists);
+    }
+    EXPECT_EQ(test::read_file(dir.path() / "taken.key"), "old");
+    EXPECT_EQ(test::list_tree(dir.path()), std::vector<std::string>{"taken.key"});
+}
+
+TEST(Store, DoesNotFollowASymlinkUnderTheFinalName) {
+    const test::TempDir dir;
+    fs::create_symlink(dir.path() / "elsewhere", dir.path() / "x.key");
+    EXPECT_THROW(store::install_all({{dir.path() / "x.key", "key", 0400, std::nullopt}}), Error);
+    EXPECT_FALSE(fs::exists(dir.path() / "elsewhere"));
+}
+
+TEST(Store, MakeDirectoriesSetsModeOnlyOnCreatedOnes) {
+    const test::TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0751));
+    const auto created = store::make_directories(dir.path() / "a" / "b", 0700);
+    ASSERT_EQ(created.size(), 2U);
+    EXPECT_EQ(mode_of(dir.path()), 0751U);
+    EXPECT_EQ(mode_of(dir.path() / "a"), 0700U);
+    EXPECT_EQ(mode_of(dir.path() / "a" / "b"), 0700U);
+    EXPECT_TRUE(store::make_directories(dir.path() / "a", 0755).empty());
+    EXPECT_EQ(mode_of(dir.path() / "a"), 0700U);
+}
+
+TEST(Store, RemovesOnlyItsOwnStaleTemporaries) {
+    const test::TempDir dir;
+    const fs::path target = dir.path() / "h-MX-20261128.key";
+    { std::ofstream(dir.path() / (store::temp_prefix("h-MX-20261128.key") + "abc")) << "partial"; }
+    { std::ofstream(dir.path() / "unrelated") << "keep"; }
+    const auto removed = store::remove_stale_temporaries(target);
+    ASSERT_EQ(removed.size(), 1U);
+    EXPECT_EQ(test::list_tree(dir.path()), std::vector<std::string>{"unrelated"});
+}
+
+} // namespace
