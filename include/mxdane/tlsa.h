@@ -31,6 +31,13 @@ struct Record {
     friend bool operator==(const Record&, const Record&) = default;
 };
 
+/// Why a record cannot authenticate an SMTP server (RFC 7672 §3.1.3 and
+/// RFC 7671 §4: unknown parameters and malformed digests are ignored, usages
+/// 0 and 1 are not used for SMTP), or "" when it is usable. A usable record
+/// of matching type 0 must still hold a parseable certificate or key, which
+/// only the matcher can tell.
+std::string unusable_reason(const Record& rec);
+
 /// Applies the matching type to selected bytes (0: as is, 1: SHA-256,
 /// 2: SHA-512).
 Bytes digest(MatchingType mtype, const Bytes& selected);

@@ -27,4 +27,18 @@ TEST(Tlsa, OwnerAndPresentation) {
     EXPECT_EQ(zone_line("_25._tcp.mx1.example.net.", r), "_25._tcp.mx1.example.net. IN TLSA 3 1 1 00abff");
 }
 
+TEST(Tlsa, UsabilityForSmtp) {
+    EXPECT_EQ(unusable_reason(Record{3, 1, 1, Bytes(32, 0)}), "");
+    EXPECT_EQ(unusable_reason(Record{2, 0, 2, Bytes(64, 0)}), "");
+    EXPECT_EQ(unusable_reason(Record{3, 0, 0, Bytes(10, 0)}), "");
+    EXPECT_NE(unusable_reason(Record{1, 1, 1, Bytes(32, 0)}).find("RFC 7672"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{0, 1, 1, Bytes(32, 0)}).find("PKIX"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{4, 1, 1, Bytes(32, 0)}).find("unknown certificate usage 4"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{3, 2, 1, Bytes(32, 0)}).find("unknown selector 2"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{3, 1, 3, Bytes(32, 0)}).find("unknown matching type 3"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{3, 1, 1, Bytes(31, 0)}).find("32 octets, this one has 31"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{3, 1, 2, Bytes(32, 0)}).find("64 octets"), std::string::npos);
+    EXPECT_NE(unusable_reason(Record{3, 1, 0, {}}).find("no data"), std::string::npos);
+}
+
 } // namespace

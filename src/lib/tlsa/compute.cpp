@@ -35,6 +35,34 @@ Record for_key(Usage usage, MatchingType mtype, EVP_PKEY& key) {
                   static_cast<std::uint8_t>(mtype), digest(mtype, x509::key_spki_der(key))};
 }
 
+std::string unusable_reason(const Record& rec) {
+    if (rec.usage == static_cast<std::uint8_t>(Usage::pkix_ta) ||
+        rec.usage == static_cast<std::uint8_t>(Usage::pkix_ee)) {
+        return "usage " + std::to_string(rec.usage) +
+               " (PKIX) is not used for SMTP: senders have no agreed CA list (RFC 7672 §3.1.3)";
+    }
+    if (rec.usage > static_cast<std::uint8_t>(Usage::dane_ee)) {
+        return "unknown certificate usage " + std::to_string(rec.usage);
+    }
+    if (rec.selector > static_cast<std::uint8_t>(Selector::spki)) {
+        return "unknown selector " + std::to_string(rec.selector);
+    }
+    switch (rec.mtype) {
+    case static_cast<std::uint8_t>(MatchingType::full):
+        return rec.data.empty() ? "matching type 0 with no data" : "";
+    case static_cast<std::uint8_t>(MatchingType::sha256):
+        return rec.data.size() == 32
+                   ? ""
+                   : "a SHA-256 digest must be 32 octets, this one has " + std::to_string(rec.data.size());
+    case static_cast<std::uint8_t>(MatchingType::sha512):
+        return rec.data.size() == 64
+                   ? ""
+                   : "a SHA-512 digest must be 64 octets, this one has " + std::to_string(rec.data.size());
+    default:
+        return "unknown matching type " + std::to_string(rec.mtype);
+    }
+}
+
 std::string owner(std::string_view host, std::uint16_t port) {
     std::string out = "_" + std::to_string(port) + "._tcp." + std::string(host);
     if (out.back() != '.') {
