@@ -54,3 +54,18 @@ std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path);
 void install_all(const std::vector<NewFile>& files);
 
 } // namespace mxdane::store
+
+namespace mxdane::store {
+
+/// Replaces (or creates) a file that is meant to change, such as a state
+/// file: temporary file with the final mode, fsync, rename over the old one,
+/// fsync the directory. A reader sees the old or the new content, never a
+/// mix. Throws Error(permission|io).
+void replace_file(const fs::path& path, std::string_view content, mode_t mode);
+
+/// Points the symlink `link` at `target` atomically (new link under a
+/// temporary name, then rename over the old link), so that `link` never
+/// dangles and never is missing. Refuses to replace anything but a symlink.
+void replace_symlink(const fs::path& link, const fs::path& target);
+
+} // namespace mxdane::store

@@ -1,0 +1,114 @@
+// Key rotation for an MX host (RFC 7671 §8.1, "current + next"): each key's
+// timeline, the state file that keeps it, and a pure planner that decides
+// the next step from the state, what DNS shows and the time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxdane/expected.h"
+#include "mxdane/tlsa.h"
+
+namespace mxdane::rotation {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+/// One key's life, in the manner of Knot's keymgr. A key is *next* while
+/// created but not active, *current* while active and not retired, *old*
+/// once retired (no longer served) until its record is gone from DNS and
+/// its files are moved away (removed).
+struct KeyTimeline {
+    std::uint32_t id = 0;
+    fs::path key_file;   ///< the dated private key file
+    fs::path cert_file;  ///< the dated certificate file
+    tlsa::Record record; ///< its 3 1 1 record
+    std::optional<TimePoint> created;
+    std::optional<TimePoint> published; ///< first seen, secure, in DNS
+    std::optional<TimePoint> active;    ///< the MTA serves it since
+    std::optional<TimePoint> retired;   ///< the MTA stopped serving it
+    std::optional<TimePoint> removed;   ///< files moved out of service
+    std::uint32_t max_ttl_seen = 0;     ///< largest TLSA TTL seen while published
+};
+
+/// Everything the rotation of one MX host remembers between runs.
+struct State {
+    static constexpr int current_format = 1;
+    int format = current_format;
+    std::string host;
+    std::uint16_t port = 25;
+    std::vector<KeyTimeline> keys;
+};
+
+/// Accessors for the roles; nullptr when there is no such key.
+const KeyTimeline* current_key(const State& s);
+const KeyTimeline* next_key(const State& s);
+const KeyTimeline* old_key(const State& s);
+KeyTimeline* current_key(State& s);
+KeyTimeline* next_key(State& s);
+KeyTimeline* old_key(State& s);
+
+/// The state as JSON text, and back. Parsing refuses unknown newer formats
+/// and anything malformed with a precise reason.
+std::string to_json(const State& s);
+Expected<State> from_json(const std::string& text);
+
+/// Path of the state file for a host in a directory.
+fs::path state_path(const fs::path& state_dir, const std::string& host);
+/// Reads a state file; nullopt when it does not exist. Throws Error(io) when
+/// it exists but cannot be read or parsed.
+std::optional<State> load(const fs::path& path);
+/// Writes atomically (temporary file, fsync, rename, fsync directory).
+void save(const fs::path& path, const State& s);
+
+/// What the validating resolver says about the TLSA RRset right now.
+struct DnsView {
+    enum class Security { secure, insecure, bogus, failed };
+    Security security = Security::failed;
+    bool exists = false; ///< secure NXDOMAIN/NODATA: false
+    std::vector<tlsa::Record> records;
+    std::uint32_t ttl = 0;
+    std::string why; ///< why bogus/failed
+};
+
+/// Updates the timeline from what DNS shows now: a key's record first seen
+/// secure sets `published`; a next key's record that vanished resets it (the
+/// wait starts over); TTLs seen are remembered. Pure.
+State observe(State s, const DnsView& dns, TimePoint now);
+
+struct Policy {
+    std::chrono::seconds margin{std::chrono::hours(24 * 7)}; ///< the seed's extra week
+    std::optional<std::uint32_t> ttl;                        ///< overrides the TTL seen in DNS
+};
+
+/// The step the planner allows now, or why to wait.
+enum class Step {
+    adopt,           ///< no state: `rollover init` first
+    stage,           ///< steady: a next key can be made
+    publish,         ///< wait: the next key's record is not yet secure in DNS
+    wait_for_caches, ///< wait: published, but caches may still hold the old RRset
+    activate,        ///< the MTA can switch to the next key now
+    unpublish,       ///< wait: the old key's record is still in DNS; remove it
+    retire,          ///< the old key's record is gone: move its files away
+};
+
+struct Plan {
+    Step step = Step::adopt;
+    bool can_act_now = false;            ///< false while waiting
+    std::string reason;                  ///< one sentence for people
+    std::optional<TimePoint> allowed_at; ///< when the wait ends, when known
+    std::vector<tlsa::Record> rrset;     ///< what DNS should publish now
+};
+
+/// Decides the next step. Pure: same inputs, same plan.
+Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& policy);
+
+/// For messages: "publish", "wait-for-caches", ...
+std::string step_name(Step step);
+
+} // namespace mxdane::rotation

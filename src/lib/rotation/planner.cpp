@@ -1,0 +1,186 @@
+// The rollover planner (RFC 7671 §8.1, the seed's procedure): publish the
+// next key's record beside the current one, wait until every cache that
+// could hold the old RRset has expired it (2 x TTL + margin), switch the
+// MTA, then withdraw the old record and retire the old key. Pure functions
+// of the state, what DNS shows, and the time: no I/O here.
+#include <algorithm>
+#include <ctime>
+
+#include "mxdane/rotation.h"
+
+namespace mxdane::rotation {
+namespace {
+
+bool shows(const DnsView& dns, const tlsa::Record& rec) {
+    return dns.security == DnsView::Security::secure && dns.exists &&
+           std::find(dns.records.begin(), dns.records.end(), rec) != dns.records.end();
+}
+
+std::string date_of(TimePoint t) {
+    const std::time_t tt = Clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+    return {buf, n};
+}
+
+/// Why DNS cannot confirm anything now, or "" when it is secure.
+std::string dns_problem(const DnsView& dns) {
+    switch (dns.security) {
+    case DnsView::Security::secure:
+        return "";
+    case DnsView::Security::insecure:
+        return "DNS answers for the TLSA name are insecure (no DNSSEC): DANE does not apply until the zone is signed";
+    case DnsView::Security::bogus:
+        return "DNS answers for the TLSA name are bogus (" + dns.why +
+               "): DANE-validating senders defer mail to this host right now";
+    case DnsView::Security::failed:
+        return "the TLSA lookup failed (" + dns.why + ")";
+    }
+    return "unknown DNS state";
+}
+
+std::vector<tlsa::Record> records_of(std::initializer_list<const KeyTimeline*> keys) {
+    std::vector<tlsa::Record> out;
+    for (const auto* k : keys) {
+        if (k != nullptr) {
+            out.push_back(k->record);
+        }
+    }
+    return out;
+}
+
+std::string key_name(const KeyTimeline& k) {
+    return "key " + std::to_string(k.id) + " (" + k.key_file.filename().string() + ")";
+}
+
+} // namespace
+
+std::string step_name(Step step) {
+    switch (step) {
+    case Step::adopt:
+        return "adopt";
+    case Step::stage:
+        return "stage";
+    case Step::publish:
+        return "publish";
+    case Step::wait_for_caches:
+        return "wait-for-caches";
+    case Step::activate:
+        return "activate";
+    case Step::unpublish:
+        return "unpublish";
+    case Step::retire:
+        return "retire";
+    }
+    return "unknown";
+}
+
+State observe(State s, const DnsView& dns, TimePoint now) {
+    // Only a validated answer counts: an insecure, bogus or failed lookup
+    // neither publishes nor withdraws anything.
+    if (dns.security != DnsView::Security::secure) {
+        return s;
+    }
+    for (auto& k : s.keys) {
+        if (k.removed) {
+            continue;
+        }
+        if (shows(dns, k.record)) {
+            if (!k.published) {
+                k.published = now;
+            }
+            k.max_ttl_seen = std::max(k.max_ttl_seen, dns.ttl);
+        } else if (!k.active && k.published) {
+            // A next key whose record vanished: caches may again hold an
+            // RRset without it, so the wait starts over.
+            k.published.reset();
+        }
+    }
+    return s;
+}
+
+Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& policy) {
+    Plan p;
+    const KeyTimeline* cur = current_key(s);
+    const KeyTimeline* next = next_key(s);
+    const KeyTimeline* old = old_key(s);
+    if (cur == nullptr && next == nullptr) {
+        p.step = Step::adopt;
+        p.can_act_now = true;
+        p.reason = "no key is known for " + (s.host.empty() ? std::string("this host") : s.host) +
+                   ": adopt the one the MTA uses with 'mxdane rollover init'";
+        return p;
+    }
+    const std::string problem = dns_problem(dns);
+
+    if (old != nullptr) {
+        p.rrset = records_of({cur, next});
+        if (problem.empty() && !shows(dns, old->record)) {
+            p.step = Step::retire;
+            p.can_act_now = true;
+            p.reason = "DNS no longer shows the record of " + key_name(*old) + ": its files can be retired";
+        } else {
+            p.step = Step::unpublish;
+            p.reason = problem.empty() ? "remove the old record (" + tlsa::rdata_text(old->record) +
+                                             ") from DNS; it is still published"
+                                       : problem;
+        }
+        return p;
+    }
+
+    if (next != nullptr) {
+        p.rrset = records_of({cur, next});
+        if (!problem.empty()) {
+            p.step = Step::publish;
+            p.reason = problem;
+            return p;
+        }
+        if (!next->published || !shows(dns, next->record)) {
+            p.step = Step::publish;
+            p.reason = "publish the RRset below; DNS does not yet show the record of " + key_name(*next);
+            return p;
+        }
+        std::uint32_t ttl = next->max_ttl_seen;
+        if (cur != nullptr) {
+            // Caches may hold the RRset from before the new record, with the
+            // TTL it had then.
+            ttl = std::max(ttl, cur->max_ttl_seen);
+        }
+        ttl = std::max(ttl, dns.ttl);
+        if (policy.ttl) {
+            ttl = *policy.ttl;
+        }
+        const TimePoint allowed = *next->published + 2 * std::chrono::seconds(ttl) + policy.margin;
+        p.allowed_at = allowed;
+        if (now < allowed) {
+            p.step = Step::wait_for_caches;
+            p.reason = "the record of " + key_name(*next) + " was first seen " + date_of(*next->published) +
+                       "; switching is safe from " + date_of(allowed) + " (2 x TTL " + std::to_string(ttl) +
+                       " s + margin " + std::to_string(policy.margin.count()) + " s)";
+            return p;
+        }
+        p.step = Step::activate;
+        p.can_act_now = true;
+        p.reason = "every cache has seen the record of " + key_name(*next) + ": the MTA can switch to it";
+        return p;
+    }
+
+    p.rrset = records_of({cur});
+    p.step = Step::stage;
+    p.can_act_now = true;
+    if (!problem.empty()) {
+        p.reason = problem;
+    } else if (!shows(dns, cur->record)) {
+        p.reason = "DNS does not show the record of the key in service, " + key_name(*cur) +
+                   ": DANE-validating senders defer mail; publish the RRset below now";
+    } else {
+        p.reason =
+            key_name(*cur) + " is in service and published; stage its successor when it is a year old" +
+            (cur->created ? " (around " + date_of(*cur->created + std::chrono::hours(24 * 365)) + ")" : std::string());
+    }
+    return p;
+}
+
+} // namespace mxdane::rotation

@@ -1,0 +1,98 @@
+// Files that are meant to change (state files, the stable symlinks an MTA
+// reads): replaced atomically, never left half-written or missing.
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mxdane/error.h"
+#include "mxdane/store.h"
+
+namespace mxdane::store {
+namespace {
+
+Error os_error(const std::string& what, int err) {
+    return Error((err == EACCES || err == EPERM || err == EROFS) ? Errc::permission : Errc::io,
+                 what + ": " + std::strerror(err));
+}
+
+fs::path dir_of(const fs::path& p) {
+    return p.parent_path().empty() ? fs::path(".") : p.parent_path();
+}
+
+fs::path temp_name_for(const fs::path& p) {
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::string suffix;
+    for (int i = 0; i < 10; ++i) {
+        suffix += alphabet[rd() % (sizeof alphabet - 1)];
+    }
+    return dir_of(p) / (temp_prefix(p.filename().string()) + suffix);
+}
+
+void sync_dir(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        throw os_error("cannot sync directory " + dir.string(), errno);
+    }
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+        throw os_error("cannot sync directory " + dir.string(), err);
+    }
+}
+
+} // namespace
+
+void replace_file(const fs::path& path, std::string_view content, mode_t mode) {
+    const fs::path temp = temp_name_for(path);
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0700);
+    if (fd < 0) {
+        throw os_error("cannot create a file in " + dir_of(path).string(), errno);
+    }
+    bool ok = ::fchmod(fd, mode) == 0;
+    const char* p = content.data();
+    std::size_t left = content.size();
+    while (ok && left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        if (ok) {
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+    }
+    ok = ok && ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+        const int rename_err = ok ? errno : err;
+        ::unlink(temp.c_str());
+        throw os_error("cannot write " + path.string(), rename_err);
+    }
+    sync_dir(dir_of(path));
+}
+
+void replace_symlink(const fs::path& link, const fs::path& target) {
+    struct stat st {};
+    if (::lstat(link.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) {
+        throw Error(Errc::exists, link.string() + " exists and is not a symlink; not replacing it");
+    }
+    const fs::path temp = temp_name_for(link);
+    if (::symlink(target.c_str(), temp.c_str()) != 0) {
+        throw os_error("cannot create a symlink in " + dir_of(link).string(), errno);
+    }
+    if (::rename(temp.c_str(), link.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        throw os_error("cannot point " + link.string() + " at " + target.string(), err);
+    }
+    sync_dir(dir_of(link));
+}
+
+} // namespace mxdane::store

@@ -1,0 +1,266 @@
+// The rollover planner with an injected clock: every transition and every
+// reason to wait (issue #5).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../cli/cli_harness.h"
+#include "mxdane/error.h"
+#include "mxdane/rotation.h"
+
+namespace {
+using namespace mxdane;
+using namespace mxdane::rotation;
+using std::chrono::hours;
+using std::chrono::seconds;
+using Security = DnsView::Security;
+
+const TimePoint t0 = Clock::from_time_t(1795867200); // 2026-11-28T12:00:00Z
+
+tlsa::Record rec(std::uint8_t fill) {
+    return tlsa::Record{3, 1, 1, tlsa::Bytes(32, fill)};
+}
+
+KeyTimeline key(std::uint32_t id, std::uint8_t fill) {
+    KeyTimeline k;
+    k.id = id;
+    k.key_file = "/keys/mx1.example.net-MX-2026112" + std::to_string(id) + ".key";
+    k.cert_file = "/certs/mx1.example.net-MX-SS-2026112" + std::to_string(id) + ".crt";
+    k.record = rec(fill);
+    k.created = t0 - hours(24 * 400);
+    return k;
+}
+
+/// Key 1 in service and published; key 2 staged at t0.
+State staged() {
+    State s;
+    s.host = "mx1.example.net";
+    auto k1 = key(1, 0x11);
+    k1.published = t0 - hours(24 * 400);
+    k1.active = t0 - hours(24 * 400);
+    k1.max_ttl_seen = 3600;
+    auto k2 = key(2, 0x22);
+    k2.created = t0;
+    s.keys = {k1, k2};
+    return s;
+}
+
+DnsView secure(std::vector<tlsa::Record> recs, std::uint32_t ttl = 3600) {
+    DnsView d;
+    d.security = Security::secure;
+    d.exists = !recs.empty();
+    d.records = std::move(recs);
+    d.ttl = ttl;
+    return d;
+}
+
+DnsView with_security(Security sec, std::vector<tlsa::Record> recs) {
+    DnsView d = secure(std::move(recs));
+    d.security = sec;
+    d.why = sec == Security::bogus ? "signature expired" : "SERVFAIL";
+    return d;
+}
+
+Policy margin(seconds m) {
+    Policy p;
+    p.margin = m;
+    return p;
+}
+
+TEST(Planner, NoKeysMeansAdopt) {
+    const Plan p = plan(State{}, secure({}), t0, Policy{});
+    EXPECT_EQ(p.step, Step::adopt);
+    EXPECT_NE(p.reason.find("rollover init"), std::string::npos);
+}
+
+TEST(Planner, SteadyStateAllowsStaging) {
+    State s = staged();
+    s.keys.pop_back();
+    const Plan p = plan(s, secure({rec(0x11)}), t0, Policy{});
+    EXPECT_EQ(p.step, Step::stage);
+    EXPECT_TRUE(p.can_act_now);
+    EXPECT_EQ(p.rrset, std::vector<tlsa::Record>{rec(0x11)});
+}
+
+TEST(Planner, SteadyStateWarnsWhenTheServedKeyIsNotPublished) {
+    State s = staged();
+    s.keys.pop_back();
+    const Plan p = plan(s, secure({rec(0x33)}), t0, Policy{});
+    EXPECT_EQ(p.step, Step::stage);
+    EXPECT_NE(p.reason.find("defer"), std::string::npos) << p.reason;
+}
+
+TEST(Planner, StagedKeyWaitsForPublication) {
+    const State s = observe(staged(), secure({rec(0x11)}), t0);
+    EXPECT_FALSE(next_key(s)->published);
+    const Plan p = plan(s, secure({rec(0x11)}), t0, Policy{});
+    EXPECT_EQ(p.step, Step::publish);
+    EXPECT_FALSE(p.can_act_now);
+    EXPECT_EQ(p.rrset, (std::vector<tlsa::Record>{rec(0x11), rec(0x22)}));
+}
+
+TEST(Planner, InsecureOrBogusSightingsDoNotCount) {
+    for (const auto sec : {Security::insecure, Security::bogus, Security::failed}) {
+        const auto dns = with_security(sec, {rec(0x11), rec(0x22)});
+        const State s = observe(staged(), dns, t0);
+        EXPECT_FALSE(next_key(s)->published);
+        const Plan p = plan(s, dns, t0 + hours(24 * 30), margin(seconds(0)));
+        EXPECT_EQ(p.step, Step::publish);
+        EXPECT_FALSE(p.can_act_now);
+        EXPECT_NE(p.reason.find(sec == Security::insecure ? "insecure"
+                                : sec == Security::bogus  ? "bogus (signature expired)"
+                                                          : "failed (SERVFAIL)"),
+                  std::string::npos)
+            << p.reason;
+    }
+}
+
+TEST(Planner, WaitsTwiceTheTtlPlusMarginToTheSecond) {
+    const auto dns = secure({rec(0x11), rec(0x22)}, 3600);
+    const State s = observe(staged(), dns, t0);
+    ASSERT_EQ(next_key(s)->published, t0);
+    const Policy pol = margin(hours(24 * 7));
+    const TimePoint allowed = t0 + seconds(2 * 3600) + hours(24 * 7);
+    const Plan before = plan(s, dns, allowed - seconds(1), pol);
+    EXPECT_EQ(before.step, Step::wait_for_caches);
+    EXPECT_FALSE(before.can_act_now);
+    EXPECT_EQ(before.allowed_at, allowed);
+    const Plan at = plan(s, dns, allowed, pol);
+    EXPECT_EQ(at.step, Step::activate);
+    EXPECT_TRUE(at.can_act_now);
+}
+
+TEST(Planner, ALargerTtlSeenLaterExtendsTheWait) {
+    State s = observe(staged(), secure({rec(0x11), rec(0x22)}, 60), t0);
+    s = observe(s, secure({rec(0x11), rec(0x22)}, 86400), t0 + hours(1));
+    const auto dns = secure({rec(0x11), rec(0x22)}, 86400);
+    EXPECT_EQ(plan(s, dns, t0 + seconds(2 * 3600), margin(seconds(0))).step, Step::wait_for_caches);
+    EXPECT_EQ(plan(s, dns, t0 + seconds(2 * 86400), margin(seconds(0))).step, Step::activate);
+}
+
+TEST(Planner, TheCurrentRRsetTtlCountsToo) {
+    // Caches may hold the RRset from before the new record with its TTL.
+    State s = staged();
+    s.keys[0].max_ttl_seen = 7200;
+    s = observe(s, secure({rec(0x11), rec(0x22)}, 60), t0);
+    const auto dns = secure({rec(0x11), rec(0x22)}, 60);
+    EXPECT_EQ(plan(s, dns, t0 + seconds(2 * 7200) - seconds(1), margin(seconds(0))).step, Step::wait_for_caches);
+    EXPECT_EQ(plan(s, dns, t0 + seconds(2 * 7200), margin(seconds(0))).step, Step::activate);
+}
+
+TEST(Planner, TtlOptionOverridesWhatDnsShows) {
+    const auto dns = secure({rec(0x11), rec(0x22)}, 86400);
+    const State s = observe(staged(), dns, t0);
+    Policy pol = margin(seconds(0));
+    pol.ttl = 10;
+    EXPECT_EQ(plan(s, dns, t0 + seconds(20), pol).step, Step::activate);
+}
+
+TEST(Planner, AVanishedNextRecordRestartsTheWait) {
+    State s = observe(staged(), secure({rec(0x11), rec(0x22)}), t0);
+    s = observe(s, secure({rec(0x11)}), t0 + hours(1));
+    EXPECT_FALSE(next_key(s)->published);
+    EXPECT_EQ(plan(s, secure({rec(0x11)}), t0 + hours(24 * 30), margin(seconds(0))).step, Step::publish);
+    s = observe(s, secure({rec(0x11), rec(0x22)}), t0 + hours(2));
+    EXPECT_EQ(next_key(s)->published, t0 + hours(2));
+}
+
+TEST(Planner, ActivationNeedsTheRecordStillVisible) {
+    State s = observe(staged(), secure({rec(0x11), rec(0x22)}), t0);
+    const Plan p = plan(s, secure({rec(0x11)}), t0 + hours(24 * 30), margin(seconds(0)));
+    EXPECT_EQ(p.step, Step::publish);
+}
+
+State rotated() {
+    State s = observe(staged(), secure({rec(0x11), rec(0x22)}), t0);
+    s.keys[0].retired = t0 + hours(200);
+    s.keys[1].active = t0 + hours(200);
+    return s;
+}
+
+TEST(Planner, OldRecordStillPublishedBlocksRetire) {
+    const State s = rotated();
+    EXPECT_EQ(current_key(s)->id, 2U);
+    EXPECT_EQ(old_key(s)->id, 1U);
+    const Plan p = plan(s, secure({rec(0x11), rec(0x22)}), t0 + hours(201), Policy{});
+    EXPECT_EQ(p.step, Step::unpublish);
+    EXPECT_FALSE(p.can_act_now);
+    EXPECT_EQ(p.rrset, std::vector<tlsa::Record>{rec(0x22)});
+    EXPECT_NE(p.reason.find(tlsa::rdata_text(rec(0x11))), std::string::npos);
+}
+
+TEST(Planner, OldRecordGoneAllowsRetire) {
+    const Plan p = plan(rotated(), secure({rec(0x22)}), t0 + hours(201), Policy{});
+    EXPECT_EQ(p.step, Step::retire);
+    EXPECT_TRUE(p.can_act_now);
+}
+
+TEST(Planner, RetireNeedsASecureAnswer) {
+    const Plan p = plan(rotated(), with_security(Security::bogus, {rec(0x22)}), t0 + hours(201), Policy{});
+    EXPECT_EQ(p.step, Step::unpublish);
+    EXPECT_FALSE(p.can_act_now);
+}
+
+TEST(Planner, AfterRetireTheCycleStartsOver) {
+    State s = rotated();
+    s.keys[0].removed = t0 + hours(202);
+    const Plan p = plan(s, secure({rec(0x22)}), t0 + hours(203), Policy{});
+    EXPECT_EQ(p.step, Step::stage);
+}
+
+TEST(Planner, ASecondStageIsNotOfferedWhileOneIsPending) {
+    for (const auto& dns : {secure({rec(0x11)}), secure({rec(0x11), rec(0x22)})}) {
+        const State s = observe(staged(), dns, t0);
+        EXPECT_NE(plan(s, dns, t0 + hours(1), Policy{}).step, Step::stage);
+    }
+}
+
+TEST(StateFile, RoundTrips) {
+    const State s = observe(staged(), secure({rec(0x11), rec(0x22)}, 300), t0);
+    const auto back = from_json(to_json(s));
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_EQ(to_json(*back), to_json(s));
+    EXPECT_EQ(back->keys[1].published, t0);
+    EXPECT_EQ(back->keys[1].max_ttl_seen, 300U);
+}
+
+TEST(StateFile, RefusesANewerFormat) {
+    std::string text = to_json(staged());
+    text.replace(text.find("\"format\": 1"), 11, "\"format\": 2");
+    const auto r = from_json(text);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().find("newer mxdane"), std::string::npos);
+}
+
+TEST(StateFile, RefusesCorruption) {
+    const std::string good = to_json(staged());
+    for (const std::string& bad :
+         {std::string(""), good.substr(0, good.size() / 2), std::string("[]"),
+          std::string(R"({"format":1,"host":"h","keys":[{"id":1}]})"),
+          std::string(R"({"format":1,"host":"h","keys":[{"id":1,"key_file":"k","cert_file":"c","tlsa":"3 1 1 zz"}]})"),
+          std::string(R"({"format":1,"host":"h","port":0,"keys":[]})")}) {
+        EXPECT_FALSE(from_json(bad).has_value()) << bad;
+    }
+    std::string t = good;
+    t.replace(t.find("2026-11-28T12:00:00Z"), 20, "2026-13-28T12:00:00Z");
+    EXPECT_FALSE(from_json(t).has_value());
+}
+
+TEST(StateFile, LoadSaveAndACorruptFileIsAnError) {
+    const test::TempDir dir;
+    const auto path = state_path(dir.path(), "mx1.example.net");
+    EXPECT_FALSE(load(path).has_value());
+    save(path, staged());
+    EXPECT_EQ(to_json(*load(path)), to_json(staged()));
+    EXPECT_EQ(std::filesystem::status(path).permissions(), std::filesystem::perms(0600));
+    { std::ofstream(path) << "{garbage"; }
+    try {
+        (void)load(path);
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_NE(std::string(e.what()).find("cannot be used"), std::string::npos);
+    }
+}
+
+} // namespace
