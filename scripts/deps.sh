@@ -34,6 +34,14 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "Installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The tests start NSD, Postfix and unbound themselves on loopback ports; the
+# packages must not start system daemons (an unbound on port 53 would talk to
+# the real root servers). policy-rc.d exit 101 forbids it during the install.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # Postfix must not configure a system mailer when the lab pulls it in.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
