@@ -25,6 +25,9 @@ struct Request {
     std::optional<std::string> key_group; ///< gives the key mode 0440 and this group
     bool dry_run = false;
     x509::Clock::time_point now; ///< injected clock
+    /// The file-name stamp; default: the local date of `now` (YYYYMMDD).
+    /// rollover uses "YYYYMMDD-2" when a key was already made that day.
+    std::optional<std::string> stamp;
 };
 
 struct Result {

@@ -41,5 +41,6 @@ int run(int argc, const char* const* argv, Io& io);
 
 // One function per command group (cmd_<noun>.cpp).
 Command keygen_command();
+Command rollover_command();
 
 } // namespace mxdane::cli

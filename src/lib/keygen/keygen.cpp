@@ -99,7 +99,7 @@ Result run(const Request& request) {
     }
     result.key_type = request.key_type;
     const std::string& host = result.names.front();
-    const std::string stamp = store::date_stamp(request.now);
+    const std::string stamp = request.stamp ? *request.stamp : store::date_stamp(request.now);
     result.key_path = request.key_dir / store::key_file_name(host, stamp);
     result.cert_path = request.cert_dir / store::cert_file_name(host, stamp);
 

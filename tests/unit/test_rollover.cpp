@@ -1,0 +1,174 @@
+// File operations of a rollover: adoption, staging (and resuming an
+// interrupted stage), switching the stable names, retiring.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sys/stat.h>
+
+#include "../cli/cli_harness.h"
+#include "mxdane/error.h"
+#include "mxdane/keygen.h"
+#include "mxdane/rollover.h"
+#include "mxdane/store.h"
+
+namespace {
+using namespace mxdane;
+namespace fs = std::filesystem;
+
+const rotation::TimePoint t0 = rotation::Clock::from_time_t(1795867200); // 2026-11-28T12:00:00Z
+
+struct Host {
+    test::TempDir dir;
+    rollover::Layout layout;
+    Host() {
+        layout.host = "mx1.example.net";
+        layout.key_dir = dir.path() / "private";
+        layout.cert_dir = dir.path() / "certs";
+        layout.state_dir = dir.path() / "state";
+    }
+    keygen::Result keygen(rotation::TimePoint when, x509::KeyType type = x509::KeyType::p256) const {
+        keygen::Request r;
+        r.names = {"mx1.example.net", "example.net"};
+        r.key_type = type;
+        r.key_dir = layout.key_dir;
+        r.cert_dir = layout.cert_dir;
+        r.now = when;
+        return keygen::run(r);
+    }
+    rollover::InitResult init() const {
+        rollover::InitRequest req;
+        req.layout = layout;
+        req.now = t0;
+        return rollover::init(req);
+    }
+};
+
+fs::path target_of(const fs::path& link) {
+    return fs::read_symlink(link);
+}
+
+TEST(Rollover, InitAdoptsTheNewestDatedPairAndLinksIt) {
+    const Host h;
+    (void)h.keygen(t0 - std::chrono::hours(24 * 400));
+    const auto newer = h.keygen(t0 - std::chrono::hours(24 * 30));
+    const auto r = h.init();
+    EXPECT_EQ(r.key, newer.key_path);
+    EXPECT_EQ(r.how_found, "the newest dated pair");
+    EXPECT_EQ(target_of(h.layout.stable_key()), newer.key_path);
+    EXPECT_EQ(target_of(h.layout.stable_cert()), newer.cert_path);
+    ASSERT_EQ(r.state.keys.size(), 1U);
+    EXPECT_EQ(r.state.keys[0].record, newer.records[0]);
+    EXPECT_EQ(rotation::current_key(r.state)->id, 1U);
+    EXPECT_TRUE(fs::exists(h.layout.state_file()));
+}
+
+TEST(Rollover, InitRefusesASecondTimeAndMismatchedFiles) {
+    const Host h;
+    const auto a = h.keygen(t0 - std::chrono::hours(24 * 30));
+    (void)h.init();
+    EXPECT_THROW((void)h.init(), Error);
+
+    const Host h2;
+    const auto k1 = h2.keygen(t0 - std::chrono::hours(24 * 30));
+    const auto k2 = h2.keygen(t0 - std::chrono::hours(24 * 60));
+    rollover::InitRequest req;
+    req.layout = h2.layout;
+    req.key = k1.key_path;
+    req.cert = k2.cert_path;
+    req.now = t0;
+    try {
+        (void)rollover::init(req);
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("does not belong"), std::string::npos);
+    }
+    EXPECT_FALSE(fs::exists(h2.layout.state_file()));
+    EXPECT_FALSE(fs::exists(fs::symlink_status(h2.layout.stable_key())));
+}
+
+TEST(Rollover, InitWithNothingToAdoptSaysWhatItLookedFor) {
+    const Host h;
+    fs::create_directories(h.layout.key_dir);
+    try {
+        (void)h.init();
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("--key and --cert"), std::string::npos);
+    }
+}
+
+TEST(Rollover, StageMakesASameDayKeyUnderAFreeNameAndRefusesASecond) {
+    const Host h;
+    (void)h.keygen(t0);
+    auto s = h.init().state;
+    rollover::StageRequest req;
+    req.layout = h.layout;
+    req.now = t0;
+    const auto next = rollover::stage(req, s);
+    EXPECT_EQ(next.id, 2U);
+    EXPECT_NE(next.key_file.filename().string().find("-2.key"), std::string::npos) << next.key_file;
+    EXPECT_TRUE(fs::exists(next.key_file));
+    EXPECT_NE(next.record, rotation::current_key(s)->record);
+    EXPECT_EQ(rotation::to_json(*rotation::load(h.layout.state_file())), rotation::to_json(s));
+    // The MTA still reads key 1.
+    EXPECT_EQ(target_of(h.layout.stable_key()), rotation::current_key(s)->key_file);
+    EXPECT_THROW((void)rollover::stage(req, s), Error);
+}
+
+TEST(Rollover, AnInterruptedStageIsResumedNotRepeated) {
+    const Host h;
+    (void)h.keygen(t0);
+    auto s = h.init().state;
+    // What a stage killed after writing the state and one file leaves.
+    rotation::KeyTimeline pending;
+    pending.id = 2;
+    pending.key_file = h.layout.key_dir / "mx1.example.net-MX-20261128-2.key";
+    pending.cert_file = h.layout.cert_dir / "mx1.example.net-MX-SS-20261128-2.crt";
+    pending.record = tlsa::Record{3, 1, 1, tlsa::Bytes(32, 0)};
+    s.keys.push_back(pending);
+    { std::ofstream(pending.cert_file) << "partial"; }
+    rollover::StageRequest req;
+    req.layout = h.layout;
+    req.now = t0;
+    const auto next = rollover::stage(req, s);
+    EXPECT_EQ(next.id, 2U);
+    EXPECT_EQ(s.keys.size(), 2U);
+    EXPECT_TRUE(next.created.has_value());
+    EXPECT_NE(next.record.data, tlsa::Bytes(32, 0));
+}
+
+TEST(Rollover, SwitchAndRetire) {
+    const Host h;
+    (void)h.keygen(t0);
+    auto s = h.init().state;
+    rollover::StageRequest req;
+    req.layout = h.layout;
+    req.now = t0;
+    const auto next = rollover::stage(req, s);
+    auto* old = rotation::current_key(s);
+    // Retiring the key the stable names point at is refused.
+    EXPECT_THROW((void)rollover::retire(h.layout, *old, false, t0), Error);
+    rollover::switch_to(h.layout, next);
+    EXPECT_EQ(target_of(h.layout.stable_key()), next.key_file);
+    EXPECT_EQ(target_of(h.layout.stable_cert()), next.cert_file);
+    const auto r = rollover::retire(h.layout, *old, false, t0);
+    ASSERT_TRUE(r.key.has_value());
+    EXPECT_EQ(r.key->parent_path().filename(), "retired");
+    struct stat st {};
+    ASSERT_EQ(::stat(r.key->c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777U, 0400U);
+    EXPECT_FALSE(fs::exists(old->key_file));
+    EXPECT_TRUE(old->removed.has_value());
+}
+
+TEST(Rollover, SwitchRefusesToReplaceARealFile) {
+    const Host h;
+    (void)h.keygen(t0);
+    auto s = h.init().state;
+    fs::remove(h.layout.stable_key());
+    { std::ofstream(h.layout.stable_key()) << "an admin's own file"; }
+    EXPECT_THROW(rollover::switch_to(h.layout, s.keys[0]), Error);
+    EXPECT_EQ(test::read_file(h.layout.stable_key()), "an admin's own file");
+}
+
+} // namespace
