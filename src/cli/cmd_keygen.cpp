@@ -38,23 +38,29 @@ std::string mode_text(mode_t m) {
     return os.str();
 }
 
+/// "an RSA-3072", "an ECDSA P-256": the article goes by how the initialism
+/// is spoken (letters whose names start with a vowel sound).
+std::string with_article(const std::string& label) {
+    const bool vowel_sound = !label.empty() && std::string("AEFHILMNORSX").find(label.front()) != std::string::npos;
+    return (vowel_sound ? "an " : "a ") + label;
+}
+
 void print_talk(const keygen::Result& r, const keygen::Request& req, Io& io) {
     const auto label = std::string(x509::key_type_label(r.key_type));
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
     }
     if (!r.written) {
-        io.err << "Dry run: made " << (label.front() == 'R' ? "an " : "a ") << label
-               << " key and a self-signed certificate for " << join(r.names, ", ")
-               << " in memory only; nothing was written.\n"
+        io.err << "Dry run: made " << with_article(label) << " key and a self-signed certificate for "
+               << join(r.names, ", ") << " in memory only; nothing was written.\n"
                << "They would be " << r.key_path.string() << " and " << r.cert_path.string() << ".\n";
         return;
     }
     for (const auto& d : r.created_dirs) {
         io.err << "Created directory " << d.string() << "\n";
     }
-    io.err << "Created " << (label.front() == 'R' ? "an " : "a ") << label
-           << " private key and a self-signed certificate for " << join(r.names, ", ") << ":\n"
+    io.err << "Created " << with_article(label) << " private key and a self-signed certificate for "
+           << join(r.names, ", ") << ":\n"
            << "  key:         " << r.key_path.string() << " (mode " << mode_text(r.key_mode)
            << (req.key_group ? ", group " + *req.key_group : std::string()) << ")\n"
            << "  certificate: " << r.cert_path.string() << " (mode 0644)\n"
