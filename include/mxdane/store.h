@@ -25,10 +25,11 @@ std::string date_stamp(std::chrono::system_clock::time_point when);
 std::string key_file_name(std::string_view host, std::string_view stamp);
 std::string cert_file_name(std::string_view host, std::string_view stamp);
 
-/// Creates `dir` and any missing parents with `mode` (only the ones it
-/// creates; existing parents keep theirs). Returns the directories created.
+/// Creates `dir` with `mode` and any missing parents with `parent_mode`
+/// (only the ones it creates; existing parents keep theirs), modes exact
+/// whatever the umask. Returns the directories created, outermost first.
 /// Throws Error(permission|io).
-std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode);
+std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t parent_mode = 0755);
 
 /// One file to install: its final path, bytes, mode and optional group.
 struct NewFile {
@@ -41,8 +42,11 @@ struct NewFile {
 /// The temporary-name prefix used for `final_name` in its directory.
 std::string temp_prefix(std::string_view final_name);
 
-/// Removes temporary files an interrupted run left for `final_path`
-/// (never a file under a final name). Returns what it removed.
+/// Temporary files an interrupted run left for `final_path` (never a file
+/// under a final name), sorted.
+std::vector<fs::path> find_stale_temporaries(const fs::path& final_path);
+
+/// Removes what find_stale_temporaries finds. Returns what it removed.
 std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path);
 
 /// Installs every file or none: each is written to a temporary name in its

@@ -38,23 +38,29 @@ std::string mode_text(mode_t m) {
     return os.str();
 }
 
+/// "an RSA-3072", "an ECDSA P-256": the article goes by how the initialism
+/// is spoken (letters whose names start with a vowel sound).
+std::string with_article(const std::string& label) {
+    const bool vowel_sound = !label.empty() && std::string("AEFHILMNORSX").find(label.front()) != std::string::npos;
+    return (vowel_sound ? "an " : "a ") + label;
+}
+
 void print_talk(const keygen::Result& r, const keygen::Request& req, Io& io) {
     const auto label = std::string(x509::key_type_label(r.key_type));
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
     }
     if (!r.written) {
-        io.err << "Dry run: made " << (label.front() == 'R' ? "an " : "a ") << label
-               << " key and a self-signed certificate for " << join(r.names, ", ")
-               << " in memory only; nothing was written.\n"
+        io.err << "Dry run: made " << with_article(label) << " key and a self-signed certificate for "
+               << join(r.names, ", ") << " in memory only; nothing was written.\n"
                << "They would be " << r.key_path.string() << " and " << r.cert_path.string() << ".\n";
         return;
     }
     for (const auto& d : r.created_dirs) {
         io.err << "Created directory " << d.string() << "\n";
     }
-    io.err << "Created " << (label.front() == 'R' ? "an " : "a ") << label
-           << " private key and a self-signed certificate for " << join(r.names, ", ") << ":\n"
+    io.err << "Created " << with_article(label) << " private key and a self-signed certificate for "
+           << join(r.names, ", ") << ":\n"
            << "  key:         " << r.key_path.string() << " (mode " << mode_text(r.key_mode)
            << (req.key_group ? ", group " + *req.key_group : std::string()) << ")\n"
            << "  certificate: " << r.cert_path.string() << " (mode 0644)\n"
@@ -75,16 +81,27 @@ Runner setup(CLI::App& app) {
     app.add_option("--key", o->key, "key type: rsa3072 (default), rsa2048, rsa4096, p256, p384");
     app.add_option("--days", o->days, "certificate validity in days (default 1096, three years)");
     app.add_option("--port", o->port, "TCP port in the TLSA owner name (default 25)");
-    app.add_option("--key-dir", o->key_dir, "directory for the private key (default /etc/pki/tls/private)");
-    app.add_option("--cert-dir", o->cert_dir, "directory for the certificate (default /etc/pki/tls/certs)");
-    app.add_option("--out", o->out_dir, "put both files in this one directory");
-    app.add_option("--key-group", o->key_group, "give the key this group and mode 0440 (MTAs such as Exim)");
+    auto* key_dir = app.add_option("--key-dir", o->key_dir,
+                                   "directory for the private key (default /etc/pki/tls/private; made 0700)");
+    auto* cert_dir =
+        app.add_option("--cert-dir", o->cert_dir, "directory for the certificate (default /etc/pki/tls/certs)");
+    // --out is one directory for both, so it is a key directory: made 0700.
+    auto* out = app.add_option("--out", o->out_dir, "put both files in this one directory (made 0700 if missing)");
+    out->excludes(key_dir)->excludes(cert_dir);
+    auto* key_group =
+        app.add_option("--key-group", o->key_group, "give the key this group and mode 0440 (MTAs such as Exim)");
     app.add_flag("--dry-run", o->dry_run, "generate in memory and print the records; write nothing");
     app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines");
     app.footer("Example:\n  mxdane keygen mx1.example.net example.net\n  mxdane keygen --key p256 --out ./keys "
                "mx1.example.net");
 
-    return [o](Io& io) {
+    return [o, out, key_group](Io& io) {
+        if (out->count() > 0 && o->out_dir.empty()) {
+            throw Error(Errc::bad_input, "--out needs a directory");
+        }
+        if (key_group->count() > 0 && o->key_group.empty()) {
+            throw Error(Errc::bad_input, "--key-group needs a group name");
+        }
         keygen::Request req;
         req.names = o->names;
         const auto type = x509::parse_key_type(o->key);
@@ -95,8 +112,8 @@ Runner setup(CLI::App& app) {
         req.key_type = *type;
         req.days = o->days;
         req.port = o->port;
-        req.key_dir = o->out_dir.empty() ? o->key_dir : o->out_dir;
-        req.cert_dir = o->out_dir.empty() ? o->cert_dir : o->out_dir;
+        req.key_dir = out->count() > 0 ? o->out_dir : o->key_dir;
+        req.cert_dir = out->count() > 0 ? o->out_dir : o->cert_dir;
         if (!o->key_group.empty()) {
             req.key_group = o->key_group;
         }

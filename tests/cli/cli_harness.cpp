@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -63,6 +64,8 @@ RunResult run_process(const std::vector<std::string>& argv, const RunOptions& op
         ::execvp(cargv[0], cargv.data());
         ::_exit(127);
     }
+    const auto deadline = std::chrono::steady_clock::now() + opts.kill_after.value_or(std::chrono::microseconds(0));
+    bool kill_pending = opts.kill_after.has_value();
     ::close(in_pipe[0]);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
@@ -84,7 +87,19 @@ RunResult run_process(const std::vector<std::string>& argv, const RunOptions& op
     int open_fds = 2;
     std::array<char, 4096> buf{};
     while (open_fds > 0) {
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
+        timespec wait{};
+        if (kill_pending) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                ::kill(pid, SIGKILL);
+                kill_pending = false;
+            } else {
+                wait.tv_sec = static_cast<time_t>(left.count() / 1000000000);
+                wait.tv_nsec = static_cast<long>(left.count() % 1000000000);
+            }
+        }
+        if (::ppoll(fds.data(), fds.size(), kill_pending ? &wait : nullptr, nullptr) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -159,6 +174,38 @@ std::vector<std::string> list_tree(const fs::path& dir) {
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+std::vector<std::string> snapshot_tree(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& rel : list_tree(dir)) {
+        const fs::path p = dir / rel;
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0) {
+            throw std::runtime_error("cannot lstat " + p.string());
+        }
+        std::ostringstream line;
+        line << rel << " mode=" << std::oct << st.st_mode << std::dec << " uid=" << st.st_uid << " gid=" << st.st_gid
+             << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
+        if (S_ISLNK(st.st_mode)) {
+            line << " -> " << fs::read_symlink(p).string();
+        } else if (S_ISREG(st.st_mode)) {
+            line << " content=" << read_file(p);
+        }
+        out.push_back(line.str());
+    }
+    return out;
+}
+
+fs::path mxdane_binary_for_all() {
+    static const TempDir dir;
+    static const fs::path copy = [] {
+        const fs::path to = dir.path() / "mxdane";
+        fs::copy_file(mxdane_binary(), to);
+        fs::permissions(to, fs::perms(0755));
+        return to;
+    }();
+    return copy;
 }
 
 std::string read_file(const fs::path& p) {

@@ -2,6 +2,7 @@
 // captures what it printed. CLI tests use only this, never the library.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ struct RunOptions {
     std::optional<uid_t> uid; ///< drop to this uid (and its gid) before exec
     std::optional<gid_t> gid;
     std::string stdin_data;
+    /// SIGKILL the child this long after it was started (kill tests).
+    std::optional<std::chrono::microseconds> kill_after;
 };
 
 /// Runs argv[0] (looked up in PATH) with argv.
@@ -50,6 +53,15 @@ class TempDir {
 
 /// Every entry below `dir` (relative paths, sorted), for "nothing appeared".
 std::vector<std::string> list_tree(const std::filesystem::path& dir);
+
+/// One line per entry below `dir` (recursively, sorted): path, type, mode,
+/// owner, group, mtime in ns and the content (or link target), for "nothing
+/// appeared or changed" assertions.
+std::vector<std::string> snapshot_tree(const std::filesystem::path& dir);
+
+/// A copy of the binary under test in a 0755 directory every user can reach
+/// (for runs as another uid), made once per process.
+std::filesystem::path mxdane_binary_for_all();
 
 /// The whole file, or throws.
 std::string read_file(const std::filesystem::path& p);

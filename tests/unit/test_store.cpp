@@ -61,13 +61,50 @@ TEST(Store, DoesNotFollowASymlinkUnderTheFinalName) {
 TEST(Store, MakeDirectoriesSetsModeOnlyOnCreatedOnes) {
     const test::TempDir dir;
     fs::permissions(dir.path(), fs::perms(0751));
+    const mode_t old = ::umask(0077);
     const auto created = store::make_directories(dir.path() / "a" / "b", 0700);
+    ::umask(old);
     ASSERT_EQ(created.size(), 2U);
+    EXPECT_EQ(created[0], dir.path() / "a");
     EXPECT_EQ(mode_of(dir.path()), 0751U);
-    EXPECT_EQ(mode_of(dir.path() / "a"), 0700U);
+    // Only the leaf is private; a created parent is 0755 whatever the umask
+    // so that a sibling certs directory stays reachable.
+    EXPECT_EQ(mode_of(dir.path() / "a"), 0755U);
     EXPECT_EQ(mode_of(dir.path() / "a" / "b"), 0700U);
-    EXPECT_TRUE(store::make_directories(dir.path() / "a", 0755).empty());
-    EXPECT_EQ(mode_of(dir.path() / "a"), 0700U);
+    EXPECT_TRUE(store::make_directories(dir.path() / "a", 0711).empty());
+    EXPECT_EQ(mode_of(dir.path() / "a"), 0755U);
+}
+
+TEST(Store, MakeDirectoriesTreatsATrailingSlashAsTheSameDirectory) {
+    const test::TempDir dir;
+    const auto created = store::make_directories(dir.path().string() + "/k/", 0700);
+    ASSERT_EQ(created.size(), 1U);
+    EXPECT_EQ(created[0], dir.path() / "k");
+    EXPECT_EQ(mode_of(dir.path() / "k"), 0700U);
+}
+
+TEST(Store, MakeDirectoriesRefusesAFileInThePath) {
+    const test::TempDir dir;
+    { std::ofstream(dir.path() / "f") << "x"; }
+    try {
+        (void)store::make_directories(dir.path() / "f" / "k", 0700);
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_NE(std::string(e.what()).find("is not a directory"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Store, FindsStaleTemporariesWithoutRemovingThem) {
+    const test::TempDir dir;
+    const fs::path target = dir.path() / "h.crt";
+    { std::ofstream(dir.path() / (store::temp_prefix("h.crt") + "b")) << "partial"; }
+    { std::ofstream(dir.path() / (store::temp_prefix("h.crt") + "a")) << "partial"; }
+    fs::create_symlink("/nonexistent", dir.path() / (store::temp_prefix("h.crt") + "link"));
+    const auto found = store::find_stale_temporaries(target);
+    EXPECT_EQ(found, (std::vector<fs::path>{dir.path() / (store::temp_prefix("h.crt") + "a"),
+                                            dir.path() / (store::temp_prefix("h.crt") + "b")}));
+    EXPECT_EQ(test::list_tree(dir.path()).size(), 3U);
 }
 
 TEST(Store, RemovesOnlyItsOwnStaleTemporaries) {

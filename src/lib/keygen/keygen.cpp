@@ -1,5 +1,6 @@
 #include "mxdane/keygen.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <grp.h>
@@ -28,31 +29,60 @@ gid_t lookup_group(const std::string& name) {
     return found->gr_gid;
 }
 
-bool exists_nofollow(const fs::path& p) {
+enum class Presence { absent, file, symlink };
+
+Presence presence(const fs::path& p) {
     struct stat st {};
-    return ::lstat(p.c_str(), &st) == 0;
+    if (::lstat(p.c_str(), &st) != 0) {
+        // ENOENT, or a directory we cannot search: writing there fails
+        // later with the precise reason.
+        return Presence::absent;
+    }
+    return S_ISLNK(st.st_mode) ? Presence::symlink : Presence::file;
+}
+
+std::string join_paths(const std::vector<fs::path>& paths) {
+    std::string out;
+    for (const auto& p : paths) {
+        out += (out.empty() ? "" : ", ") + p.string();
+    }
+    return out;
 }
 
 /// Refuse before generating anything; name the leftovers of an interrupted
-/// run so that the admin knows what they are.
+/// run (a lone file or a temporary) so that the admin knows what they are.
 void refuse_existing(const fs::path& key, const fs::path& cert) {
-    const bool key_exists = exists_nofollow(key);
-    const bool cert_exists = exists_nofollow(cert);
+    for (const auto& p : {key, cert}) {
+        if (presence(p) == Presence::symlink) {
+            throw Error(Errc::exists, p.string() + " is a symbolic link; not writing through it (remove it first)");
+        }
+    }
+    const bool key_exists = presence(key) == Presence::file;
+    const bool cert_exists = presence(cert) == Presence::file;
+    if (!key_exists && !cert_exists) {
+        return;
+    }
+    auto temps = store::find_stale_temporaries(key);
+    for (auto& t : store::find_stale_temporaries(cert)) {
+        temps.push_back(std::move(t));
+    }
+    const std::string also = temps.empty() ? std::string() : "; also left by an interrupted run: " + join_paths(temps);
     if (key_exists && cert_exists) {
         throw Error(Errc::exists, key.string() + " and " + cert.string() +
                                       " already exist; not overwriting them (move them away first, "
-                                      "or use another --key-dir/--cert-dir/--out)");
+                                      "or use another --key-dir/--cert-dir/--out)" +
+                                      also);
     }
     if (key_exists) {
         throw Error(Errc::exists, key.string() + " already exists without its certificate " + cert.string() +
                                       " (left by an interrupted run?); not overwriting it: move it away "
-                                      "and run again");
+                                      "and run again" +
+                                      also);
     }
-    if (cert_exists) {
-        throw Error(Errc::exists, cert.string() + " already exists without its key " + key.string() +
-                                      " (left by an interrupted run?); not overwriting it: move it away "
-                                      "and run again");
-    }
+    throw Error(Errc::exists, cert.string() + " already exists without its key " + key.string() +
+                                  " (left by an interrupted run?); not overwriting it: move it away "
+                                  "and run again" +
+                                  also);
 }
 
 void require_writable(const fs::path& dir) {
@@ -63,6 +93,51 @@ void require_writable(const fs::path& dir) {
     }
 }
 
+/// "keys/" -> "keys"; "" is refused (it would silently mean the current
+/// directory).
+fs::path clean_dir(const fs::path& dir, const char* option) {
+    if (dir.empty()) {
+        throw Error(Errc::bad_input, std::string(option) + " needs a directory");
+    }
+    fs::path d = dir;
+    while (!d.has_filename() && d.has_relative_path()) {
+        d = d.parent_path();
+    }
+    return d;
+}
+
+/// Directories this run created, removed again (if still empty) unless the
+/// run succeeds: a refused or failed run leaves the tree as it found it.
+class CreatedDirs {
+  public:
+    CreatedDirs() = default;
+    CreatedDirs(const CreatedDirs&) = delete;
+    CreatedDirs& operator=(const CreatedDirs&) = delete;
+    ~CreatedDirs() {
+        if (!m_keep) {
+            for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) {
+                ::rmdir(it->c_str());
+            }
+        }
+    }
+    void add(std::vector<fs::path> dirs) {
+        for (auto& d : dirs) {
+            m_dirs.push_back(std::move(d));
+        }
+    }
+    [[nodiscard]] bool contains(const fs::path& d) const {
+        return std::find(m_dirs.begin(), m_dirs.end(), d) != m_dirs.end();
+    }
+    std::vector<fs::path> keep() {
+        m_keep = true;
+        return m_dirs;
+    }
+
+  private:
+    std::vector<fs::path> m_dirs;
+    bool m_keep = false;
+};
+
 std::vector<fs::path> prepare_dir(const fs::path& dir, mode_t mode, bool is_default) {
     try {
         auto created = store::make_directories(dir, mode);
@@ -71,7 +146,7 @@ std::vector<fs::path> prepare_dir(const fs::path& dir, mode_t mode, bool is_defa
     } catch (const Error& e) {
         if (is_default && e.code() == Errc::permission) {
             throw Error(Errc::permission,
-                        std::string(e.what()) + " (run as root, or choose a directory with --out DIR)");
+                        std::string(e.what()) + " (run as root, or choose a directory you can write with --out DIR)");
         }
         throw;
     }
@@ -92,6 +167,8 @@ Result run(const Request& request) {
     if (request.port == 0) {
         throw Error(Errc::bad_input, "--port must be between 1 and 65535");
     }
+    const fs::path key_dir = clean_dir(request.key_dir, "--key-dir");
+    const fs::path cert_dir = clean_dir(request.cert_dir, "--cert-dir");
     std::optional<gid_t> group;
     if (request.key_group) {
         group = lookup_group(*request.key_group);
@@ -100,21 +177,28 @@ Result run(const Request& request) {
     result.key_type = request.key_type;
     const std::string& host = result.names.front();
     const std::string stamp = request.stamp ? *request.stamp : store::date_stamp(request.now);
-    result.key_path = request.key_dir / store::key_file_name(host, stamp);
-    result.cert_path = request.cert_dir / store::cert_file_name(host, stamp);
+    result.key_path = key_dir / store::key_file_name(host, stamp);
+    result.cert_path = cert_dir / store::cert_file_name(host, stamp);
 
+    CreatedDirs dirs;
     if (!request.dry_run) {
-        const bool default_dirs =
-            request.key_dir == store::default_key_dir || request.cert_dir == store::default_cert_dir;
         refuse_existing(result.key_path, result.cert_path);
-        result.created_dirs = prepare_dir(request.key_dir, private_dir_mode, default_dirs);
-        for (auto& d : prepare_dir(request.cert_dir, cert_dir_mode, default_dirs)) {
-            result.created_dirs.push_back(std::move(d));
+        // The key directory first: when it is also the certificate
+        // directory (--out), the private mode wins.
+        dirs.add(prepare_dir(key_dir, private_dir_mode, key_dir == store::default_key_dir));
+        if (group && dirs.contains(key_dir)) {
+            // A key the MTA's group may read is useless in a directory it
+            // cannot enter: a directory we made gets that group and 0750.
+            if (::chown(key_dir.c_str(), static_cast<uid_t>(-1), *group) != 0 || ::chmod(key_dir.c_str(), 0750) != 0) {
+                throw Error(Errc::permission, "cannot give " + key_dir.string() + " the group " + *request.key_group +
+                                                  ": " + std::strerror(errno));
+            }
         }
+        dirs.add(prepare_dir(cert_dir, cert_dir_mode, cert_dir == store::default_cert_dir));
         struct stat st {};
-        if (::stat(request.key_dir.c_str(), &st) == 0 && (st.st_mode & 0006U) != 0) {
-            result.warnings.push_back("the key directory " + request.key_dir.string() +
-                                      " is readable or writable by others; consider chmod o-rwx");
+        if (::stat(key_dir.c_str(), &st) == 0 && (st.st_mode & 0006U) != 0) {
+            result.warnings.push_back("the key directory " + key_dir.string() +
+                                      " is readable or writable by others; consider chmod o-rwx " + key_dir.string());
         }
         for (const auto& p : {result.key_path, result.cert_path}) {
             for (const auto& stale : store::remove_stale_temporaries(p)) {
@@ -147,6 +231,7 @@ Result run(const Request& request) {
             store::NewFile{result.key_path, x509::private_key_pem(*key), result.key_mode, group},
         });
         result.written = true;
+        result.created_dirs = dirs.keep();
     }
     return result;
 }

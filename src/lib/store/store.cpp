@@ -1,5 +1,6 @@
 #include "mxdane/store.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -128,6 +129,28 @@ class StagedFile {
     bool m_created = false;
 };
 
+void create_missing(const std::vector<fs::path>& missing, mode_t mode, mode_t parent_mode,
+                    std::vector<fs::path>& created) {
+    for (std::size_t i = missing.size(); i-- > 0;) {
+        const fs::path& p = missing[i];
+        // Only the leaf is private: a 0700 parent would hide a sibling such
+        // as /etc/pki/tls/certs from the MTA's user (issue #2: "private 0700,
+        // certs 0755").
+        const mode_t m = i == 0 ? mode : parent_mode;
+        if (::mkdir(p.c_str(), m & 0700U) != 0) {
+            if (errno == EEXIST) {
+                continue; // made by someone else meanwhile: not ours to chmod
+            }
+            throw os_error("cannot create directory " + p.string(), errno);
+        }
+        created.push_back(p);
+        // mkdir applies the umask; the mode we promise is exact.
+        if (::chmod(p.c_str(), m) != 0) {
+            throw os_error("cannot set the mode of " + p.string(), errno);
+        }
+    }
+}
+
 } // namespace
 
 std::string date_stamp(std::chrono::system_clock::time_point when) {
@@ -149,9 +172,13 @@ std::string cert_file_name(std::string_view host, std::string_view stamp) {
     return std::string(host) + "-MX-SS-" + std::string(stamp) + ".crt";
 }
 
-std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode) {
+std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t parent_mode) {
+    fs::path leaf = dir;
+    while (!leaf.has_filename() && leaf.has_relative_path()) {
+        leaf = leaf.parent_path(); // "keys/" is "keys", not a second directory
+    }
     std::vector<fs::path> missing;
-    for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    for (fs::path p = leaf; !p.empty(); p = p.parent_path()) {
         struct stat st {};
         if (::stat(p.c_str(), &st) == 0) {
             if (!S_ISDIR(st.st_mode)) {
@@ -159,7 +186,7 @@ std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode) {
             }
             break;
         }
-        if (errno != ENOENT) {
+        if (errno != ENOENT && errno != ENOTDIR) { // ENOTDIR: walk up and name the file
             throw os_error("cannot use " + p.string(), errno);
         }
         missing.push_back(p);
@@ -168,15 +195,14 @@ std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode) {
         }
     }
     std::vector<fs::path> created;
-    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-        if (::mkdir(it->c_str(), mode) != 0 && errno != EEXIST) {
-            throw os_error("cannot create directory " + it->string(), errno);
+    try {
+        create_missing(missing, mode, parent_mode, created);
+    } catch (...) {
+        // Leave the tree as it was: nothing half-made for the next run.
+        for (auto it = created.rbegin(); it != created.rend(); ++it) {
+            ::rmdir(it->c_str());
         }
-        // mkdir applies the umask; the mode we promise is exact.
-        if (::chmod(it->c_str(), mode) != 0) {
-            throw os_error("cannot set the mode of " + it->string(), errno);
-        }
-        created.push_back(*it);
+        throw;
     }
     return created;
 }
@@ -185,17 +211,26 @@ std::string temp_prefix(std::string_view final_name) {
     return "." + std::string(final_name) + ".mxdane-tmp-";
 }
 
-std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path) {
-    std::vector<fs::path> removed;
+std::vector<fs::path> find_stale_temporaries(const fs::path& final_path) {
+    std::vector<fs::path> found;
     const fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
     const std::string prefix = temp_prefix(final_path.filename().string());
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
-            if (::unlink(entry.path().c_str()) == 0) {
-                removed.push_back(entry.path());
-            }
+        if (name.rfind(prefix, 0) == 0 && !entry.is_symlink(ec) && entry.is_regular_file(ec)) {
+            found.push_back(entry.path());
+        }
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+}
+
+std::vector<fs::path> remove_stale_temporaries(const fs::path& final_path) {
+    std::vector<fs::path> removed;
+    for (const auto& p : find_stale_temporaries(final_path)) {
+        if (::unlink(p.c_str()) == 0) {
+            removed.push_back(p);
         }
     }
     return removed;
