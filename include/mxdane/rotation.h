@@ -112,3 +112,20 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
 std::string step_name(Step step);
 
 } // namespace mxdane::rotation
+
+namespace mxdane::rotation {
+
+/// One `key = value` setting of a configuration file, with its line.
+struct Setting {
+    std::string key;
+    std::string value;
+    int line = 0;
+};
+
+/// Parses /etc/mxdane/HOST.conf: `key = value` lines, `#` comments, blank
+/// lines; keys may repeat (repeatable options). Values may be quoted with
+/// "..." to keep leading/trailing spaces or a '#'. Each malformed line is an
+/// error naming its number.
+Expected<std::vector<Setting>> parse_config(std::string_view text);
+
+} // namespace mxdane::rotation

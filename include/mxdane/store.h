@@ -73,3 +73,23 @@ void replace_file(const fs::path& path, std::string_view content, mode_t mode);
 void replace_symlink(const fs::path& link, const fs::path& target);
 
 } // namespace mxdane::store
+
+namespace mxdane::store {
+
+/// An exclusive advisory lock (flock) on a file, held for the object's
+/// life. `try_lock` returns nullopt when another process holds it.
+class FileLock {
+  public:
+    static std::optional<FileLock> try_lock(const fs::path& path);
+    FileLock(FileLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+    FileLock& operator=(FileLock&&) = delete;
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    ~FileLock();
+
+  private:
+    explicit FileLock(int fd) : m_fd(fd) {}
+    int m_fd;
+};
+
+} // namespace mxdane::store

@@ -7,6 +7,7 @@
 #include "../cli/cli_harness.h"
 #include "mxdane/error.h"
 #include "mxdane/rotation.h"
+#include "mxdane/store.h"
 
 namespace {
 using namespace mxdane;
@@ -261,6 +262,44 @@ TEST(StateFile, LoadSaveAndACorruptFileIsAnError) {
         EXPECT_EQ(e.code(), Errc::io);
         EXPECT_NE(std::string(e.what()).find("cannot be used"), std::string::npos);
     }
+}
+
+} // namespace
+
+namespace {
+using mxdane::rotation::parse_config;
+
+TEST(Config, ParsesSettingsCommentsAndQuotes) {
+    const auto r = parse_config("# mxdane\n\nkey-life = 365\nreload = postfix reload # comment\n"
+                                "stub = test.=127.0.0.1@5353\nstub = x.test.=127.0.0.1@5353\n"
+                                "publish-hook = \"/usr/local/bin/dns hook # not a comment\"\r\n");
+    ASSERT_TRUE(r.has_value()) << r.error();
+    ASSERT_EQ(r->size(), 5U);
+    EXPECT_EQ((*r)[0].key, "key-life");
+    EXPECT_EQ((*r)[0].value, "365");
+    EXPECT_EQ((*r)[1].value, "postfix reload");
+    EXPECT_EQ((*r)[2].value, "test.=127.0.0.1@5353");
+    EXPECT_EQ((*r)[3].line, 6);
+    EXPECT_EQ((*r)[4].value, "/usr/local/bin/dns hook # not a comment");
+}
+
+TEST(Config, NamesTheBadLine) {
+    EXPECT_EQ(parse_config("a = 1\nno equals sign\n").error(), "line 2: expected 'key = value'");
+    EXPECT_EQ(parse_config("Key = 1\n").error(),
+              "line 1: 'Key' is not a setting name (lowercase letters, digits, '-')");
+    EXPECT_EQ(parse_config("a = \"open\n").error(), "line 1: unterminated quote");
+    EXPECT_EQ(parse_config("a = \"x\" y\n").error(), "line 1: text after the closing quote");
+    EXPECT_EQ(parse_config(" = 1\n").error(), "line 1: '' is not a setting name (lowercase letters, digits, '-')");
+}
+
+TEST(Lock, OnlyOneHolder) {
+    const mxdane::test::TempDir dir;
+    const auto path = dir.path() / "h.lock";
+    auto first = mxdane::store::FileLock::try_lock(path);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_FALSE(mxdane::store::FileLock::try_lock(path).has_value());
+    first.reset();
+    EXPECT_TRUE(mxdane::store::FileLock::try_lock(path).has_value());
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <random>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +94,32 @@ void replace_symlink(const fs::path& link, const fs::path& target) {
         throw os_error("cannot point " + link.string() + " at " + target.string(), err);
     }
     sync_dir(dir_of(link));
+}
+
+} // namespace mxdane::store
+
+namespace mxdane::store {
+
+std::optional<FileLock> FileLock::try_lock(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw os_error("cannot open the lock file " + path.string(), errno);
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        ::close(fd);
+        if (err == EWOULDBLOCK) {
+            return std::nullopt;
+        }
+        throw os_error("cannot lock " + path.string(), err);
+    }
+    return FileLock(fd);
+}
+
+FileLock::~FileLock() {
+    if (m_fd >= 0) {
+        ::close(m_fd); // closing releases the flock
+    }
 }
 
 } // namespace mxdane::store
