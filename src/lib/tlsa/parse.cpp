@@ -315,6 +315,9 @@ Expected<Record> parse_entry(const std::vector<std::string>& tokens) {
             seen_class = true;
         } else if (!seen_ttl && is_ttl(t)) {
             seen_ttl = true;
+        } else if (i > 0 && is_other_type(t)) {
+            // "owner 300 IN RRSIG TLSA ...": TLSA here is the covered type.
+            return Unexpected{"not a TLSA record (type " + upper(t) + ")"};
         } else if (i == 0) {
             continue; // the owner name: not needed to match
         } else {
