@@ -70,7 +70,7 @@ mapfile -t files < <(find "$cache/certs" -name '*.pem' | sort)
 [[ ${#files[@]} -eq $n ]] || { echo "error: expected $n certificates in $cache/certs, found ${#files[@]}" >&2; exit 2; }
 
 now() { date +%s.%N; }
-rate() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.0f", c / s }'; }
+rate() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.1f", c / s }'; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -120,7 +120,7 @@ check hash-slinger "$work/hs.txt" "$hs_sample"
 
 printf '%-14s %12s %14s %10s\n' tool "certs/s" "time for N (s)" "mxdane is"
 row() { # name rate
-    printf '%-14s %12s %14.1f %9.0fx\n' "$1" "$2" "$(awk -v n="$n" -v r="$2" 'BEGIN { print n / r }')" \
+    printf '%-14s %12s %14.1f %9.1fx\n' "$1" "$2" "$(awk -v n="$n" -v r="$2" 'BEGIN { print n / r }')" \
         "$(awk -v m="$mx_rate" -v r="$2" 'BEGIN { print m / r }')"
 }
 row mxdane "$mx_rate"
