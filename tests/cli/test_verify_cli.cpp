@@ -63,6 +63,11 @@ struct Case {
     bool ldns; ///< ask ldns-dane too (see LdnsDaneAgreesOnDaneEe for the cases it is not asked)
 };
 
+/// gtest prints a case by its name, not its bytes.
+[[maybe_unused]] void PrintTo(const Case& c, std::ostream* os) {
+    *os << c.name;
+}
+
 const std::string dig_output = R"(
 ; <<>> DiG 9.18.28-1~deb12u2-Debian <<>> +dnssec tlsa _25._tcp.mx1.example.net
 ;; global options: +cmd
