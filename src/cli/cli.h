@@ -41,5 +41,8 @@ int run(int argc, const char* const* argv, Io& io);
 
 // One function per command group (cmd_<noun>.cpp).
 Command keygen_command();
+Command tlsa_command();
+Command verify_command();
+Command inspect_command();
 
 } // namespace mxdane::cli
