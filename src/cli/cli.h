@@ -41,5 +41,7 @@ int run(int argc, const char* const* argv, Io& io);
 
 // One function per command group (cmd_<noun>.cpp).
 Command keygen_command();
+Command publish_command();   // cmd_publish.cpp
+Command unpublish_command(); // cmd_publish.cpp
 
 } // namespace mxdane::cli

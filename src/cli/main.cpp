@@ -22,7 +22,7 @@ Run 'mxdane COMMAND --help' for a command's options.
 )";
 
 std::vector<Command> command_table() {
-    return {keygen_command()};
+    return {keygen_command(), publish_command(), unpublish_command()};
 }
 
 Exit exit_for(Errc code) {
