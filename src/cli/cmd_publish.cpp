@@ -29,10 +29,12 @@ Runner setup(CLI::App& app, publish::Action action) {
     auto o = std::make_shared<Options>();
     const bool add = action == publish::Action::add;
     app.add_option("HOST", o->host, "the MX host name (TLSA owner _25._tcp.HOST.)")->required();
-    app.add_option("--cert", o->certs, add ? "publish the 3 1 1 record of this certificate's key (PEM)"
-                                           : "delete the 3 1 1 record of this certificate's key (PEM)");
-    app.add_option("--key", o->keys, add ? "publish the 3 1 1 record of this key (PEM private or public key)"
-                                         : "delete the 3 1 1 record of this key (PEM private or public key)");
+    app.add_option("--cert", o->certs,
+                   add ? "publish the 3 1 1 record of this certificate's key (PEM)"
+                       : "delete the 3 1 1 record of this certificate's key (PEM)");
+    app.add_option("--key", o->keys,
+                   add ? "publish the 3 1 1 record of this key (PEM private or public key)"
+                       : "delete the 3 1 1 record of this key (PEM private or public key)");
     if (add) {
         app.add_option("--ttl", o->ttl, "TTL of the added records (default 3600)")->check(CLI::Range(0U, 2147483647U));
     }

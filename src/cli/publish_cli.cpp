@@ -119,8 +119,8 @@ std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& cer
             ossl::drain_errors();
             throw Error(Errc::bad_input, "certificate " + path + " holds no PEM certificate");
         }
-        out.push_back(tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256,
-                                            *cert));
+        out.push_back(
+            tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *cert));
     }
     for (const auto& path : keys) {
         const std::string bytes = read_whole(path, "key");
@@ -134,8 +134,8 @@ std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& cer
         }
         if (!key) {
             ossl::drain_errors();
-            throw Error(Errc::bad_input, "key " + path +
-                                             " holds no PEM private or public key (encrypted keys are not read)");
+            throw Error(Errc::bad_input,
+                        "key " + path + " holds no PEM private or public key (encrypted keys are not read)");
         }
         out.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *key));
     }

@@ -17,9 +17,9 @@
 // DSA types that OPENSSL_NO_DEPRECATED removes. Updates and TSIG need none.
 #include <ldns/dname.h>
 #include <ldns/error.h>
-#include <ldns/rbtree.h> // host2wire.h uses ldns_rbtree_t without including it
 #include <ldns/host2wire.h>
 #include <ldns/packet.h>
+#include <ldns/rbtree.h> // host2wire.h uses ldns_rbtree_t without including it
 #include <ldns/rdata.h>
 #include <ldns/rr.h>
 #include <ldns/tsig.h>
@@ -45,7 +45,9 @@ struct RdfFree {
     void operator()(ldns_rdf* p) const noexcept { ldns_rdf_deep_free(p); }
 };
 struct MallocFree {
-    void operator()(void* p) const noexcept { std::free(p); } // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
+    void operator()(void* p) const noexcept {
+        std::free(p);
+    } // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
 };
 using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
 using RrPtr = std::unique_ptr<ldns_rr, RrFree>;

@@ -24,9 +24,9 @@ namespace mxdane::publish {
 namespace wire {
 
 std::string rcode_name(unsigned rcode) {
-    static constexpr std::array<const char*, 11> names{"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                                       "NOTIMP",   "REFUSED", "YXDOMAIN", "YXRRSET",
-                                                       "NXRRSET",  "NOTAUTH", "NOTZONE"};
+    static constexpr std::array<const char*, 11> names{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                                       "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                                       "NXRRSET", "NOTAUTH", "NOTZONE"};
     return rcode < names.size() ? names[rcode] : "RCODE " + std::to_string(rcode);
 }
 
@@ -190,8 +190,7 @@ Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const Tsig
     case LDNS_RCODE_YXRRSET:
     case LDNS_RCODE_NXDOMAIN:
     case LDNS_RCODE_YXDOMAIN:
-        return out(Status::prereq_failed, "the TLSA RRset at " + ctx.owner +
-                                              " changed after mxdane read it (" + rc +
+        return out(Status::prereq_failed, "the TLSA RRset at " + ctx.owner + " changed after mxdane read it (" + rc +
                                               ": prerequisite not met; another update at the same time?); "
                                               "nothing was changed, run again");
     case LDNS_RCODE_NOTZONE:
@@ -208,8 +207,8 @@ Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const Tsig
     }
 
     if (const auto problem = tsig_problem(pkt.get(), reply, key, request_mac, now); !problem.empty()) {
-        return out(Status::bad_reply, server + " answered NOERROR, but " + problem +
-                                          ": cannot tell whether the update was applied");
+        return out(Status::bad_reply,
+                   server + " answered NOERROR, but " + problem + ": cannot tell whether the update was applied");
     }
     return out(Status::ok, server + " applied the update (NOERROR, reply signed with " + key.name + ")");
 }
@@ -355,8 +354,8 @@ class NsupdatePublisher final : public Publisher {
             }
         }
 
-        const PktPtr pkt(ldns_update_pkt_new(dname(zone).release(), LDNS_RR_CLASS_IN, prereq.get(), updates.get(),
-                                             nullptr));
+        const PktPtr pkt(
+            ldns_update_pkt_new(dname(zone).release(), LDNS_RR_CLASS_IN, prereq.get(), updates.get(), nullptr));
         if (!pkt) {
             throw Error(Errc::io, "libldns could not build the UPDATE message");
         }
@@ -402,8 +401,8 @@ class NsupdatePublisher final : public Publisher {
         for (std::size_t i = 0; i < change.ops.size(); ++i) {
             for (std::size_t j = i + 1; j < change.ops.size(); ++j) {
                 if (change.ops[i].record == change.ops[j].record && change.ops[i].action != change.ops[j].action) {
-                    throw Error(Errc::bad_input, "the change both adds and deletes " +
-                                                     tlsa::rdata_text(change.ops[i].record));
+                    throw Error(Errc::bad_input,
+                                "the change both adds and deletes " + tlsa::rdata_text(change.ops[i].record));
                 }
             }
         }
@@ -418,8 +417,8 @@ class NsupdatePublisher final : public Publisher {
                                              " (use hmac-sha256 or hmac-sha512)");
         }
         if (st != LDNS_STATUS_OK || ldns_pkt_tsig(pkt) == nullptr) {
-            throw Error(Errc::crypto, "TSIG key " + m_opts.key.name + ": signing failed: " +
-                                          ldns_get_errorstr_by_id(st));
+            throw Error(Errc::crypto,
+                        "TSIG key " + m_opts.key.name + ": signing failed: " + ldns_get_errorstr_by_id(st));
         }
     }
 
@@ -449,14 +448,17 @@ class NsupdatePublisher final : public Publisher {
         }
         ldns_pkt* raw = nullptr;
         if (ldns_wire2pkt(&raw, ex.reply.data(), ex.reply.size()) != LDNS_STATUS_OK || raw == nullptr) {
-            r.failure = {Status::bad_reply, "the reply of " + server_text(m_opts.server) + " is not a DNS message",
-                         {}, {}, {}};
+            r.failure = {
+                Status::bad_reply, "the reply of " + server_text(m_opts.server) + " is not a DNS message", {}, {}, {}};
             return r;
         }
         r.pkt.reset(raw);
         if (ldns_pkt_id(raw) != id || !ldns_pkt_qr(raw)) {
-            r.failure = {Status::bad_reply, "the reply of " + server_text(m_opts.server) + " does not answer the query",
-                         {}, {}, {}};
+            r.failure = {Status::bad_reply,
+                         "the reply of " + server_text(m_opts.server) + " does not answer the query",
+                         {},
+                         {},
+                         {}};
             r.pkt.reset();
         }
         return r;
@@ -479,23 +481,30 @@ class NsupdatePublisher final : public Publisher {
                         where + " serves no zone that holds " + owner + " (it answered " +
                             wire::rcode_name(static_cast<unsigned>(rcode)) +
                             " to an SOA query); name the server of that zone, or give --zone",
-                        {}, {}, {}};
+                        {},
+                        {},
+                        {}};
             }
             if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
                 return {Status::server_failed,
                         where + " answered " + wire::rcode_name(static_cast<unsigned>(rcode)) +
                             " to an SOA query for " + name,
-                        {}, {}, {}};
+                        {},
+                        {},
+                        {}};
             }
             if (!ldns_pkt_aa(r.pkt.get())) {
                 return {Status::notauth,
-                        where + " is not authoritative for " + owner + " (no AA bit in its answer); give --zone "
-                                "and the zone's primary server",
-                        {}, {}, {}};
+                        where + " is not authoritative for " + owner +
+                            " (no AA bit in its answer); give --zone "
+                            "and the zone's primary server",
+                        {},
+                        {},
+                        {}};
             }
             for (auto section : {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY}) {
-                const ldns_rr_list* list = section == LDNS_SECTION_ANSWER ? ldns_pkt_answer(r.pkt.get())
-                                                                          : ldns_pkt_authority(r.pkt.get());
+                const ldns_rr_list* list =
+                    section == LDNS_SECTION_ANSWER ? ldns_pkt_answer(r.pkt.get()) : ldns_pkt_authority(r.pkt.get());
                 for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
                     const ldns_rr* rr = ldns_rr_list_rr(list, i);
                     if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
@@ -523,12 +532,14 @@ class NsupdatePublisher final : public Publisher {
         }
         const auto rcode = ldns_pkt_get_rcode(r.pkt.get());
         if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-            const Status s = rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? Status::notauth
-                                                                                        : Status::server_failed;
+            const Status s =
+                rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NOTAUTH ? Status::notauth : Status::server_failed;
             return {s,
                     where + " answered " + wire::rcode_name(static_cast<unsigned>(rcode)) +
                         " when asked for the TLSA records at " + owner + " (is it authoritative for the zone?)",
-                    {}, {}, {}};
+                    {},
+                    {},
+                    {}};
         }
         if (!ldns_pkt_aa(r.pkt.get())) {
             return {Status::notauth, where + " is not authoritative for " + owner, {}, {}, {}};
@@ -541,8 +552,11 @@ class NsupdatePublisher final : public Publisher {
                 continue;
             }
             if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME) {
-                return {Status::refused, owner + " is an alias (CNAME) on " + where + "; TLSA records cannot be added there",
-                        {}, {}, {}};
+                return {Status::refused,
+                        owner + " is an alias (CNAME) on " + where + "; TLSA records cannot be added there",
+                        {},
+                        {},
+                        {}};
             }
             if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TLSA || ldns_rr_rd_count(rr) != 4) {
                 continue;

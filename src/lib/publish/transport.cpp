@@ -94,8 +94,8 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
                 continue;
             }
             if (!wait_for(s.get(), POLLOUT, deadline)) {
-                return fail(Status::timeout, "no TCP connection to " + where + " within " +
-                                                 std::to_string(timeout.count()) + " ms");
+                return fail(Status::timeout,
+                            "no TCP connection to " + where + " within " + std::to_string(timeout.count()) + " ms");
             }
             int err = 0;
             socklen_t len = sizeof err;
@@ -113,8 +113,8 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
         std::size_t sent = 0;
         while (sent < out.size()) {
             if (!wait_for(s.get(), POLLOUT, deadline)) {
-                return fail(Status::timeout, "could not send to " + where + " within " +
-                                                 std::to_string(timeout.count()) + " ms");
+                return fail(Status::timeout,
+                            "could not send to " + where + " within " + std::to_string(timeout.count()) + " ms");
             }
             const auto n = ::send(s.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) {

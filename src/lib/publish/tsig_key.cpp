@@ -249,8 +249,8 @@ Expected<TsigKey> parse_tsig_key(std::string_view text) {
     if (tokens.empty()) {
         return Unexpected{"the key file holds only comments"};
     }
-    if (tokens.size() == 1 && tokens[0].kind == Token::Kind::word && tokens[0].text.find(':') != std::string::npos) {
-        return parse_one_line(tokens[0].text);
+    if (tokens[0].kind == Token::Kind::word && tokens[0].text.find(':') != std::string::npos) {
+        return parse_one_line(text);
     }
 
     std::vector<TsigKey> keys;
@@ -291,8 +291,8 @@ Expected<TsigKey> parse_tsig_key(std::string_view text) {
                 continue;
             }
             if (t.kind != Token::Kind::word) {
-                return Unexpected{where(t) + ": expected 'algorithm' or 'secret', found '" +
-                                  names::printable(t.text) + "'"};
+                return Unexpected{where(t) + ": expected 'algorithm' or 'secret', found '" + names::printable(t.text) +
+                                  "'"};
             }
             const std::string stmt = lower(t.text);
             ++i;
