@@ -13,13 +13,15 @@
 // ldns/common.h defines bool, true and false as macros unless stdbool.h was
 // seen first; in C++ those macros break every later standard header.
 #include <stdbool.h> // NOLINT(modernize-deprecated-headers): must precede the ldns headers
+// host2wire.h uses ldns_rbtree_t without including rbtree.h.
+#include <ldns/rbtree.h>
+
 // Not <ldns/ldns.h>: it pulls in keys.h and dnssec.h, which use the RSA and
 // DSA types that OPENSSL_NO_DEPRECATED removes. Updates and TSIG need none.
 #include <ldns/dname.h>
 #include <ldns/error.h>
 #include <ldns/host2wire.h>
 #include <ldns/packet.h>
-#include <ldns/rbtree.h> // host2wire.h uses ldns_rbtree_t without including it
 #include <ldns/rdata.h>
 #include <ldns/rr.h>
 #include <ldns/tsig.h>
