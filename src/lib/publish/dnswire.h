@@ -13,6 +13,7 @@
 // ldns/common.h defines bool, true and false as macros unless stdbool.h was
 // seen first; in C++ those macros break every later standard header.
 #include <stdbool.h> // NOLINT(modernize-deprecated-headers): must precede the ldns headers
+
 // host2wire.h uses ldns_rbtree_t without including rbtree.h.
 #include <ldns/rbtree.h>
 
