@@ -425,6 +425,15 @@ class NsupdatePublisher final : public Publisher {
     /// Signs a throwaway message, so that a key libldns cannot use is
     /// reported before anything is sent.
     void probe_algorithm() const {
+        // libldns 1.8.3 signs with md5, sha1, sha256 and sha512 only (its
+        // table misspells sha384 as "hmac-shac384.", and has no sha224), and
+        // leaks in ldns_pkt_tsig_sign's error path: refuse those without
+        // asking it.
+        if (m_opts.key.algorithm == TsigAlgorithm::hmac_sha384 || m_opts.key.algorithm == TsigAlgorithm::hmac_sha224) {
+            throw Error(Errc::bad_input, "TSIG key " + m_opts.key.name + ": libldns cannot sign with " +
+                                             std::string(tsig_algorithm_name(m_opts.key.algorithm)) +
+                                             " (use hmac-sha256 or hmac-sha512)");
+        }
         const PktPtr pkt(ldns_pkt_query_new(dname(".").release(), LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0));
         if (!pkt) {
             throw std::bad_alloc();
