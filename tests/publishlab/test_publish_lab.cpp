@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <netinet/in.h>
+#include <regex>
 #include <sstream>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include "../cli/cli_harness.h"
@@ -299,6 +302,120 @@ TEST_F(PublishLab, FailingHookClaimsNothing) {
               std::string::npos)
         << r.err;
     EXPECT_TRUE(dig_tlsa("_25._tcp.hookfail.dyn.test.").tlsa.empty());
+}
+
+/// A TCP relay to Knot that lets another writer change the RRset just
+/// before it forwards an UPDATE: the race the prerequisite exists for.
+class RacingRelay {
+  public:
+    RacingRelay(std::uint16_t knot_port, std::string racer) : m_knot(knot_port), m_racer(std::move(racer)) {
+        m_listen = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a = loopback(0);
+        if (m_listen < 0 || ::bind(m_listen, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || // NOLINT: sockaddr
+            ::listen(m_listen, 4) != 0) {
+            throw std::runtime_error("relay: cannot listen");
+        }
+        socklen_t len = sizeof a;
+        ::getsockname(m_listen, reinterpret_cast<sockaddr*>(&a), &len); // NOLINT: sockaddr API
+        port = ntohs(a.sin_port);
+        m_thread = std::thread([this] { run(); });
+    }
+    RacingRelay(const RacingRelay&) = delete;
+    RacingRelay& operator=(const RacingRelay&) = delete;
+    ~RacingRelay() {
+        ::shutdown(m_listen, SHUT_RDWR);
+        m_thread.join();
+        ::close(m_listen);
+    }
+    std::uint16_t port = 0;
+    std::atomic<bool> raced{false};
+
+  private:
+    static sockaddr_in loopback(std::uint16_t p) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(p);
+        return a;
+    }
+    static bool read_msg(int fd, std::vector<std::uint8_t>& m) {
+        m.assign(2, 0);
+        std::size_t have = 0;
+        std::size_t want = 2;
+        while (have < want) {
+            const auto n = ::recv(fd, m.data() + have, want - have, 0);
+            if (n <= 0) {
+                return false;
+            }
+            have += static_cast<std::size_t>(n);
+            if (have == 2 && want == 2) {
+                want = 2 + (static_cast<std::size_t>(m[0]) << 8 | m[1]);
+                m.resize(want);
+            }
+        }
+        return true;
+    }
+    void run() {
+        while (true) {
+            const int c = ::accept(m_listen, nullptr, nullptr);
+            if (c < 0) {
+                return;
+            }
+            std::vector<std::uint8_t> q;
+            std::vector<std::uint8_t> r;
+            if (read_msg(c, q) && q.size() > 4) {
+                if (((q[4] >> 3) & 0x0f) == 5) { // opcode UPDATE (after the 2-byte length)
+                    shell(m_racer);
+                    raced = true;
+                }
+                const int k = ::socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in a = loopback(m_knot);
+                if (::connect(k, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && // NOLINT: sockaddr API
+                    ::send(k, q.data(), q.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(q.size()) && read_msg(k, r)) {
+                    (void)::send(c, r.data(), r.size(), MSG_NOSIGNAL);
+                }
+                ::close(k);
+            }
+            ::close(c);
+        }
+    }
+    std::uint16_t m_knot;
+    std::string m_racer;
+    int m_listen = -1;
+    std::thread m_thread;
+};
+
+TEST_F(PublishLab, ConcurrentChangeTripsThePrerequisite) {
+    const auto [k1, h1] = new_key("k1");
+    const auto [k2, h2] = new_key("k2");
+    const auto [k3, h3] = new_key("k3");
+    const std::string owner = "_25._tcp.race.dyn.test.";
+    ASSERT_EQ(mxdane(cat({"publish", "race.dyn.test", "--key", k1}, nsupdate(env["UPD_KEY"]))).exit_code, 0);
+    // Between mxdane's read of the RRset and its update, BIND's nsupdate
+    // adds k3's record.
+    const std::string racer = "printf 'server 127.0.0.1 " + env["UPD_PORT"] + "\\nupdate add " + owner +
+                              " 3600 IN TLSA 3 1 1 " + h3 + "\\nsend\\n' | nsupdate -k '" + env["UPD_KEY"] + "'";
+    for (const std::string verb : {"publish", "unpublish"}) {
+        if (verb == "unpublish") {
+            // the racer now deletes k3 again while mxdane deletes k1
+            ASSERT_EQ(dig_tlsa(owner).tlsa.size(), 2U);
+        }
+        const std::string race_cmd =
+            verb == "publish" ? racer
+                              : std::regex_replace(racer, std::regex("update add (\\S+) 3600"), "update delete $1");
+        RacingRelay relay(static_cast<std::uint16_t>(std::stoi(env["UPD_PORT"])), race_cmd);
+        const auto r =
+            mxdane({verb, "race.dyn.test", "--key", verb == "publish" ? k2 : k1, "--nsupdate",
+                    "127.0.0.1@" + std::to_string(relay.port), "--tsig-key", env["UPD_KEY"], "--zone", "dyn.test"});
+        EXPECT_EQ(r.exit_code, 1) << verb << ": " << r.err;
+        EXPECT_EQ(r.out, "");
+        EXPECT_EQ(r.err, "error: the TLSA RRset at " + owner +
+                             " changed after mxdane read it (NXRRSET: prerequisite not met; another update at the "
+                             "same time?); nothing was changed, run again\n");
+        EXPECT_TRUE(relay.raced);
+    }
+    // Only the racer's changes happened: k3 added, then deleted again; k1 stays.
+    EXPECT_EQ(dig_tlsa(owner).tlsa, std::vector<std::string>{"3 1 1 " + h1});
 }
 
 } // namespace
