@@ -44,5 +44,7 @@ Command keygen_command();
 Command tlsa_command();
 Command verify_command();
 Command inspect_command();
+Command publish_command();   // cmd_publish.cpp
+Command unpublish_command(); // cmd_publish.cpp
 
 } // namespace mxdane::cli

@@ -22,7 +22,9 @@ Run 'mxdane COMMAND --help' for a command's options.
 )";
 
 std::vector<Command> command_table() {
-    return {keygen_command(), tlsa_command(), verify_command(), inspect_command()};
+    return {
+        keygen_command(), tlsa_command(), verify_command(), inspect_command(), publish_command(), unpublish_command(),
+    };
 }
 
 Exit exit_for(Errc code) {
