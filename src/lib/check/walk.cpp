@@ -1,0 +1,346 @@
+// RFC 7672 §2: the lookups a DANE sender makes, and what it does with each
+// answer. SERVFAIL and bogus mean "defer", never "no TLSA" (§2.1.1).
+#include <algorithm>
+
+#include "mxdane/check.h"
+
+namespace mxdane::check {
+namespace {
+
+using dns::Answer;
+using dns::RrType;
+using dns::Security;
+
+/// TLSA records for MX hosts live at _25._tcp (RFC 7672 §2.2.3) whatever
+/// port the check connects to (--port exists for test set-ups).
+constexpr std::uint16_t smtp_port = 25;
+
+/// "would defer" reason for a bogus or failed answer, "" otherwise.
+std::string defer_reason(const Answer& a) {
+    if (a.security == Security::bogus) {
+        return std::string(dns::type_name(a.qtype)) + " lookup bogus (" + a.qname + ": " + a.why_bogus + ")";
+    }
+    if (a.failed()) {
+        return std::string(dns::type_name(a.qtype)) + " lookup " + (a.rcode == 2 ? "SERVFAIL" : "failed") + " (" +
+               a.qname + ", rcode " + std::to_string(a.rcode) + ")";
+    }
+    return {};
+}
+
+int rank(Verdict v) {
+    switch (v) {
+    case Verdict::dane_validated:
+        return 0;
+    case Verdict::no_dane:
+        return 1;
+    case Verdict::failed:
+        return 2;
+    case Verdict::would_defer:
+        return 3;
+    }
+    return 3;
+}
+
+class Walk {
+  public:
+    Walk(const Request& req, dns::Resolver& resolver, const Prober& prober)
+        : m_req(req), m_resolver(resolver), m_prober(prober) {
+        m_report.domain = req.domain;
+        m_report.mx_host = req.mx_host;
+        m_report.port = req.port;
+    }
+
+    Report run() {
+        bool dane_applies = true;
+        std::vector<std::pair<std::uint16_t, std::string>> hosts;
+        if (m_req.mx_host) {
+            hosts.emplace_back(0, m_req.domain);
+        } else {
+            const Answer mx = ask(m_req.domain, RrType::mx);
+            if (auto d = defer_reason(mx); !d.empty()) {
+                return end_at_mx(Verdict::would_defer, d);
+            }
+            if (mx.nxdomain) {
+                return end_at_mx(Verdict::failed, m_req.domain + " does not exist (NXDOMAIN)");
+            }
+            for (const auto& rd : mx.records) {
+                if (const auto* m = std::get_if<dns::Mx>(&rd)) {
+                    hosts.emplace_back(m->preference, m->host);
+                }
+            }
+            if (hosts.size() == 1 && hosts.front().second.empty()) {
+                return end_at_mx(Verdict::no_dane, "null MX (RFC 7505): " + m_req.domain + " accepts no mail");
+            }
+            if (hosts.empty()) {
+                // RFC 5321 §5.1: no MX records, the domain is its own host.
+                hosts.emplace_back(0, m_req.domain);
+                m_report.warnings.push_back("no MX records at " + m_req.domain +
+                                            ": senders use the domain itself as the host (RFC 5321 §5.1)");
+            }
+            std::stable_sort(hosts.begin(), hosts.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; });
+            if (mx.security != Security::secure) {
+                dane_applies = false;
+                m_report.mx_verdict = Verdict::no_dane;
+                m_report.mx_reason = "the MX RRset of " + m_req.domain +
+                                     " is insecure: DANE does not apply to its hosts (RFC 7672 §2.2.1)";
+            }
+        }
+        for (const auto& [pref, host] : hosts) {
+            m_report.hosts.push_back(check_host(pref, host, dane_applies));
+        }
+        domain_warnings();
+        return std::move(m_report);
+    }
+
+  private:
+    Answer ask(const std::string& name, RrType type) {
+        m_report.lookups.push_back(m_resolver.resolve(name, type));
+        return m_report.lookups.back();
+    }
+
+    Report end_at_mx(Verdict v, std::string reason) {
+        m_report.mx_verdict = v;
+        m_report.mx_reason = std::move(reason);
+        return std::move(m_report);
+    }
+
+    static void set_all(HostCheck& h, Verdict v, const std::string& reason) {
+        h.verdict = v;
+        h.reason = reason;
+        for (auto& a : h.addresses) {
+            a.verdict = v;
+            a.reason = reason;
+        }
+    }
+
+    HostCheck check_host(std::uint16_t pref, const std::string& host, bool dane_applies) {
+        HostCheck h;
+        h.host = host;
+        h.preference = pref;
+        const Answer a4 = ask(host, RrType::a);
+        const Answer a6 = ask(host, RrType::aaaa);
+        bool addr_secure = true;
+        std::string canonical;
+        std::string defer;
+        for (const Answer* a : {&a4, &a6}) {
+            for (const auto& rd : a->records) {
+                if (const auto* addr = std::get_if<dns::Address>(&rd)) {
+                    h.addresses.push_back({*addr, Verdict::no_dane, {}, {}});
+                }
+            }
+            if (defer.empty()) {
+                defer = defer_reason(*a);
+            }
+            if (!a->records.empty()) {
+                addr_secure = addr_secure && a->security == Security::secure;
+                if (canonical.empty()) {
+                    canonical = a->canonical;
+                }
+            }
+        }
+        if (!dane_applies) {
+            set_all(h, Verdict::no_dane, "the MX RRset is insecure: DANE does not apply");
+            return h;
+        }
+        // A DANE sender cannot tell which address a failed lookup would
+        // have given, so it defers rather than skip to the other family.
+        if (!defer.empty()) {
+            set_all(h, Verdict::would_defer, defer);
+            return h;
+        }
+        if (h.addresses.empty()) {
+            set_all(h, Verdict::failed, host + " has no A or AAAA records");
+            return h;
+        }
+        if (!addr_secure) {
+            set_all(h, Verdict::no_dane,
+                    "the address records of " + host + " are insecure: no TLSA lookup (RFC 7672 §2.2.2)");
+            return h;
+        }
+        // §2.2.3: with a secure CNAME chain, the expanded name first, then
+        // the original name.
+        std::vector<std::string> bases;
+        if (!canonical.empty()) {
+            bases.push_back(canonical);
+        }
+        bases.push_back(host);
+        std::string why_none;
+        for (const auto& base : bases) {
+            const std::string owner = tlsa::owner(base, smtp_port);
+            const std::string qname = owner.substr(0, owner.size() - 1);
+            const Answer t = ask(qname, RrType::tlsa);
+            if (auto d = defer_reason(t); !d.empty()) {
+                set_all(h, Verdict::would_defer, d);
+                return h;
+            }
+            if (t.security == Security::secure && !t.records.empty()) {
+                h.base_name = base;
+                h.tlsa_owner = owner;
+                h.tlsa_ttl = t.ttl;
+                for (const auto& rd : t.records) {
+                    if (const auto* r = std::get_if<tlsa::Record>(&rd)) {
+                        h.tlsa.push_back(*r);
+                    }
+                }
+                break;
+            }
+            if (!why_none.empty()) {
+                why_none += "; ";
+            }
+            if (t.security != Security::secure) {
+                why_none += "the TLSA lookup of " + qname + " is insecure";
+            } else {
+                why_none += std::string("secure ") + (t.nxdomain ? "NXDOMAIN" : "NODATA") + " for TLSA at " + qname;
+            }
+        }
+        if (h.tlsa.empty()) {
+            set_all(h, Verdict::no_dane, why_none + " (senders use opportunistic TLS)");
+            return h;
+        }
+        record_warnings(h);
+        const auto usable = std::count_if(h.tlsa.begin(), h.tlsa.end(),
+                                          [](const tlsa::Record& r) { return tlsa::unusable_reason(r).empty(); });
+        if (usable == 0) {
+            // RFC 7672 §2.2: an RRset with no usable record is treated as
+            // if there were none, except that TLS is still mandatory.
+            set_all(h, Verdict::no_dane, "no usable TLSA record at " + h.tlsa_owner);
+            return h;
+        }
+        probe_addresses(h);
+        return h;
+    }
+
+    void record_warnings(const HostCheck& h) {
+        bool only_cert = true;
+        bool any_usable = false;
+        for (const auto& r : h.tlsa) {
+            if (r.usage == 0 || r.usage == 1) {
+                m_report.warnings.push_back(h.tlsa_owner + ": " + tlsa::rdata_text(r).substr(0, 5) +
+                                            " record: " + tlsa::unusable_reason(r) + "; SMTP senders ignore it");
+            }
+            if (tlsa::unusable_reason(r).empty()) {
+                any_usable = true;
+                only_cert = only_cert && r.usage == 3 && r.selector == 0;
+            }
+        }
+        if (any_usable && only_cert) {
+            m_report.warnings.push_back(h.tlsa_owner +
+                                        ": only 3 0 x records: they pin the whole certificate and break at "
+                                        "every reissue; publish 3 1 1 (the key) instead");
+        }
+        if (h.tlsa.size() > 8) {
+            m_report.warnings.push_back(h.tlsa_owner + ": " + std::to_string(h.tlsa.size()) +
+                                        " TLSA records; more than 8 is hard to keep right, and senders try "
+                                        "each against every certificate");
+        }
+        if (h.tlsa_ttl > 86400) {
+            m_report.warnings.push_back(h.tlsa_owner + ": TLSA TTL " + std::to_string(h.tlsa_ttl) +
+                                        " s is above a day: a key rollover must wait that long");
+        }
+    }
+
+    void probe_addresses(HostCheck& h) {
+        for (auto& a : h.addresses) {
+            smtp::ProbeRequest pr;
+            pr.address = a.address.text;
+            pr.port = m_req.port;
+            pr.base_name = h.base_name;
+            // §3.2.2: the original MX host name is also a reference
+            // identifier when the base came from CNAME expansion.
+            if (h.host != h.base_name) {
+                pr.extra_names.push_back(h.host);
+            }
+            pr.records = h.tlsa;
+            pr.helo_name = m_req.helo_name;
+            pr.step_timeout = m_req.step_timeout;
+            pr.total_timeout = m_req.total_timeout;
+            smtp::ProbeResult res = m_prober(pr);
+            a.verdict = res.outcome == smtp::Outcome::validated ? Verdict::dane_validated : Verdict::failed;
+            a.reason = res.reason;
+            if (res.leaf_self_signed) {
+                m_self_signed = true;
+            }
+            a.probe = std::move(res);
+        }
+        h.verdict = Verdict::dane_validated;
+        for (const auto& a : h.addresses) {
+            if (rank(a.verdict) > rank(h.verdict)) {
+                h.verdict = a.verdict;
+                h.reason = a.reason;
+            }
+        }
+    }
+
+    void domain_warnings() {
+        if (m_req.mx_host) {
+            return;
+        }
+        const bool elsewhere = std::any_of(m_report.hosts.begin(), m_report.hosts.end(),
+                                           [&](const HostCheck& h) { return h.host != m_req.domain; });
+        if (elsewhere) {
+            const std::string owner = tlsa::owner(m_req.domain, smtp_port);
+            const Answer t = ask(owner.substr(0, owner.size() - 1), RrType::tlsa);
+            if (!t.records.empty()) {
+                m_report.warnings.push_back("TLSA records at " + owner +
+                                            " are never used: senders look them up at "
+                                            "the MX host (_25._tcp.<mx host>, RFC 7672 §2.2.3)");
+            }
+        }
+        if (m_self_signed) {
+            const Answer sts = ask("_mta-sts." + m_req.domain, RrType::txt);
+            const bool policy = std::any_of(sts.records.begin(), sts.records.end(), [](const dns::Rdata& rd) {
+                const auto* t = std::get_if<dns::Txt>(&rd);
+                return t != nullptr && t->text.rfind("v=STSv1", 0) == 0;
+            });
+            if (policy) {
+                m_report.warnings.push_back("_mta-sts." + m_req.domain +
+                                            " announces an MTA-STS policy, but a server sends a self-signed "
+                                            "certificate: MTA-STS senders (which need a CA-signed certificate) will "
+                                            "defer");
+            }
+        }
+    }
+
+    const Request& m_req;
+    dns::Resolver& m_resolver;
+    const Prober& m_prober;
+    Report m_report;
+    bool m_self_signed = false;
+};
+
+} // namespace
+
+std::string_view verdict_name(Verdict v) {
+    switch (v) {
+    case Verdict::dane_validated:
+        return "dane-validated";
+    case Verdict::failed:
+        return "FAILED";
+    case Verdict::would_defer:
+        return "would-defer";
+    case Verdict::no_dane:
+        return "no-dane";
+    }
+    return "?";
+}
+
+Report run(const Request& req, dns::Resolver& resolver, const Prober& prober) {
+    return Walk(req, resolver, prober).run();
+}
+
+Overall overall(const Report& r) {
+    if (r.mx_verdict && (*r.mx_verdict == Verdict::failed || *r.mx_verdict == Verdict::would_defer)) {
+        return Overall::some_failed;
+    }
+    bool all = !r.hosts.empty() && !r.mx_verdict;
+    for (const auto& h : r.hosts) {
+        if (h.verdict == Verdict::failed || h.verdict == Verdict::would_defer) {
+            return Overall::some_failed;
+        }
+        all = all && h.verdict == Verdict::dane_validated;
+    }
+    return all ? Overall::all_validated : Overall::not_in_effect;
+}
+
+} // namespace mxdane::check
