@@ -232,10 +232,14 @@ Runner setup(CLI::App& app) {
     app.add_option("--port", o->port, "SMTP port to connect to and in the TLSA owner name (default 25)");
     app.add_option("--timeout", o->timeout, "seconds for each SMTP step (default 30); a probe gets 4 times that");
     app.add_option("--trust-anchor", o->trust_anchors,
-                   "file of DS or DNSKEY lines (repeatable; default /usr/share/dns/root.key)");
-    app.add_option("--forward", o->forwarders, "ADDR[@PORT]: send queries to this resolver (answers still validated)");
-    app.add_option("--stub", o->stubs, "ZONE=ADDR[@PORT]: ask this server for ZONE (repeatable)");
-    app.add_option("--resolver-option", o->resolver_options, "NAME:VALUE passed to libunbound (repeatable)");
+                   "file of DS or DNSKEY lines (repeatable; default /usr/share/dns/root.key)")
+        ->allow_extra_args(false);
+    app.add_option("--forward", o->forwarders, "ADDR[@PORT]: send queries to this resolver (answers still validated)")
+        ->allow_extra_args(false);
+    app.add_option("--stub", o->stubs, "ZONE=ADDR[@PORT]: ask this server for ZONE (repeatable)")
+        ->allow_extra_args(false);
+    app.add_option("--resolver-option", o->resolver_options, "NAME:VALUE passed to libunbound (repeatable)")
+        ->allow_extra_args(false);
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
     app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
