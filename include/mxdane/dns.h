@@ -90,6 +90,16 @@ class Resolver {
     Resolver& operator=(const Resolver&) = delete;
     virtual ~Resolver() = default;
     virtual Answer resolve(std::string_view name, RrType type) = 0;
+    /// Several independent questions, answered in the order given. The
+    /// default asks one after another; libunbound asks them concurrently.
+    virtual std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) {
+        std::vector<Answer> out;
+        out.reserve(questions.size());
+        for (const auto& [name, type] : questions) {
+            out.push_back(resolve(name, type));
+        }
+        return out;
+    }
 };
 
 /// An address with an optional port, "127.0.0.1@5353" as unbound writes it.

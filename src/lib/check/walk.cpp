@@ -86,10 +86,8 @@ class Walk {
                                      " is insecure: DANE does not apply to its hosts (RFC 7672 §2.2.1)";
             }
         }
-        for (const auto& [pref, host] : hosts) {
-            m_report.hosts.push_back(check_host(pref, host, dane_applies));
-        }
-        domain_warnings();
+        check_hosts(hosts, dane_applies);
+        domain_warnings(dane_applies);
         return std::move(m_report);
     }
 
@@ -97,6 +95,12 @@ class Walk {
     Answer ask(const std::string& name, RrType type) {
         m_report.lookups.push_back(m_resolver.resolve(name, type));
         return m_report.lookups.back();
+    }
+
+    std::vector<Answer> ask_all(const std::vector<std::pair<std::string, RrType>>& questions) {
+        auto answers = m_resolver.resolve_all(questions);
+        m_report.lookups.insert(m_report.lookups.end(), answers.begin(), answers.end());
+        return answers;
     }
 
     Report end_at_mx(Verdict v, std::string reason) {
@@ -114,12 +118,54 @@ class Walk {
         }
     }
 
-    HostCheck check_host(std::uint16_t pref, const std::string& host, bool dane_applies) {
-        HostCheck h;
-        h.host = host;
-        h.preference = pref;
-        const Answer a4 = ask(host, RrType::a);
-        const Answer a6 = ask(host, RrType::aaaa);
+    /// Where one host stands between the phases of check_hosts.
+    struct Pending {
+        bool done = false;
+        std::vector<std::string> bases; ///< TLSA base candidates, in order
+        std::string why_none;
+    };
+
+    /// Lookups that do not depend on each other go out together: every
+    /// host's A and AAAA, then every eligible host's first TLSA base. The
+    /// TLSA lookup itself still waits for secure addresses (§2.2.2), since
+    /// TLSA queries into unsigned zones can hang on broken servers.
+    void check_hosts(const std::vector<std::pair<std::uint16_t, std::string>>& hosts, bool dane_applies) {
+        std::vector<std::pair<std::string, RrType>> q;
+        for (const auto& [pref, host] : hosts) {
+            q.emplace_back(host, RrType::a);
+            q.emplace_back(host, RrType::aaaa);
+        }
+        const auto addrs = ask_all(q);
+        std::vector<Pending> state(hosts.size());
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            HostCheck h;
+            h.preference = hosts[i].first;
+            h.host = hosts[i].second;
+            state[i] = address_stage(h, addrs[2 * i], addrs[2 * i + 1], dane_applies);
+            m_report.hosts.push_back(std::move(h));
+        }
+        q.clear();
+        for (const auto& st : state) {
+            if (!st.done) {
+                q.emplace_back(tlsa_qname(st.bases.front()), RrType::tlsa);
+            }
+        }
+        const auto first = ask_all(q);
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            if (!state[i].done) {
+                tlsa_stage(m_report.hosts[i], state[i], first[k++]);
+            }
+        }
+    }
+
+    static std::string tlsa_qname(const std::string& base) {
+        const std::string owner = tlsa::owner(base, smtp_port);
+        return owner.substr(0, owner.size() - 1);
+    }
+
+    Pending address_stage(HostCheck& h, const Answer& a4, const Answer& a6, bool dane_applies) {
+        Pending st;
         bool addr_secure = true;
         std::string canonical;
         std::string defer;
@@ -139,44 +185,42 @@ class Walk {
                 }
             }
         }
+        st.done = true;
         if (!dane_applies) {
             set_all(h, Verdict::no_dane, "the MX RRset is insecure: DANE does not apply");
-            return h;
-        }
-        // A DANE sender cannot tell which address a failed lookup would
-        // have given, so it defers rather than skip to the other family.
-        if (!defer.empty()) {
+        } else if (!defer.empty()) {
+            // A DANE sender cannot tell which address a failed lookup would
+            // have given, so it defers rather than skip to the other family.
             set_all(h, Verdict::would_defer, defer);
-            return h;
-        }
-        if (h.addresses.empty()) {
-            set_all(h, Verdict::failed, host + " has no A or AAAA records");
-            return h;
-        }
-        if (!addr_secure) {
+        } else if (h.addresses.empty()) {
+            set_all(h, Verdict::failed, h.host + " has no A or AAAA records");
+        } else if (!addr_secure) {
             set_all(h, Verdict::no_dane,
-                    "the address records of " + host + " are insecure: no TLSA lookup (RFC 7672 §2.2.2)");
-            return h;
+                    "the address records of " + h.host + " are insecure: no TLSA lookup (RFC 7672 §2.2.2)");
+        } else {
+            st.done = false;
+            // §2.2.3: with a secure CNAME chain, the expanded name first,
+            // then the original name.
+            if (!canonical.empty()) {
+                st.bases.push_back(canonical);
+            }
+            st.bases.push_back(h.host);
         }
-        // §2.2.3: with a secure CNAME chain, the expanded name first, then
-        // the original name.
-        std::vector<std::string> bases;
-        if (!canonical.empty()) {
-            bases.push_back(canonical);
-        }
-        bases.push_back(host);
-        std::string why_none;
-        for (const auto& base : bases) {
-            const std::string owner = tlsa::owner(base, smtp_port);
-            const std::string qname = owner.substr(0, owner.size() - 1);
-            const Answer t = ask(qname, RrType::tlsa);
+        return st;
+    }
+
+    void tlsa_stage(HostCheck& h, Pending& st, const Answer& first) {
+        for (std::size_t i = 0; i < st.bases.size(); ++i) {
+            const std::string& base = st.bases[i];
+            const std::string qname = tlsa_qname(base);
+            const Answer t = i == 0 ? first : ask(qname, RrType::tlsa);
             if (auto d = defer_reason(t); !d.empty()) {
                 set_all(h, Verdict::would_defer, d);
-                return h;
+                return;
             }
             if (t.security == Security::secure && !t.records.empty()) {
                 h.base_name = base;
-                h.tlsa_owner = owner;
+                h.tlsa_owner = qname + ".";
                 h.tlsa_ttl = t.ttl;
                 for (const auto& rd : t.records) {
                     if (const auto* r = std::get_if<tlsa::Record>(&rd)) {
@@ -185,18 +229,18 @@ class Walk {
                 }
                 break;
             }
-            if (!why_none.empty()) {
-                why_none += "; ";
+            if (!st.why_none.empty()) {
+                st.why_none += "; ";
             }
             if (t.security != Security::secure) {
-                why_none += "the TLSA lookup of " + qname + " is insecure";
+                st.why_none += "the TLSA lookup of " + qname + " is insecure";
             } else {
-                why_none += std::string("secure ") + (t.nxdomain ? "NXDOMAIN" : "NODATA") + " for TLSA at " + qname;
+                st.why_none += std::string("secure ") + (t.nxdomain ? "NXDOMAIN" : "NODATA") + " for TLSA at " + qname;
             }
         }
         if (h.tlsa.empty()) {
-            set_all(h, Verdict::no_dane, why_none + " (senders use opportunistic TLS)");
-            return h;
+            set_all(h, Verdict::no_dane, st.why_none + " (senders use opportunistic TLS)");
+            return;
         }
         record_warnings(h);
         const auto usable = std::count_if(h.tlsa.begin(), h.tlsa.end(),
@@ -205,10 +249,9 @@ class Walk {
             // RFC 7672 §2.2: an RRset with no usable record is treated as
             // if there were none, except that TLS is still mandatory.
             set_all(h, Verdict::no_dane, "no usable TLSA record at " + h.tlsa_owner);
-            return h;
+            return;
         }
         probe_addresses(h);
-        return h;
     }
 
     void record_warnings(const HostCheck& h) {
@@ -272,27 +315,33 @@ class Walk {
         }
     }
 
-    void domain_warnings() {
+    void domain_warnings(bool mx_secure) {
         if (m_req.mx_host) {
             return;
         }
-        const bool elsewhere = std::any_of(m_report.hosts.begin(), m_report.hosts.end(),
-                                           [&](const HostCheck& h) { return h.host != m_req.domain; });
+        // Records at the mail domain only mislead when its MX is secure
+        // (otherwise nothing there is used anyway).
+        const bool elsewhere = mx_secure && std::any_of(m_report.hosts.begin(), m_report.hosts.end(),
+                                                        [&](const HostCheck& h) { return h.host != m_req.domain; });
+        std::vector<std::pair<std::string, RrType>> q;
         if (elsewhere) {
-            const std::string owner = tlsa::owner(m_req.domain, smtp_port);
-            const Answer t = ask(owner.substr(0, owner.size() - 1), RrType::tlsa);
-            if (!t.records.empty()) {
-                m_report.warnings.push_back("TLSA records at " + owner +
-                                            " are never used: senders look them up at "
-                                            "the MX host (_25._tcp.<mx host>, RFC 7672 §2.2.3)");
-            }
+            q.emplace_back(tlsa_qname(m_req.domain), RrType::tlsa);
         }
         if (m_self_signed) {
-            const Answer sts = ask("_mta-sts." + m_req.domain, RrType::txt);
-            const bool policy = std::any_of(sts.records.begin(), sts.records.end(), [](const dns::Rdata& rd) {
-                const auto* t = std::get_if<dns::Txt>(&rd);
-                return t != nullptr && t->text.rfind("v=STSv1", 0) == 0;
-            });
+            q.emplace_back("_mta-sts." + m_req.domain, RrType::txt);
+        }
+        const auto answers = ask_all(q);
+        for (const auto& t : answers) {
+            if (t.qtype == RrType::tlsa && !t.records.empty()) {
+                m_report.warnings.push_back("TLSA records at " + t.qname +
+                                            ". are never used: senders look them up at the MX host "
+                                            "(_25._tcp.<mx host>, RFC 7672 §2.2.3)");
+            }
+            const bool policy =
+                t.qtype == RrType::txt && std::any_of(t.records.begin(), t.records.end(), [](const dns::Rdata& rd) {
+                    const auto* txt = std::get_if<dns::Txt>(&rd);
+                    return txt != nullptr && txt->text.rfind("v=STSv1", 0) == 0;
+                });
             if (policy) {
                 m_report.warnings.push_back("_mta-sts." + m_req.domain +
                                             " announces an MTA-STS policy, but a server sends a self-signed "

@@ -59,6 +59,62 @@ std::string strip_dot(const char* name) {
     return s;
 }
 
+struct Pending {
+    bool done = false;
+    int err = 0;
+    ResultPtr result;
+};
+
+void on_result(void* data, int err, ub_result* result) {
+    auto* p = static_cast<Pending*>(data);
+    p->done = true;
+    p->err = err;
+    p->result.reset(result);
+}
+
+/// The Answer for one ub_result; rc is ub_resolve's return code.
+Answer to_answer(const std::string& name, RrType type, int rc, const ub_result* res) {
+    Answer a;
+    a.qname = strip_dot(name.c_str());
+    a.qtype = type;
+    // A resolve error is local (configuration, memory, sockets): the
+    // network's failures come back as an RCODE instead.
+    ub_check(rc, "looking up " + name + " " + std::string(type_name(type)));
+    if (res == nullptr) {
+        throw Error(Errc::io, "resolver: no result for " + name);
+    }
+    a.rcode = res->rcode;
+    a.nxdomain = res->nxdomain != 0;
+    // A bogus answer still has rcode 0 and data: the state comes from
+    // these two flags, never from the RCODE.
+    if (res->bogus != 0) {
+        a.security = Security::bogus;
+        a.why_bogus = res->why_bogus != nullptr ? res->why_bogus : "validation failed";
+    } else if (res->secure != 0) {
+        a.security = Security::secure;
+    } else {
+        a.security = Security::insecure;
+    }
+    const std::string canon = strip_dot(res->canonname);
+    if (!canon.empty() && canon != a.qname) {
+        a.canonical = canon;
+    }
+    a.ttl = res->ttl > 0 ? static_cast<std::uint32_t>(res->ttl) : 0;
+    if (res->havedata != 0 && res->data != nullptr && res->len != nullptr) {
+        for (int i = 0; res->data[i] != nullptr; ++i) {
+            const auto len = res->len[i] < 0 ? 0U : static_cast<std::size_t>(res->len[i]);
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): unbound's char* rdata is octets
+            auto rd = parse_rdata(type, reinterpret_cast<const std::uint8_t*>(res->data[i]), len);
+            if (rd) {
+                a.records.push_back(*rd);
+            } else {
+                a.malformed.push_back(rd.error());
+            }
+        }
+    }
+    return a;
+}
+
 class UnboundResolver final : public Resolver {
   public:
     explicit UnboundResolver(const UnboundOptions& opts) : m_ctx(ub_ctx_create()) {
@@ -66,6 +122,9 @@ class UnboundResolver final : public Resolver {
             throw Error(Errc::io, "resolver: ub_ctx_create failed");
         }
         ub_ctx* ctx = m_ctx.get();
+        // Background queries (resolve_all) in a thread of this process,
+        // not in a forked one.
+        ub_check(ub_ctx_async(ctx, 1), "ub_ctx_async");
         // Zones unbound would answer itself from its built-in local data
         // (test., invalid., ...) must be made transparent when the user
         // points a trust anchor or a stub at them. In libunbound 1.17
@@ -117,48 +176,39 @@ class UnboundResolver final : public Resolver {
     }
 
     Answer resolve(std::string_view name, RrType type) override {
-        Answer a;
-        a.qname = strip_dot(std::string(name).c_str());
-        a.qtype = type;
+        const std::string n(name);
         ub_result* raw = nullptr;
-        const int rc = ub_resolve(m_ctx.get(), std::string(name).c_str(), static_cast<int>(type), 1, &raw);
+        const int rc = ub_resolve(m_ctx.get(), n.c_str(), static_cast<int>(type), 1, &raw);
         ResultPtr res(raw);
-        // A resolve error is local (configuration, memory, sockets): the
-        // network's failures come back as an RCODE instead.
-        ub_check(rc, std::string("looking up ") + std::string(name) + " " + std::string(type_name(type)));
-        if (!res) {
-            throw Error(Errc::io, "resolver: no result for " + std::string(name));
+        return to_answer(n, type, rc, res.get());
+    }
+
+    std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+        if (questions.size() < 2) {
+            return Resolver::resolve_all(questions);
         }
-        a.rcode = res->rcode;
-        a.nxdomain = res->nxdomain != 0;
-        // A bogus answer still has rcode 0 and data: the state comes from
-        // these two flags, never from the RCODE.
-        if (res->bogus != 0) {
-            a.security = Security::bogus;
-            a.why_bogus = res->why_bogus != nullptr ? res->why_bogus : "validation failed";
-        } else if (res->secure != 0) {
-            a.security = Security::secure;
-        } else {
-            a.security = Security::insecure;
-        }
-        const std::string canon = strip_dot(res->canonname);
-        if (!canon.empty() && canon != a.qname) {
-            a.canonical = canon;
-        }
-        a.ttl = res->ttl > 0 ? static_cast<std::uint32_t>(res->ttl) : 0;
-        if (res->havedata != 0 && res->data != nullptr && res->len != nullptr) {
-            for (int i = 0; res->data[i] != nullptr; ++i) {
-                const auto len = res->len[i] < 0 ? 0U : static_cast<std::size_t>(res->len[i]);
-                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): unbound's char* rdata is octets
-                auto rd = parse_rdata(type, reinterpret_cast<const std::uint8_t*>(res->data[i]), len);
-                if (rd) {
-                    a.records.push_back(*rd);
-                } else {
-                    a.malformed.push_back(rd.error());
-                }
+        // Independent questions go out together (ub_ctx_async with a
+        // thread, set up in the constructor); ub_wait returns when every
+        // callback has run.
+        std::vector<Pending> pending(questions.size());
+        for (std::size_t i = 0; i < questions.size(); ++i) {
+            const int rc = ub_resolve_async(m_ctx.get(), questions[i].first.c_str(),
+                                            static_cast<int>(questions[i].second), 1, &pending[i], on_result, nullptr);
+            if (rc != 0) {
+                pending[i].err = rc;
+                pending[i].done = true;
             }
         }
-        return a;
+        ub_check(ub_wait(m_ctx.get()), "waiting for answers");
+        std::vector<Answer> out;
+        out.reserve(questions.size());
+        for (std::size_t i = 0; i < questions.size(); ++i) {
+            if (!pending[i].done) {
+                throw Error(Errc::io, "resolver: no answer for " + questions[i].first);
+            }
+            out.push_back(to_answer(questions[i].first, questions[i].second, pending[i].err, pending[i].result.get()));
+        }
+        return out;
     }
 
   private:
