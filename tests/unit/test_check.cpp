@@ -91,7 +91,8 @@ TEST_F(CheckWalk, SecurePathProbesEveryAddress) {
     good_domain();
     const Report r = run_for("example.net");
     EXPECT_EQ(dns.asked, (std::vector<std::string>{"MX example.net", "A mx1.example.net", "AAAA mx1.example.net",
-                                                   "TLSA _25._tcp.mx1.example.net", "TLSA _25._tcp.example.net"}));
+                                                   "TLSA _25._tcp.mx1.example.net", "TLSA _25._tcp.example.net",
+                                                   "TXT _mta-sts.example.net"}));
     ASSERT_EQ(r.hosts.size(), 1U);
     EXPECT_EQ(r.hosts[0].verdict, Verdict::dane_validated);
     EXPECT_EQ(r.hosts[0].tlsa_owner, "_25._tcp.mx1.example.net.");
@@ -316,6 +317,14 @@ TEST_F(CheckWalk, NoMtaStsWarningWithoutPolicy) {
     const Report r = run_for("example.net");
     EXPECT_TRUE(r.warnings.empty());
     EXPECT_TRUE(asked("TXT _mta-sts.example.net"));
+}
+
+TEST_F(CheckWalk, MtaStsPolicyWithACaCertificateIsFine) {
+    good_domain();
+    dns.set("_mta-sts.example.net", RrType::txt, Security::secure, {dns::Txt{"v=STSv1; id=1"}});
+    self_signed = false;
+    const Report r = run_for("example.net");
+    EXPECT_TRUE(r.warnings.empty()) << testing::PrintToString(r.warnings);
 }
 
 TEST(CheckVerdict, Names) {

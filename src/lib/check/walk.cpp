@@ -1,6 +1,7 @@
 // RFC 7672 §2: the lookups a DANE sender makes, and what it does with each
 // answer. SERVFAIL and bogus mean "defer", never "no TLSA" (§2.1.1).
 #include <algorithm>
+#include <future>
 
 #include "mxdane/check.h"
 
@@ -87,7 +88,17 @@ class Walk {
             }
         }
         check_hosts(hosts, dane_applies);
-        domain_warnings(dane_applies);
+        // The warning lookups need nothing from the probes: they run in a
+        // second thread while the probes talk SMTP.
+        const auto questions = warning_questions(dane_applies);
+        auto warnings = std::async(questions.empty() ? std::launch::deferred : std::launch::async,
+                                   [&] { return m_resolver.resolve_all(questions); });
+        for (HostCheck* h : m_to_probe) {
+            probe_addresses(*h);
+        }
+        const auto answers = warnings.get();
+        m_report.lookups.insert(m_report.lookups.end(), answers.begin(), answers.end());
+        domain_warnings(answers);
         return std::move(m_report);
     }
 
@@ -137,6 +148,7 @@ class Walk {
         }
         const auto addrs = ask_all(q);
         std::vector<Pending> state(hosts.size());
+        m_report.hosts.reserve(hosts.size()); // m_to_probe points into it
         for (std::size_t i = 0; i < hosts.size(); ++i) {
             HostCheck h;
             h.preference = hosts[i].first;
@@ -251,7 +263,8 @@ class Walk {
             set_all(h, Verdict::no_dane, "no usable TLSA record at " + h.tlsa_owner);
             return;
         }
-        probe_addresses(h);
+        h.verdict = Verdict::dane_validated; // until a probe says otherwise
+        m_to_probe.push_back(&h);
     }
 
     void record_warnings(const HostCheck& h) {
@@ -315,22 +328,26 @@ class Walk {
         }
     }
 
-    void domain_warnings(bool mx_secure) {
+    std::vector<std::pair<std::string, RrType>> warning_questions(bool mx_secure) const {
+        std::vector<std::pair<std::string, RrType>> q;
         if (m_req.mx_host) {
-            return;
+            return q;
         }
         // Records at the mail domain only mislead when its MX is secure
         // (otherwise nothing there is used anyway).
         const bool elsewhere = mx_secure && std::any_of(m_report.hosts.begin(), m_report.hosts.end(),
                                                         [&](const HostCheck& h) { return h.host != m_req.domain; });
-        std::vector<std::pair<std::string, RrType>> q;
         if (elsewhere) {
             q.emplace_back(tlsa_qname(m_req.domain), RrType::tlsa);
         }
-        if (m_self_signed) {
+        // Asked before the probes say whether a certificate is self-signed.
+        if (!m_to_probe.empty()) {
             q.emplace_back("_mta-sts." + m_req.domain, RrType::txt);
         }
-        const auto answers = ask_all(q);
+        return q;
+    }
+
+    void domain_warnings(const std::vector<Answer>& answers) {
         for (const auto& t : answers) {
             if (t.qtype == RrType::tlsa && !t.records.empty()) {
                 m_report.warnings.push_back("TLSA records at " + t.qname +
@@ -342,7 +359,7 @@ class Walk {
                     const auto* txt = std::get_if<dns::Txt>(&rd);
                     return txt != nullptr && txt->text.rfind("v=STSv1", 0) == 0;
                 });
-            if (policy) {
+            if (policy && m_self_signed) {
                 m_report.warnings.push_back("_mta-sts." + m_req.domain +
                                             " announces an MTA-STS policy, but a server sends a self-signed "
                                             "certificate: MTA-STS senders (which need a CA-signed certificate) will "
@@ -356,6 +373,7 @@ class Walk {
     const Prober& m_prober;
     Report m_report;
     bool m_self_signed = false;
+    std::vector<HostCheck*> m_to_probe; ///< into m_report.hosts, filled before probing
 };
 
 } // namespace
