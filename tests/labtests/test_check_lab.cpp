@@ -272,3 +272,68 @@ TEST(LabCheck, AWrongTrustAnchorMakesEverythingBogus) {
 }
 
 } // namespace
+
+namespace {
+using namespace mxdane::test;
+
+bool has_line(const RunResult& r, const std::string& line) {
+    const auto l = lines(r.out);
+    return std::find(l.begin(), l.end(), line) != l.end();
+}
+
+bool has_warning(const RunResult& r, const std::string& part) {
+    return r.err.find("warning: ") != std::string::npos && r.err.find(part) != std::string::npos;
+}
+
+// Records added by tests/labtests/lab-extra.sh at fixture start.
+
+TEST(LabExtra, DaneTaChecksTheName) {
+    const auto r = run_mxdane(lab_args({"--mx", "mx14b.secure.test"}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(has_line(r, at("mx14b.secure.test", "127.0.1.14") +
+                                "FAILED: the certificate does not name mx14b.secure.test (a DANE-TA(2) match requires "
+                                "the name, RFC 7672 §3.2.2)"))
+        << r.out;
+}
+
+TEST(LabExtra, WarningsFromRealRecords) {
+    const auto w = run_mxdane(lab_args({"warn.secure.test"}));
+    EXPECT_EQ(w.exit_code, 0) << w.out << w.err;
+    EXPECT_TRUE(has_line(w, at("mx30.secure.test", "127.0.1.1") + "dane-validated (3 0 1 matched)")) << w.out;
+    EXPECT_TRUE(has_warning(w, "_25._tcp.mx30.secure.test.: only 3 0 x records")) << w.err;
+    EXPECT_TRUE(has_warning(w, "TLSA records at _25._tcp.warn.secure.test. are never used")) << w.err;
+    EXPECT_TRUE(has_warning(w, "_mta-sts.warn.secure.test announces an MTA-STS policy, but a server sends a "
+                               "self-signed certificate"))
+        << w.err;
+
+    const auto m = run_mxdane(lab_args({"--mx", "mx31.secure.test"}));
+    EXPECT_EQ(m.exit_code, 0) << m.out << m.err;
+    EXPECT_TRUE(has_line(m, at("mx31.secure.test", "127.0.1.1") + "dane-validated (3 1 1 matched)")) << m.out;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: 1 1 1 record: usage 1 (PKIX) is not used for SMTP"))
+        << m.err;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: 9 TLSA records; more than 8")) << m.err;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: TLSA TTL 86401 s is above a day")) << m.err;
+}
+
+TEST(LabExtra, TlsHandshakeFailureFails) {
+    const TempDir dir;
+    const auto portfile = dir.path() / "port";
+    const std::string pid = shell(std::string(MXDANE_SOURCE_DIR) + "/tests/labtests/badtls_peer.py 127.0.1.1 '" +
+                                  portfile.string() + "' </dev/null >/dev/null 2>&1 & echo $!");
+    // Poll for the port file (no sleeps in assertions: this only waits).
+    shell("for i in $(seq 200); do [ -s '" + portfile.string() + "' ] && exit 0; sleep 0.05; done; exit 1");
+    const std::string port = read_file(portfile);
+    auto args = lab_args({"--mx", "mx1.secure.test"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--port") {
+            args[i + 1] = port;
+        }
+    }
+    const auto r = run_mxdane(args);
+    shell("kill " + pid + " 2>/dev/null || true");
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("mx1.secure.test[127.0.1.1]:" + port + " FAILED: TLS handshake failed: "), std::string::npos)
+        << r.out;
+}
+
+} // namespace

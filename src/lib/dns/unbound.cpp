@@ -155,6 +155,10 @@ class UnboundResolver final : public Resolver {
         // tells the zone operator nothing a check needs; it is one more
         // query per run.
         ub_check(ub_ctx_set_option(ctx, "trust-anchor-signaling:", "no"), "trust-anchor-signaling");
+        // Unbound caps TTLs at cache-max-ttl (default one day); the TLSA TTL
+        // warning needs the published value. The cache lives as long as
+        // this process, so nothing is kept too long.
+        ub_check(ub_ctx_set_option(ctx, "cache-max-ttl:", "604800"), "cache-max-ttl");
         // Unbound refuses to send queries to 127.0.0.0/8 and ::1 by default.
         if (loopback) {
             ub_check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"), "do-not-query-localhost");
