@@ -17,13 +17,18 @@ Examples:
       the same with an ECDSA P-256 key, both files in ./keys
   mxdane keygen --dry-run mx1.example.net
       show what would be made; write nothing
+  mxdane check example.net
+      walk the path a DANE sender takes (DNSSEC-validated MX, addresses,
+      TLSA, STARTTLS) and say, per MX host and address, whether mail
+      would be delivered, refused or deferred
 
 Run 'mxdane COMMAND --help' for a command's options.
 )";
 
 std::vector<Command> command_table() {
     return {
-        keygen_command(), tlsa_command(), verify_command(), inspect_command(), publish_command(), unpublish_command(),
+        keygen_command(), tlsa_command(),    verify_command(),    inspect_command(),
+        check_command(),  publish_command(), unpublish_command(),
     };
 }
 
