@@ -37,6 +37,25 @@ using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME, ASN1_TIME_free
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Deleter<SSL, SSL_free>>;
+using X509StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
+using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, Deleter<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>>;
+
+/// Frees what OpenSSL allocated with OPENSSL_malloc (PEM_read_bio's name,
+/// header and data, hex strings).
+struct CryptoFree {
+    void operator()(void* p) const noexcept { OPENSSL_free(p); }
+};
+using CharPtr = std::unique_ptr<char, CryptoFree>;
+
+/// A STACK_OF(X509) that does not own its certificates (sk_X509_free is a
+/// macro, so it gets its own deleter).
+struct X509StackFree {
+    void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_free(p); }
+};
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
+using BytePtr = std::unique_ptr<unsigned char, CryptoFree>;
 
 /// Empties the calling thread's OpenSSL error queue into one string
 /// ("" when it was empty).

@@ -12,10 +12,12 @@ namespace mxdane::cli {
 
 /// Exit codes, documented in the README; every command uses these.
 enum class Exit : int {
-    ok = 0,     ///< success
-    no = 1,     ///< checked, and the answer is no
-    failed = 2, ///< could not do the work (I/O, exists, permission, OpenSSL)
-    usage = 64, ///< bad command line or bad input value (EX_USAGE)
+    ok = 0,            ///< success
+    no = 1,            ///< checked, and the answer is no
+    failed = 2,        ///< could not do the work (I/O, exists, permission, OpenSSL)
+    not_in_effect = 3, ///< check: DANE does not apply (insecure MX, no secure TLSA)
+    waiting = 4,       ///< rollover: nothing to do yet, a wait is under way
+    usage = 64,        ///< bad command line or bad input value (EX_USAGE)
 };
 
 /// Where a command talks: stdout is data, stderr is talk.
@@ -41,6 +43,12 @@ int run(int argc, const char* const* argv, Io& io);
 
 // One function per command group (cmd_<noun>.cpp).
 Command keygen_command();
+Command tlsa_command();
+Command verify_command();
+Command inspect_command();
+Command publish_command();   // cmd_publish.cpp
+Command unpublish_command(); // cmd_publish.cpp
+Command check_command();
 Command rollover_command();
 
 } // namespace mxdane::cli

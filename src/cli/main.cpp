@@ -1,3 +1,4 @@
+#include <csignal>
 #include <iostream>
 
 #include "cli.h"
@@ -17,14 +18,18 @@ Examples:
       the same with an ECDSA P-256 key, both files in ./keys
   mxdane keygen --dry-run mx1.example.net
       show what would be made; write nothing
+  mxdane check example.net
+      walk the path a DANE sender takes (DNSSEC-validated MX, addresses,
+      TLSA, STARTTLS) and say, per MX host and address, whether mail
+      would be delivered, refused or deferred
 
 Run 'mxdane COMMAND --help' for a command's options.
 )";
 
 std::vector<Command> command_table() {
     return {
-        keygen_command(),
-        rollover_command(),
+        keygen_command(), tlsa_command(),    verify_command(),    inspect_command(),
+        check_command(),  publish_command(), unpublish_command(), rollover_command(),
     };
 }
 
@@ -100,6 +105,9 @@ int run(int argc, const char* const* argv, Io& io) {
 } // namespace mxdane::cli
 
 int main(int argc, char** argv) {
+    // Probes write to sockets a server may have closed: that must be an
+    // error return, not a SIGPIPE that kills the command.
+    std::signal(SIGPIPE, SIG_IGN);
     mxdane::cli::Io io{std::cout, std::cerr};
     const int rc = mxdane::cli::run(argc, argv, io);
     std::cout.flush();

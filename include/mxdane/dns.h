@@ -1,0 +1,140 @@
+// DNS lookups with DNSSEC validation done locally (RFC 7672 §2.1: a DANE
+// sender trusts no upstream AD bit). A Resolver answers one question with a
+// value that always says secure, insecure or bogus, never a bool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "mxdane/expected.h"
+#include "mxdane/tlsa.h"
+
+namespace mxdane::dns {
+
+/// RR types mxdane asks for (RFC 1035, RFC 3596, RFC 6698).
+enum class RrType : std::uint16_t { a = 1, cname = 5, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
+
+/// "A", "AAAA", "MX", ...
+std::string_view type_name(RrType t);
+
+/// The DNSSEC state of an answer (RFC 4033 §5), as unbound reports it.
+enum class Security { secure, insecure, bogus };
+
+/// "secure", "insecure", "bogus".
+std::string_view security_name(Security s);
+
+struct Mx {
+    std::uint16_t preference = 0;
+    std::string host; ///< lower case, no trailing dot; "" is the null MX "."
+    friend bool operator==(const Mx&, const Mx&) = default;
+};
+
+/// An IPv4 or IPv6 address in presentation form.
+struct Address {
+    bool v6 = false;
+    std::string text;
+    friend bool operator==(const Address&, const Address&) = default;
+};
+
+struct Cname {
+    std::string target; ///< lower case, no trailing dot
+    friend bool operator==(const Cname&, const Cname&) = default;
+};
+
+/// TXT: the character-strings, joined.
+struct Txt {
+    std::string text;
+    friend bool operator==(const Txt&, const Txt&) = default;
+};
+
+using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record>;
+
+/// Presentation form of one RDATA ("10 mx1.example.net.", "3 1 1 ab..").
+std::string rdata_text(const Rdata& rd);
+
+/// Parses one RDATA in wire format (RFC 1035 §3.3, no name compression:
+/// unbound hands RDATA out decompressed). Untrusted input.
+Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t len);
+
+/// What one lookup found.
+struct Answer {
+    std::string qname; ///< as asked, no trailing dot
+    RrType qtype = RrType::a;
+    int rcode = 0; ///< DNS RCODE (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN)
+    Security security = Security::insecure;
+    std::string why_bogus; ///< unbound's reason when bogus
+    bool nxdomain = false; ///< the name does not exist
+    std::string canonical; ///< the name after CNAME expansion ("" when none)
+    std::uint32_t ttl = 0; ///< of the answer RRset
+    std::vector<Rdata> records;
+    std::vector<std::string> malformed; ///< records we could not parse, and why
+
+    /// NOERROR with no data of the type asked for.
+    [[nodiscard]] bool nodata() const noexcept { return rcode == 0 && !nxdomain && records.empty(); }
+    /// SERVFAIL or any other failure RCODE (not NXDOMAIN).
+    [[nodiscard]] bool failed() const noexcept { return rcode != 0 && rcode != 3; }
+};
+
+/// Answers questions. Implementations throw mxdane::Error only when they
+/// cannot ask at all (local failure); every answer from the network,
+/// SERVFAIL and bogus included, is a value.
+class Resolver {
+  public:
+    Resolver() = default;
+    Resolver(const Resolver&) = delete;
+    Resolver& operator=(const Resolver&) = delete;
+    virtual ~Resolver() = default;
+    virtual Answer resolve(std::string_view name, RrType type) = 0;
+    /// Several independent questions, answered in the order given. The
+    /// default asks one after another; libunbound asks them concurrently.
+    virtual std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) {
+        std::vector<Answer> out;
+        out.reserve(questions.size());
+        for (const auto& [name, type] : questions) {
+            out.push_back(resolve(name, type));
+        }
+        return out;
+    }
+};
+
+/// An address with an optional port, "127.0.0.1@5353" as unbound writes it.
+struct ServerAddr {
+    std::string address;
+    std::uint16_t port = 53;
+};
+
+/// Parses "ADDR[@PORT]" (IPv4 or IPv6 literal).
+Expected<ServerAddr> parse_server_addr(std::string_view text);
+
+/// How the libunbound resolver is set up.
+struct UnboundOptions {
+    /// Files of DS or DNSKEY lines; empty means the root key below.
+    std::vector<std::string> trust_anchor_files;
+    std::string default_trust_anchor = "/usr/share/dns/root.key";
+    std::vector<ServerAddr> forwarders;                       ///< forward everything here (still validated)
+    std::vector<std::pair<std::string, ServerAddr>> stubs;    ///< zone -> authoritative server
+    std::vector<std::pair<std::string, std::string>> options; ///< ub_ctx_set_option("NAME:", VALUE)
+};
+
+/// Parses "ZONE=ADDR[@PORT]".
+Expected<std::pair<std::string, ServerAddr>> parse_stub(std::string_view text);
+/// Parses "NAME:VALUE".
+Expected<std::pair<std::string, std::string>> parse_resolver_option(std::string_view text);
+
+/// The owner names of the records in a trust anchor file (DS/DNSKEY lines).
+std::vector<std::string> trust_anchor_zones(std::string_view file_text);
+
+/// The zone libunbound would answer itself (RFC 6761 names and the like)
+/// that contains `zone`, or "" when there is none.
+std::string builtin_local_zone(std::string_view zone);
+
+/// A validating resolver on libunbound. Throws Error(Errc::io) when the
+/// configuration is refused (unreadable trust anchor, bad option).
+std::unique_ptr<Resolver> make_unbound_resolver(const UnboundOptions& opts);
+
+} // namespace mxdane::dns

@@ -1,0 +1,46 @@
+// Key material from files admins already have: certificates, chains, private
+// keys, public keys and CSRs, in PEM or DER, detected from the bytes alone.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxdane/expected.h"
+#include "mxdane/ossl.h"
+
+namespace mxdane::x509 {
+
+/// What a file turned out to hold (the most useful thing in it).
+enum class MaterialKind { certificate, chain, private_key, public_key, csr };
+
+/// "certificate", "certificate chain", "private key", "public key", "CSR".
+std::string_view material_kind_label(MaterialKind kind);
+
+/// The contents of one file. `certs` is leaf first (as a chain file lists
+/// them); `key` is always the public half of the subject key: the leaf's key,
+/// the private key's, the public key, or the CSR's.
+struct Material {
+    MaterialKind kind = MaterialKind::certificate;
+    bool pem = true;                  ///< false: DER
+    std::vector<ossl::X509Ptr> certs; ///< leaf first; empty unless a certificate or chain
+    ossl::X509ReqPtr csr;             ///< set for a CSR
+    ossl::EvpPkeyPtr private_key;     ///< set when the file holds a private key
+    ossl::EvpPkeyPtr key;             ///< the subject key (never null)
+};
+
+/// Parses `bytes` (untrusted): PEM (several blocks allowed: a chain leaf
+/// first, a key next to its certificate, "EC PARAMETERS" skipped) or DER (a
+/// certificate, a CSR, a SubjectPublicKeyInfo, a PKCS#8 or traditional
+/// private key). Encrypted private keys are refused: mxdane never asks for a
+/// passphrase. The reason says what was wrong and where (PEM block number).
+Expected<Material> load_material(std::string_view bytes);
+
+/// The certificate's DNS subjectAltNames, in order (raw, as encoded).
+std::vector<std::string> dns_names(X509& cert);
+
+/// Reads a file (throws Error(io) when it cannot) and parses it; a refused
+/// parse throws Error(bad_input) naming the file.
+Material load_material_file(const std::string& path);
+
+} // namespace mxdane::x509

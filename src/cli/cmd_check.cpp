@@ -1,0 +1,284 @@
+// mxdane check DOMAIN | --mx HOST (issue #4): the live RFC 7672 walk.
+#include <unistd.h>
+
+#include <array>
+#include <memory>
+
+#include "cli.h"
+#include "format.h"
+#include "mxdane/check.h"
+#include "mxdane/error.h"
+#include "mxdane/names.h"
+#include "resolver_cli.h"
+
+namespace mxdane::cli {
+namespace {
+
+struct CheckOptions {
+    std::string domain;
+    std::string mx;
+    std::uint16_t port = 25;
+    unsigned timeout = 30;
+    ResolverCli resolver;
+    std::string helo;
+    bool json = false;
+};
+
+std::string default_helo() {
+    std::array<char, 256> buf{};
+    if (::gethostname(buf.data(), buf.size() - 1) == 0) {
+        if (auto n = names::normalize_host(buf.data()); n) {
+            return *n;
+        }
+    }
+    return "localhost";
+}
+
+std::string where(const check::HostCheck& h, const check::AddressCheck* a, std::uint16_t port) {
+    return h.host + (a != nullptr ? "[" + a->address.text + "]" : std::string()) + ":" + std::to_string(port);
+}
+
+std::string verdict_text(check::Verdict v, const std::string& reason, const smtp::ProbeResult* probe) {
+    switch (v) {
+    case check::Verdict::dane_validated:
+        if (probe != nullptr && probe->matched) {
+            const auto& m = *probe->matched;
+            return "dane-validated (" + std::to_string(m.usage) + " " + std::to_string(m.selector) + " " +
+                   std::to_string(m.mtype) + " matched)";
+        }
+        return "dane-validated";
+    case check::Verdict::failed:
+        return "FAILED: " + reason;
+    case check::Verdict::would_defer:
+        return "would defer: " + reason;
+    case check::Verdict::no_dane:
+        return "no DANE: " + reason;
+    }
+    return reason;
+}
+
+void print_text(const check::Report& r, Io& io) {
+    if (r.mx_verdict) {
+        io.out << r.domain << " MX " << verdict_text(*r.mx_verdict, r.mx_reason, nullptr) << "\n";
+    }
+    std::size_t validated = 0;
+    std::size_t failed = 0;
+    std::size_t defer = 0;
+    std::size_t none = 0;
+    for (const auto& h : r.hosts) {
+        if (h.addresses.empty()) {
+            io.out << where(h, nullptr, r.port) << " " << verdict_text(h.verdict, h.reason, nullptr) << "\n";
+        }
+        for (const auto& a : h.addresses) {
+            const smtp::ProbeResult* p = a.probe ? &*a.probe : nullptr;
+            io.out << where(h, &a, r.port) << " " << verdict_text(a.verdict, a.reason, p) << "\n";
+            if (a.verdict == check::Verdict::failed && p != nullptr) {
+                // What to publish, or what to serve: the admin's next step.
+                for (const auto& rec : h.tlsa) {
+                    io.out << "  published: " << tlsa::zone_line(h.tlsa_owner, rec) << "\n";
+                }
+                if (p->served) {
+                    io.out << "  served:    " << tlsa::zone_line(h.tlsa_owner, *p->served) << "\n";
+                }
+            }
+            if (p != nullptr && p->discarded_plaintext > 0) {
+                io.err << "warning: " << where(h, &a, r.port) << " sent " << p->discarded_plaintext
+                       << " octets in plaintext after its 220 to STARTTLS (STARTTLS injection); mxdane dropped them\n";
+            }
+        }
+        switch (h.verdict) {
+        case check::Verdict::dane_validated:
+            ++validated;
+            break;
+        case check::Verdict::failed:
+            ++failed;
+            break;
+        case check::Verdict::would_defer:
+            ++defer;
+            break;
+        case check::Verdict::no_dane:
+            ++none;
+            break;
+        }
+    }
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
+    }
+    std::string summary = r.domain + ": ";
+    switch (check::overall(r)) {
+    case check::Overall::all_validated:
+        summary += "every MX host DANE-validated (" + std::to_string(validated) + " of " +
+                   std::to_string(r.hosts.size()) + ")";
+        break;
+    case check::Overall::some_failed:
+        summary += "DANE senders would not deliver to every MX host: ";
+        break;
+    case check::Overall::not_in_effect:
+        summary += "DANE is not in effect: ";
+        break;
+    }
+    if (check::overall(r) != check::Overall::all_validated) {
+        if (r.hosts.empty()) {
+            summary += r.mx_reason;
+        } else {
+            summary += std::to_string(validated) + " of " + std::to_string(r.hosts.size()) +
+                       " MX hosts DANE-validated, " + std::to_string(failed) + " failed, " + std::to_string(defer) +
+                       " would defer, " + std::to_string(none) + " without DANE";
+        }
+    }
+    io.out << "summary: " << summary << "\n";
+}
+
+nlohmann::json probe_json(const smtp::ProbeResult& p, const std::string& owner) {
+    nlohmann::json j;
+    j["outcome"] = std::string(smtp::outcome_name(p.outcome));
+    j["reason"] = p.reason;
+    j["steps"] = nlohmann::json::array();
+    for (const auto& s : p.steps) {
+        j["steps"].push_back({{"step", s.name}, {"ok", s.ok}, {"detail", s.detail}});
+    }
+    j["matched"] = p.matched ? tlsa_json(owner, *p.matched) : nlohmann::json(nullptr);
+    j["match_depth"] = p.match_depth;
+    j["served"] = p.served ? tlsa_json(owner, *p.served) : nlohmann::json(nullptr);
+    j["leaf_self_signed"] = p.leaf_self_signed;
+    j["tls_version"] = p.tls_version;
+    j["cipher"] = p.cipher;
+    j["discarded_plaintext"] = p.discarded_plaintext;
+    return j;
+}
+
+nlohmann::json report_json(const check::Report& r, Exit code) {
+    nlohmann::json j;
+    j["domain"] = r.domain;
+    j["mx_host_mode"] = r.mx_host;
+    j["port"] = r.port;
+    j["mx"] = r.mx_verdict ? nlohmann::json{{"verdict", std::string(check::verdict_name(*r.mx_verdict))},
+                                            {"reason", r.mx_reason}}
+                           : nlohmann::json(nullptr);
+    j["hosts"] = nlohmann::json::array();
+    for (const auto& h : r.hosts) {
+        nlohmann::json hj;
+        hj["host"] = h.host;
+        hj["preference"] = h.preference;
+        hj["base_name"] = h.base_name;
+        hj["tlsa_owner"] = h.tlsa_owner;
+        hj["tlsa_ttl"] = h.tlsa_ttl;
+        hj["tlsa"] = nlohmann::json::array();
+        for (const auto& rec : h.tlsa) {
+            hj["tlsa"].push_back(tlsa_json(h.tlsa_owner, rec));
+        }
+        hj["verdict"] = std::string(check::verdict_name(h.verdict));
+        hj["reason"] = h.reason;
+        hj["addresses"] = nlohmann::json::array();
+        for (const auto& a : h.addresses) {
+            hj["addresses"].push_back(
+                {{"address", a.address.text},
+                 {"family", a.address.v6 ? "ipv6" : "ipv4"},
+                 {"verdict", std::string(check::verdict_name(a.verdict))},
+                 {"reason", a.reason},
+                 {"probe", a.probe ? probe_json(*a.probe, h.tlsa_owner) : nlohmann::json(nullptr)}});
+        }
+        j["hosts"].push_back(hj);
+    }
+    j["lookups"] = nlohmann::json::array();
+    for (const auto& l : r.lookups) {
+        nlohmann::json lj;
+        lj["name"] = l.qname;
+        lj["type"] = std::string(dns::type_name(l.qtype));
+        lj["rcode"] = l.rcode;
+        lj["security"] = std::string(dns::security_name(l.security));
+        lj["why_bogus"] = l.why_bogus;
+        lj["nxdomain"] = l.nxdomain;
+        lj["nodata"] = l.nodata();
+        lj["canonical"] = l.canonical;
+        lj["ttl"] = l.ttl;
+        lj["records"] = nlohmann::json::array();
+        for (const auto& rd : l.records) {
+            lj["records"].push_back(dns::rdata_text(rd));
+        }
+        lj["malformed"] = l.malformed;
+        j["lookups"].push_back(lj);
+    }
+    j["warnings"] = r.warnings;
+    switch (check::overall(r)) {
+    case check::Overall::all_validated:
+        j["overall"] = "all-validated";
+        break;
+    case check::Overall::some_failed:
+        j["overall"] = "some-failed";
+        break;
+    case check::Overall::not_in_effect:
+        j["overall"] = "not-in-effect";
+        break;
+    }
+    j["exit"] = static_cast<int>(code);
+    return j;
+}
+
+Runner setup(CLI::App& app) {
+    auto o = std::make_shared<CheckOptions>();
+    app.add_option("DOMAIN", o->domain, "the mail domain whose MX hosts to check");
+    app.add_option("--mx", o->mx, "check this MX host directly (skips the MX lookup)");
+    app.add_option("--port", o->port, "SMTP port to connect to and in the TLSA owner name (default 25)");
+    app.add_option("--timeout", o->timeout, "seconds for each SMTP step (default 30); a probe gets 4 times that");
+    add_resolver_options(app, o->resolver);
+    app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
+    app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
+    app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
+               "            2 could not check, 3 DANE not in effect, 64 bad usage.\n"
+               "Example:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net");
+
+    return [o](Io& io) {
+        if (o->domain.empty() == o->mx.empty()) {
+            throw Error(Errc::bad_input, "give either DOMAIN or --mx HOST (exactly one)");
+        }
+        if (o->timeout == 0 || o->timeout > 3600) {
+            throw Error(Errc::bad_input, "--timeout: must be 1 to 3600 seconds");
+        }
+        if (o->port == 0) {
+            throw Error(Errc::bad_input, "--port: must be 1 to 65535");
+        }
+        const std::string subject = o->domain.empty() ? o->mx : o->domain;
+        const auto name = names::normalize_host(subject);
+        if (!name) {
+            throw Error(Errc::bad_input, "'" + names::printable(subject) + "': " + name.error());
+        }
+        const auto resolver = dns::make_unbound_resolver(to_unbound_options(o->resolver));
+
+        check::Request req;
+        req.domain = *name;
+        req.mx_host = !o->mx.empty();
+        req.port = o->port;
+        req.helo_name = o->helo.empty() ? default_helo() : o->helo;
+        req.step_timeout = std::chrono::seconds(o->timeout);
+        req.total_timeout = req.step_timeout * 4;
+        const check::Report r = check::run(req, *resolver, smtp::probe);
+
+        Exit code = Exit::ok;
+        switch (check::overall(r)) {
+        case check::Overall::all_validated:
+            code = Exit::ok;
+            break;
+        case check::Overall::some_failed:
+            code = Exit::no;
+            break;
+        case check::Overall::not_in_effect:
+            code = Exit::not_in_effect;
+            break;
+        }
+        if (o->json) {
+            io.out << report_json(r, code).dump(2) << "\n";
+        } else {
+            print_text(r, io);
+        }
+        return code;
+    };
+}
+
+} // namespace
+
+Command check_command() {
+    return {"check", "check live, as a DANE sender would, that mail to a domain is authenticated", setup};
+}
+
+} // namespace mxdane::cli

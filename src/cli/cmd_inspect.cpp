@@ -1,0 +1,136 @@
+// mxdane inspect FILE... (issue #3): a certificate or key explained the way
+// a DANE expert would read it.
+#include <memory>
+
+#include "cli.h"
+#include "format.h"
+#include "mxdane/error.h"
+#include "mxdane/inspect.h"
+
+namespace mxdane::cli {
+namespace {
+
+struct InspectOptions {
+    std::vector<std::string> files;
+    std::string key;
+    bool json = false;
+};
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) {
+        out += (out.empty() ? "" : ", ") + s;
+    }
+    return out;
+}
+
+nlohmann::json to_json(const std::string& file, const inspect::Report& r, const std::string& key_file) {
+    nlohmann::json j;
+    j["file"] = file;
+    j["kind"] = std::string(x509::material_kind_label(r.kind));
+    j["encoding"] = r.pem ? "PEM" : "DER";
+    j["key"] = {{"algorithm", r.key.algorithm}, {"bits", r.key.bits}, {"label", r.key.label}};
+    if (r.has_cert) {
+        j["subject"] = r.subject;
+        j["dns_names"] = r.dns_names;
+        j["issuer"] = r.issuer;
+        j["self_signed"] = r.self_signed;
+        j["ca"] = r.ca;
+        j["serial"] = r.serial;
+        j["signature"] = r.signature;
+        j["not_before"] = iso_utc(r.not_before);
+        j["not_after"] = iso_utc(r.not_after);
+        j["days_left"] = r.days_left;
+        j["chain_length"] = r.chain_length;
+    }
+    j["tlsa"] = nlohmann::json::array();
+    for (const auto& rec : r.records) {
+        j["tlsa"].push_back(
+            {{"usage", rec.usage}, {"selector", rec.selector}, {"mtype", rec.mtype}, {"data", tlsa::to_hex(rec.data)}});
+    }
+    if (r.key_matches) {
+        j["key_file"] = key_file;
+        j["key_matches"] = *r.key_matches;
+    }
+    j["warnings"] = r.warnings;
+    return j;
+}
+
+void print_text(const std::string& file, const inspect::Report& r, const std::string& key_file, Io& io) {
+    io.out << file << ": " << x509::material_kind_label(r.kind) << " (" << (r.pem ? "PEM" : "DER") << ")\n";
+    if (r.has_cert) {
+        io.out << "  subject:    " << r.subject << "\n"
+               << "  DNS names:  " << (r.dns_names.empty() ? "(none)" : join(r.dns_names)) << "\n"
+               << "  issuer:     " << r.issuer << (r.self_signed ? " (self-signed)" : "") << "\n";
+        if (r.chain_length > 1) {
+            io.out << "  chain:      " << r.chain_length << " certificates\n";
+        }
+    }
+    io.out << "  key:        " << r.key.label << "\n";
+    if (r.has_cert) {
+        io.out << "  serial:     " << r.serial << "\n"
+               << "  signature:  " << r.signature << "\n"
+               << "  CA:         " << (r.ca ? "TRUE" : "FALSE") << "\n"
+               << "  valid:      " << iso_utc(r.not_before) << " to " << iso_utc(r.not_after) << " ("
+               << (r.days_left >= 0 ? std::to_string(r.days_left) + " days left"
+                                    : "expired " + std::to_string(-r.days_left) + " days ago")
+               << ")\n";
+    }
+    for (const auto& rec : r.records) {
+        io.out << "  TLSA:       " << tlsa::rdata_text(rec) << "\n";
+    }
+    if (r.key_matches) {
+        io.out << "  key file:   " << key_file << (*r.key_matches ? " matches" : " does NOT match") << "\n";
+    }
+    for (const auto& w : r.warnings) {
+        io.out << "  warning:    " << w << "\n";
+    }
+}
+
+Runner setup(CLI::App& app) {
+    auto o = std::make_shared<InspectOptions>();
+    app.add_option("FILE", o->files, "certificate, chain, private key, public key or CSR; PEM or DER")->required();
+    app.add_option("--key", o->key, "check that this key file belongs to each FILE");
+    app.add_flag("--json", o->json, "print a JSON array, one object per file");
+    app.footer("Example:\n  mxdane inspect --key /etc/pki/tls/private/mx1.key /etc/pki/tls/certs/mx1.crt");
+
+    return [o](Io& io) {
+        std::optional<x509::Material> key;
+        if (!o->key.empty()) {
+            key = x509::load_material_file(o->key);
+        }
+        const auto now = x509::Clock::now();
+        std::vector<std::pair<std::string, inspect::Report>> reports;
+        for (const auto& f : o->files) {
+            const x509::Material m = x509::load_material_file(f);
+            reports.emplace_back(f, inspect::inspect(m, key ? key->key.get() : nullptr, now));
+        }
+        bool mismatch = false;
+        if (o->json) {
+            nlohmann::json j = nlohmann::json::array();
+            for (const auto& [f, r] : reports) {
+                j.push_back(to_json(f, r, o->key));
+                mismatch = mismatch || (r.key_matches && !*r.key_matches);
+            }
+            io.out << j.dump(2) << "\n";
+        } else {
+            for (std::size_t i = 0; i < reports.size(); ++i) {
+                if (i > 0) {
+                    io.out << "\n";
+                }
+                print_text(reports[i].first, reports[i].second, o->key, io);
+                mismatch = mismatch || (reports[i].second.key_matches && !*reports[i].second.key_matches);
+            }
+        }
+        // A key that does not belong is the one "checked, and no" here.
+        return mismatch ? Exit::no : Exit::ok;
+    };
+}
+
+} // namespace
+
+Command inspect_command() {
+    return {"inspect", "explain certificates and keys: names, dates, key, TLSA records, warnings", setup};
+}
+
+} // namespace mxdane::cli

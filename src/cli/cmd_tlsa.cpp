@@ -1,0 +1,213 @@
+// mxdane tlsa FILE... (issue #3): the TLSA records for key material admins
+// already have. Everything is computed before anything is printed, so a bad
+// file never leaves half an RRset on stdout.
+#include <memory>
+#include <optional>
+
+#include "cli.h"
+#include "format.h"
+#include "mxdane/error.h"
+#include "mxdane/material.h"
+#include "mxdane/names.h"
+#include "mxdane/tlsa.h"
+#include "mxdane/tlsa_parse.h"
+
+namespace mxdane::cli {
+namespace {
+
+struct TlsaOptions {
+    std::vector<std::string> files;
+    std::string host;
+    std::uint16_t port = 25;
+    std::string usage = "3";
+    std::string selector = "1";
+    std::string mtype = "1";
+    std::string format = "zone";
+    std::optional<unsigned> ttl;
+};
+
+struct Output {
+    std::string file;
+    std::optional<std::string> owner;
+    tlsa::Record record;
+};
+
+std::vector<std::uint8_t> choices(const std::string& value, const char* option, const std::vector<std::uint8_t>& all,
+                                  std::optional<std::uint8_t> (*parse)(std::string_view)) {
+    if (value == "all") {
+        return all;
+    }
+    const auto v = parse(value);
+    if (!v || std::find(all.begin(), all.end(), *v) == all.end()) {
+        std::string list;
+        for (const auto a : all) {
+            list += std::to_string(a) + ", ";
+        }
+        throw Error(Errc::bad_input,
+                    std::string(option) + ": '" + names::printable(value) + "' is not one of " + list + "or all");
+    }
+    return {*v};
+}
+
+std::uint8_t usage_choice(const std::string& value) {
+    const auto u = tlsa::parse_usage(value);
+    if (!u) {
+        throw Error(Errc::bad_input, "--usage: '" + names::printable(value) + "' is not 2 (DANE-TA) or 3 (DANE-EE)");
+    }
+    if (*u == 0 || *u == 1) {
+        throw Error(Errc::bad_input, "--usage " + std::to_string(*u) + ": " +
+                                         tlsa::unusable_reason(tlsa::Record{*u, 1, 1, tlsa::Bytes(32, 0)}) +
+                                         "; publish 3 (DANE-EE) or 2 (DANE-TA)");
+    }
+    if (*u != 2 && *u != 3) {
+        throw Error(Errc::bad_input, "--usage: '" + names::printable(value) + "' is not 2 (DANE-TA) or 3 (DANE-EE)");
+    }
+    return *u;
+}
+
+/// The certificate a record of this usage describes: the leaf for DANE-EE,
+/// the last certificate of a chain (the trust anchor) for DANE-TA.
+X509* subject_cert(const x509::Material& m, std::uint8_t usage, const std::string& file) {
+    if (usage == 3) {
+        return m.certs.empty() ? nullptr : m.certs.front().get();
+    }
+    if (m.certs.size() < 2) {
+        throw Error(Errc::bad_input, file + ": usage 2 (DANE-TA) pins the trust anchor of a chain, but this " +
+                                         std::string(x509::material_kind_label(m.kind)) +
+                                         " has no issuer certificate: give the chain file (leaf first, trust "
+                                         "anchor last)");
+    }
+    return m.certs.back().get();
+}
+
+std::vector<Output> compute(const TlsaOptions& o, std::optional<std::string> host, bool need_owner,
+                            std::vector<std::string>& warnings) {
+    const std::uint8_t usage = usage_choice(o.usage);
+    const auto selectors = choices(o.selector, "--selector", {1, 0}, tlsa::parse_selector);
+    const auto mtypes = choices(o.mtype, "--mtype", {1, 2, 0}, tlsa::parse_mtype);
+    std::vector<Output> out;
+    for (const auto& file : o.files) {
+        const x509::Material m = x509::load_material_file(file);
+        std::optional<std::string> file_host = host;
+        if (!file_host && !m.certs.empty()) {
+            const auto sans = x509::dns_names(*m.certs.front());
+            if (!sans.empty()) {
+                auto n = names::normalize_host(sans.front());
+                if (n) {
+                    file_host = std::move(n).value();
+                }
+            }
+        }
+        if (need_owner && !file_host) {
+            throw Error(Errc::bad_input, file + ": --host is needed (a " +
+                                             std::string(x509::material_kind_label(m.kind)) +
+                                             " has no DNS name to take the owner name from)");
+        }
+        const std::optional<std::string> owner =
+            file_host ? std::optional<std::string>(tlsa::owner(*file_host, o.port)) : std::nullopt;
+        X509* cert = subject_cert(m, usage, file);
+        for (const auto sel : selectors) {
+            if (sel == 0 && cert == nullptr) {
+                if (selectors.size() == 1) {
+                    throw Error(Errc::bad_input,
+                                file + ": selector 0 hashes a whole certificate, and a " +
+                                    std::string(x509::material_kind_label(m.kind)) +
+                                    " is not one: no 3 0 x record (use selector 1, which survives reissue, or "
+                                    "give the certificate)");
+                }
+                warnings.push_back(file + ": no 3 0 x record: a " + std::string(x509::material_kind_label(m.kind)) +
+                                   " has no certificate");
+                continue;
+            }
+            for (const auto mt : mtypes) {
+                const auto u = static_cast<tlsa::Usage>(usage);
+                const auto mtype = static_cast<tlsa::MatchingType>(mt);
+                tlsa::Record rec = cert != nullptr
+                                       ? tlsa::for_certificate(u, static_cast<tlsa::Selector>(sel), mtype, *cert)
+                                       : tlsa::for_key(u, mtype, *m.key);
+                out.push_back({file, owner, std::move(rec)});
+            }
+        }
+    }
+    return out;
+}
+
+Runner setup(CLI::App& app) {
+    auto o = std::make_shared<TlsaOptions>();
+    app.add_option("FILE", o->files,
+                   "certificate, chain (leaf first), private key, public key or CSR; PEM or DER, detected")
+        ->required();
+    app.add_option("--host", o->host, "MX host for the owner name (default: the certificate's first DNS name)");
+    app.add_option("--port", o->port, "TCP port in the owner name (default 25)");
+    app.add_option("--usage", o->usage, "3 (DANE-EE, default) or 2 (DANE-TA: the chain's trust anchor)");
+    app.add_option("--selector", o->selector, "1 (SPKI, default), 0 (Cert) or all");
+    app.add_option("--mtype", o->mtype, "1 (SHA2-256, default), 2 (SHA2-512), 0 (Full) or all");
+    app.add_option("--format", o->format, "zone (default), rdata, generic (RFC 3597), nsupdate or json");
+    app.add_option("--ttl", o->ttl, "TTL in zone and nsupdate lines (nsupdate default 3600)");
+    app.footer("Examples:\n  mxdane tlsa /etc/pki/tls/certs/mx1.example.net-MX-SS-20261128.crt\n"
+               "  mxdane tlsa --host mx1.example.net next.key        # the record for a future key\n"
+               "  mxdane tlsa --usage 2 --host mx1.example.net chain.pem");
+
+    return [o](Io& io) {
+        static const std::vector<std::string> formats{"zone", "rdata", "generic", "nsupdate", "json"};
+        if (std::find(formats.begin(), formats.end(), o->format) == formats.end()) {
+            throw Error(Errc::bad_input, "--format: '" + names::printable(o->format) +
+                                             "' is not zone, rdata, generic, nsupdate or json");
+        }
+        std::optional<std::string> host;
+        if (!o->host.empty()) {
+            auto n = names::normalize_host(o->host);
+            if (!n) {
+                throw Error(Errc::bad_input,
+                            "--host: invalid host name '" + names::printable(o->host) + "': " + n.error());
+            }
+            host = std::move(n).value();
+        }
+        const bool need_owner = o->format == "zone" || o->format == "generic" || o->format == "nsupdate";
+        std::vector<std::string> warnings;
+        const auto outputs = compute(*o, host, need_owner, warnings);
+        for (const auto& w : warnings) {
+            io.err << "warning: " << w << "\n";
+        }
+
+        const std::string ttl = o->ttl ? std::to_string(*o->ttl) + " " : std::string();
+        if (o->format == "json") {
+            nlohmann::json j = nlohmann::json::array();
+            for (const auto& out : outputs) {
+                nlohmann::json r = tlsa_json(out.owner.value_or(""), out.record);
+                if (!out.owner) {
+                    r["owner"] = nullptr;
+                }
+                r["file"] = out.file;
+                r["generic"] = tlsa::generic_rdata_text(out.record);
+                j.push_back(std::move(r));
+            }
+            io.out << j.dump(2) << "\n";
+            return Exit::ok;
+        }
+        for (const auto& out : outputs) {
+            if (o->format == "zone") {
+                io.out << *out.owner << " " << ttl << "IN TLSA " << tlsa::rdata_text(out.record) << "\n";
+            } else if (o->format == "rdata") {
+                io.out << tlsa::rdata_text(out.record) << "\n";
+            } else if (o->format == "generic") {
+                io.out << *out.owner << " " << ttl << "IN TYPE52 " << tlsa::generic_rdata_text(out.record) << "\n";
+            } else {
+                io.out << "update add " << *out.owner << " " << o->ttl.value_or(3600) << " IN TLSA "
+                       << tlsa::rdata_text(out.record) << "\n";
+            }
+        }
+        if (o->format == "nsupdate") {
+            io.out << "send\n";
+        }
+        return Exit::ok;
+    };
+}
+
+} // namespace
+
+Command tlsa_command() {
+    return {"tlsa", "print the TLSA records for certificates, keys or CSRs", setup};
+}
+
+} // namespace mxdane::cli

@@ -1,0 +1,404 @@
+// The STARTTLS probe: TCP, banner, EHLO, STARTTLS, a TLS handshake checked by
+// OpenSSL's DANE engine (RFC 7672 §3), EHLO over TLS, QUIT.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+
+#include "mxdane/ossl.h"
+#include "mxdane/smtp.h"
+
+namespace mxdane::smtp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Ends the probe from deep inside a step; caught in probe() and turned
+/// into the result value (never leaves this file).
+struct Stop {
+    Outcome outcome;
+    std::string reason;
+};
+
+class Fd {
+  public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    [[nodiscard]] int get() const noexcept { return m_fd; }
+
+  private:
+    int m_fd;
+};
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    const auto s = ms.count() / 1000;
+    return s * 1000 == ms.count() ? std::to_string(s) + " s" : std::to_string(ms.count()) + " ms";
+}
+
+/// Continue the handshake whatever the chain looks like, so that a failed
+/// match can still report the served key; the verdict is read afterwards
+/// from SSL_get_verify_result, which keeps the error OpenSSL recorded.
+int keep_going(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
+    return 1;
+}
+
+class Session {
+  public:
+    Session(const ProbeRequest& req, ProbeResult& res)
+        : m_req(req), m_res(res), m_end(Clock::now() + req.total_timeout) {}
+
+    void run() {
+        connect();
+        const Reply banner = read_reply("banner");
+        if (banner.code != 220) {
+            fail("banner", Outcome::smtp_error, "the server greets with " + banner.summary());
+        }
+        const Reply ehlo = command("ehlo", "EHLO " + m_req.helo_name);
+        if (ehlo.code != 250) {
+            fail("ehlo", Outcome::smtp_error, "EHLO refused: " + ehlo.summary());
+        }
+        // RFC 7672 §2.2: with usable TLSA records, TLS is mandatory.
+        if (!ehlo.has_keyword("STARTTLS")) {
+            fail("starttls", Outcome::no_starttls, "the server does not offer STARTTLS, but TLSA records exist");
+        }
+        const Reply st = command("starttls", "STARTTLS");
+        if (st.code != 220) {
+            fail("starttls", Outcome::no_starttls, "STARTTLS refused: " + st.summary());
+        }
+        // STARTTLS injection (RFC 3207 §5, the server-side mirror of
+        // CVE-2011-0411): whatever arrived after the 220 came in plaintext,
+        // so it must not be read as if it came over TLS. We drop it and go
+        // on (a sender that drops it is safe; refusing would be too), and
+        // report how much was dropped. Bytes still in flight reach OpenSSL
+        // as garbage and fail the handshake, which is also safe.
+        m_res.discarded_plaintext = m_parser.buffered();
+        m_parser.discard();
+        handshake();
+        const Reply ehlo2 = command("ehlo-tls", "EHLO " + m_req.helo_name);
+        if (ehlo2.code != 250) {
+            fail("ehlo-tls", Outcome::smtp_error, "EHLO over TLS refused: " + ehlo2.summary());
+        }
+        quit();
+    }
+
+  private:
+    [[noreturn]] void fail(const std::string& step, Outcome o, const std::string& reason) {
+        m_res.steps.push_back({step, false, reason});
+        throw Stop{o, reason};
+    }
+
+    void ok(const std::string& step, const std::string& detail) { m_res.steps.push_back({step, true, detail}); }
+
+    Clock::time_point step_end() const { return std::min(Clock::now() + m_req.step_timeout, m_end); }
+
+    /// Waits for `events` on the socket; false when the deadline passed.
+    bool wait(short events, Clock::time_point until) const {
+        while (true) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+            if (left <= 0) {
+                return false;
+            }
+            pollfd p{m_fd->get(), events, 0};
+            const int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60000)));
+            if (rc > 0) {
+                return true;
+            }
+            if (rc < 0 && errno != EINTR) {
+                return true; // let the next read or write report the error
+            }
+        }
+    }
+
+    [[noreturn]] void timed_out(const std::string& step) {
+        const bool overall = Clock::now() >= m_end;
+        fail(step, Outcome::timeout,
+             overall ? "the whole check took longer than " + seconds_text(m_req.total_timeout) + " (at " + step + ")"
+                     : "no answer within " + seconds_text(m_req.step_timeout) + " at " + step);
+    }
+
+    void connect() {
+        sockaddr_storage ss{};
+        socklen_t len = 0;
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        if (inet_pton(AF_INET, m_req.address.c_str(), &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            v4->sin_port = htons(m_req.port);
+            len = sizeof(sockaddr_in);
+        } else if (inet_pton(AF_INET6, m_req.address.c_str(), &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            v6->sin6_port = htons(m_req.port);
+            len = sizeof(sockaddr_in6);
+        } else {
+            fail("connect", Outcome::connect_failed, "'" + m_req.address + "' is not an IP address");
+        }
+        m_fd = std::make_unique<Fd>(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        if (m_fd->get() < 0) {
+            fail("connect", Outcome::connect_failed, std::string("socket: ") + std::strerror(errno));
+        }
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        if (::connect(m_fd->get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
+            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(errno));
+        }
+        if (!wait(POLLOUT, step_end())) {
+            timed_out("connect");
+        }
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        if (::getsockopt(m_fd->get(), SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+            err = errno;
+        }
+        if (err != 0) {
+            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(err));
+        }
+        ok("connect", m_req.address + " port " + std::to_string(m_req.port));
+    }
+
+    /// Reads more octets into the parser; throws Stop on close/timeout.
+    void read_more(const std::string& step, Clock::time_point until) {
+        std::array<char, 4096> buf{};
+        if (!m_ssl) {
+            if (!wait(POLLIN, until)) {
+                timed_out(step);
+            }
+            const auto n = ::recv(m_fd->get(), buf.data(), buf.size(), 0);
+            if (n == 0) {
+                fail(step, Outcome::smtp_error, "the server closed the connection (at " + step + ")");
+            }
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR) {
+                    return;
+                }
+                fail(step, Outcome::smtp_error, "reading: " + std::string(std::strerror(errno)));
+            }
+            m_parser.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            return;
+        }
+        while (true) {
+            std::size_t n = 0;
+            if (SSL_read_ex(m_ssl.get(), buf.data(), buf.size(), &n) == 1) {
+                m_parser.feed(std::string_view(buf.data(), n));
+                return;
+            }
+            const int e = SSL_get_error(m_ssl.get(), 0);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, until)) {
+                    timed_out(step);
+                }
+                continue;
+            }
+            const std::string why = ossl::drain_errors();
+            fail(step, Outcome::smtp_error,
+                 "the TLS connection ended (at " + step + ")" + (why.empty() ? "" : ": " + why));
+        }
+    }
+
+    Reply read_reply(const std::string& step) {
+        const auto until = step_end();
+        while (true) {
+            auto r = m_parser.next();
+            if (!r) {
+                fail(step, Outcome::smtp_error, "the server does not speak SMTP (" + r.error() + ")");
+            }
+            if (r->has_value()) {
+                const Reply reply = **r;
+                ok(step, reply.summary());
+                return reply;
+            }
+            read_more(step, until);
+        }
+    }
+
+    void send(const std::string& step, const std::string& line) {
+        const std::string data = line + "\r\n";
+        const auto until = step_end();
+        std::size_t done = 0;
+        while (done < data.size()) {
+            if (!m_ssl) {
+                if (!wait(POLLOUT, until)) {
+                    timed_out(step);
+                }
+                const auto n = ::send(m_fd->get(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
+                if (n < 0) {
+                    if (errno == EAGAIN || errno == EINTR) {
+                        continue;
+                    }
+                    fail(step, Outcome::smtp_error, "sending " + line + ": " + std::strerror(errno));
+                }
+                done += static_cast<std::size_t>(n);
+                continue;
+            }
+            std::size_t n = 0;
+            if (SSL_write_ex(m_ssl.get(), data.data() + done, data.size() - done, &n) == 1) {
+                done += n;
+                continue;
+            }
+            const int e = SSL_get_error(m_ssl.get(), 0);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, until)) {
+                    timed_out(step);
+                }
+                continue;
+            }
+            fail(step, Outcome::smtp_error, "sending " + line + " over TLS: " + ossl::drain_errors());
+        }
+    }
+
+    Reply command(const std::string& step, const std::string& line) {
+        send(step, line);
+        return read_reply(step);
+    }
+
+    void setup_tls() {
+        m_ctx.reset(ossl::check(SSL_CTX_new(TLS_client_method()), "SSL_CTX_new"));
+        ossl::check(SSL_CTX_dane_enable(m_ctx.get()), "SSL_CTX_dane_enable");
+        SSL_CTX_set_verify(m_ctx.get(), SSL_VERIFY_PEER, keep_going);
+        m_ssl.reset(ossl::check(SSL_new(m_ctx.get()), "SSL_new"));
+        SSL* ssl = m_ssl.get();
+        // Also sets SNI to the base domain (RFC 7672 §8.1) and makes it the
+        // first reference identifier for usage 2 (§3.2.2).
+        ossl::check(SSL_dane_enable(ssl, m_req.base_name.c_str()), "SSL_dane_enable");
+        // DANE-EE(3): no name or date checks at all (RFC 7672 §3.1.1).
+        SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        for (const auto& n : m_req.extra_names) {
+            ossl::check(SSL_add1_host(ssl, n.c_str()), "SSL_add1_host");
+        }
+        for (const auto& rec : m_req.records) {
+            if (!tlsa::unusable_reason(rec).empty()) {
+                continue;
+            }
+            const int rc = SSL_dane_tlsa_add(ssl, rec.usage, rec.selector, rec.mtype, rec.data.data(), rec.data.size());
+            if (rc < 0) {
+                throw ossl::failure("SSL_dane_tlsa_add");
+            }
+            // rc == 0: OpenSSL found it unusable (e.g. a "x 0 0" record
+            // holding no parseable certificate); RFC 7671 §4 says ignore it.
+            m_usable += rc > 0 ? 1 : 0;
+        }
+        ossl::check(SSL_set_fd(ssl, m_fd->get()), "SSL_set_fd");
+    }
+
+    void handshake() {
+        setup_tls();
+        const auto until = step_end();
+        while (true) {
+            const int rc = SSL_connect(m_ssl.get());
+            if (rc == 1) {
+                break;
+            }
+            const int e = SSL_get_error(m_ssl.get(), rc);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, until)) {
+                    m_ssl.reset();
+                    timed_out("tls");
+                }
+                continue;
+            }
+            std::string why = ossl::drain_errors();
+            if (why.empty()) {
+                why = e == SSL_ERROR_SYSCALL ? "the server closed the connection" : "SSL_connect failed";
+            }
+            m_ssl.reset();
+            fail("tls", Outcome::tls_failed, "TLS handshake failed: " + why);
+        }
+        m_res.tls_version = SSL_get_version(m_ssl.get());
+        m_res.cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(m_ssl.get()));
+        ok("tls", m_res.tls_version + " " + m_res.cipher + " SNI " + m_req.base_name);
+        if (X509* leaf = SSL_get0_peer_certificate(m_ssl.get())) {
+            m_res.served =
+                tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *leaf);
+            m_res.leaf_self_signed = X509_self_signed(leaf, 1) == 1;
+            ossl::drain_errors();
+        }
+        authenticate();
+    }
+
+    void authenticate() {
+        if (m_usable == 0) {
+            quit();
+            fail("dane", Outcome::no_match, "no TLSA record is usable, so nothing can authenticate the server");
+        }
+        const long v = SSL_get_verify_result(m_ssl.get());
+        if (v == X509_V_OK && SSL_get0_dane_authority(m_ssl.get(), nullptr, nullptr) >= 0) {
+            std::uint8_t u = 0;
+            std::uint8_t s = 0;
+            std::uint8_t m = 0;
+            const unsigned char* data = nullptr;
+            std::size_t dlen = 0;
+            m_res.match_depth = SSL_get0_dane_tlsa(m_ssl.get(), &u, &s, &m, &data, &dlen);
+            if (m_res.match_depth >= 0 && data != nullptr) {
+                m_res.matched = tlsa::Record{u, s, m, tlsa::Bytes(data, data + dlen)};
+            }
+            ok("dane", m_res.matched ? "matched " + tlsa::rdata_text(*m_res.matched) + " at depth " +
+                                           std::to_string(m_res.match_depth)
+                                     : "matched");
+            return;
+        }
+        std::string reason;
+        switch (v) {
+        case X509_V_ERR_DANE_NO_MATCH:
+            reason = "no TLSA record matches the server key";
+            break;
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+            reason = "the certificate does not name " + m_req.base_name +
+                     " (a DANE-TA(2) match requires the name, RFC 7672 §3.2.2)";
+            break;
+        default:
+            reason = std::string("certificate verification failed: ") +
+                     X509_verify_cert_error_string(v == X509_V_OK ? X509_V_ERR_UNSPECIFIED : v);
+            break;
+        }
+        quit();
+        fail("dane", Outcome::no_match, reason);
+    }
+
+    void quit() {
+        // A failed QUIT changes no verdict: the interesting part is over.
+        try {
+            command("quit", "QUIT");
+        } catch (const Stop&) {
+            // recorded as a failed step already; nothing else to do
+        }
+    }
+
+    const ProbeRequest& m_req;
+    ProbeResult& m_res;
+    Clock::time_point m_end;
+    std::unique_ptr<Fd> m_fd;
+    ReplyParser m_parser;
+    ossl::SslCtxPtr m_ctx;
+    ossl::SslPtr m_ssl;
+    int m_usable = 0;
+};
+
+} // namespace
+
+ProbeResult probe(const ProbeRequest& req) {
+    ProbeResult res;
+    Session s(req, res);
+    try {
+        s.run();
+        res.outcome = Outcome::validated;
+        res.reason = "validated";
+    } catch (const Stop& stop) {
+        res.outcome = stop.outcome;
+        res.reason = stop.reason;
+    }
+    return res;
+}
+
+} // namespace mxdane::smtp

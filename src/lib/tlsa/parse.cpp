@@ -1,0 +1,356 @@
+// The RRset text parser (issue #3). Deliberately forgiving about layout
+// (owner/TTL/class optional, dig's chunked uppercase hex, parentheses) and
+// strict about content: anything that is not certainly a TLSA record is an
+// error with its line, so it can never count as a match.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include "mxdane/tlsa_parse.h"
+
+namespace mxdane::tlsa {
+namespace {
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Decimal 0..max, leading zeros allowed (danetool prints "03 01 01").
+std::optional<unsigned long> small_number(std::string_view s, unsigned long max) {
+    if (!all_digits(s) || s.size() > 10) {
+        return std::nullopt;
+    }
+    unsigned long v = 0;
+    for (const char c : s) {
+        v = v * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (v > max) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+struct Mnemonic {
+    std::string_view name;
+    std::uint8_t value;
+};
+
+std::optional<std::uint8_t> field(std::string_view s, const Mnemonic* begin, const Mnemonic* end) {
+    if (const auto v = small_number(s, 255)) {
+        return static_cast<std::uint8_t>(*v);
+    }
+    const std::string u = upper(s);
+    for (const auto* m = begin; m != end; ++m) {
+        if (upper(m->name) == u) {
+            return m->value;
+        }
+    }
+    return std::nullopt;
+}
+
+// RFC 7218 §2 and the IANA registry.
+constexpr std::array<Mnemonic, 5> usages{
+    {{"PKIX-TA", 0}, {"PKIX-EE", 1}, {"DANE-TA", 2}, {"DANE-EE", 3}, {"PrivCert", 255}}};
+constexpr std::array<Mnemonic, 3> selectors{{{"Cert", 0}, {"SPKI", 1}, {"PrivSel", 255}}};
+constexpr std::array<Mnemonic, 4> mtypes{{{"Full", 0}, {"SHA2-256", 1}, {"SHA2-512", 2}, {"PrivMatch", 255}}};
+
+bool is_class(std::string_view s) {
+    const std::string u = upper(s);
+    return u == "IN" || u == "CH" || u == "CS" || u == "HS" || (u.rfind("CLASS", 0) == 0 && all_digits(u.substr(5)));
+}
+
+/// 3600, or BIND style 1h30m.
+bool is_ttl(std::string_view s) {
+    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s.front())) || s.size() > 20) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || std::strchr("smhdwSMHDW", c) != nullptr;
+    });
+}
+
+bool is_other_type(std::string_view s) {
+    static constexpr std::array<std::string_view, 20> types{
+        "A",   "AAAA", "CNAME",  "DNAME",  "RRSIG", "NSEC", "NSEC3", "MX",  "TXT",  "NS",
+        "SOA", "DS",   "DNSKEY", "SMIMEA", "SSHFP", "CAA",  "PTR",   "SRV", "SVCB", "HTTPS"};
+    const std::string u = upper(s);
+    if (u.rfind("TYPE", 0) == 0 && all_digits(u.substr(4))) {
+        return true;
+    }
+    return std::find(types.begin(), types.end(), u) != types.end();
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// The concatenated hex of tokens[from..] as bytes.
+Expected<Bytes> hex_tokens(const std::vector<std::string>& tokens, std::size_t from) {
+    std::string hex;
+    for (std::size_t i = from; i < tokens.size(); ++i) {
+        for (const char c : tokens[i]) {
+            if (hex_value(c) < 0) {
+                return Unexpected{"'" + tokens[i].substr(0, 40) + "' is not hexadecimal"};
+            }
+        }
+        hex += tokens[i];
+    }
+    if (hex.size() % 2 != 0) {
+        return Unexpected{"odd number of hex digits (" + std::to_string(hex.size()) + ")"};
+    }
+    Bytes out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        out.push_back(static_cast<std::uint8_t>(hex_value(hex[i]) * 16 + hex_value(hex[i + 1])));
+    }
+    return out;
+}
+
+/// RFC 3597 §5: "\# <length> <hex>".
+Expected<Record> parse_generic(const std::vector<std::string>& rd) {
+    if (rd.size() < 2) {
+        return Unexpected{"'\\#' must be followed by the RDATA length"};
+    }
+    const auto len = small_number(rd[1], 65535);
+    if (!len) {
+        return Unexpected{"'" + rd[1].substr(0, 40) + "' is not an RDATA length (0-65535)"};
+    }
+    auto bytes = hex_tokens(rd, 2);
+    if (!bytes) {
+        return Unexpected{bytes.error()};
+    }
+    if (bytes->size() != *len) {
+        return Unexpected{"the generic RDATA says " + std::to_string(*len) + " octets but has " +
+                          std::to_string(bytes->size())};
+    }
+    if (*len < 3) {
+        return Unexpected{"generic RDATA of " + std::to_string(*len) +
+                          " octets is too short for TLSA (usage, selector and matching type take 3)"};
+    }
+    const Bytes& b = *bytes;
+    return Record{b[0], b[1], b[2], Bytes(b.begin() + 3, b.end())};
+}
+
+/// RFC 6698 §2.2 presentation: usage selector mtype hex (whitespace allowed
+/// inside the hex).
+Expected<Record> parse_rdata(const std::vector<std::string>& rd) {
+    if (rd.empty()) {
+        return Unexpected{"no RDATA after TLSA"};
+    }
+    if (rd[0] == "\\#") {
+        return parse_generic(rd);
+    }
+    Record r;
+    const auto u = parse_usage(rd[0]);
+    if (!u) {
+        return Unexpected{"'" + rd[0].substr(0, 40) +
+                          "' is not a certificate usage (0-255, PKIX-TA, PKIX-EE, DANE-TA, DANE-EE)"};
+    }
+    if (rd.size() < 2) {
+        return Unexpected{"the selector is missing"};
+    }
+    const auto s = parse_selector(rd[1]);
+    if (!s) {
+        return Unexpected{"'" + rd[1].substr(0, 40) + "' is not a selector (0-255, Cert, SPKI)"};
+    }
+    if (rd.size() < 3) {
+        return Unexpected{"the matching type is missing"};
+    }
+    const auto m = parse_mtype(rd[2]);
+    if (!m) {
+        return Unexpected{"'" + rd[2].substr(0, 40) + "' is not a matching type (0-255, Full, SHA2-256, SHA2-512)"};
+    }
+    if (rd.size() < 4) {
+        return Unexpected{"the certificate association data is missing"};
+    }
+    auto data = hex_tokens(rd, 3);
+    if (!data) {
+        return Unexpected{data.error()};
+    }
+    r.usage = *u;
+    r.selector = *s;
+    r.mtype = *m;
+    r.data = std::move(data).value();
+    return r;
+}
+
+bool looks_like_rdata_start(std::string_view s) {
+    return s == "\\#" || parse_usage(s).has_value();
+}
+
+/// One logical entry: tokens joined across parentheses.
+struct Entry {
+    std::size_t line = 0;
+    std::vector<std::string> tokens;
+    std::string error; ///< set by the tokenizer (unbalanced parentheses)
+};
+
+std::vector<Entry> split_entries(std::string_view text) {
+    std::vector<Entry> out;
+    Entry cur;
+    int depth = 0;
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const std::size_t nl = text.find('\n', pos);
+        const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+        std::string_view line = text.substr(pos, end - pos);
+        ++line_no;
+        if (const auto sc = line.find(';'); sc != std::string_view::npos) {
+            line = line.substr(0, sc);
+        }
+        std::string tok;
+        const auto flush_token = [&] {
+            if (!tok.empty()) {
+                if (cur.tokens.empty()) {
+                    cur.line = line_no;
+                }
+                cur.tokens.push_back(std::move(tok));
+                tok.clear();
+            }
+        };
+        for (const char c : line) {
+            if (c == '(' || c == ')') {
+                flush_token();
+                if (cur.tokens.empty() && cur.line == 0) {
+                    cur.line = line_no;
+                }
+                if (c == '(') {
+                    ++depth;
+                    if (depth > 1 && cur.error.empty()) {
+                        cur.error = "nested '(' (zone files do not nest parentheses)";
+                    }
+                } else if (depth == 0) {
+                    if (cur.error.empty()) {
+                        cur.error = "')' without a matching '('";
+                    }
+                } else {
+                    --depth;
+                }
+            } else if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
+                flush_token();
+            } else {
+                tok += c;
+            }
+        }
+        flush_token();
+        if (depth == 0 && (!cur.tokens.empty() || !cur.error.empty())) {
+            out.push_back(std::move(cur));
+            cur = Entry{};
+        }
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        pos = nl + 1;
+    }
+    if (depth > 0) {
+        if (cur.line == 0) {
+            cur.line = line_no;
+        }
+        cur.error = "'(' opened on line " + std::to_string(cur.line) + " is never closed";
+        out.push_back(std::move(cur));
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<std::uint8_t> parse_usage(std::string_view s) {
+    return field(s, usages.data(), usages.data() + usages.size());
+}
+std::optional<std::uint8_t> parse_selector(std::string_view s) {
+    return field(s, selectors.data(), selectors.data() + selectors.size());
+}
+std::optional<std::uint8_t> parse_mtype(std::string_view s) {
+    return field(s, mtypes.data(), mtypes.data() + mtypes.size());
+}
+
+Expected<Record> parse_entry(const std::vector<std::string>& tokens) {
+    if (tokens.empty()) {
+        return Unexpected{"empty entry"};
+    }
+    std::size_t type_at = tokens.size();
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const std::string u = upper(tokens[i]);
+        if (u == "TLSA" || u == "TYPE52") {
+            type_at = i;
+            break;
+        }
+    }
+    if (type_at == tokens.size()) {
+        if (looks_like_rdata_start(tokens[0])) {
+            return parse_rdata(tokens);
+        }
+        for (std::size_t i = 0; i < tokens.size() && i < 4; ++i) {
+            if (is_other_type(tokens[i])) {
+                return Unexpected{"not a TLSA record (type " + upper(tokens[i]) + ")"};
+            }
+        }
+        return Unexpected{"not a TLSA record: expected '[owner] [TTL] [class] TLSA usage selector type data' or "
+                          "'usage selector type data'"};
+    }
+    bool seen_ttl = false;
+    bool seen_class = false;
+    for (std::size_t i = 0; i < type_at; ++i) {
+        const std::string& t = tokens[i];
+        if (!seen_class && is_class(t)) {
+            seen_class = true;
+        } else if (!seen_ttl && is_ttl(t)) {
+            seen_ttl = true;
+        } else if (i > 0 && is_other_type(t)) {
+            // "owner 300 IN RRSIG TLSA ...": TLSA here is the covered type.
+            return Unexpected{"not a TLSA record (type " + upper(t) + ")"};
+        } else if (i == 0) {
+            continue; // the owner name: not needed to match
+        } else {
+            return Unexpected{"unexpected '" + t.substr(0, 40) + "' before TLSA (expected owner, TTL and class)"};
+        }
+    }
+    return parse_rdata(
+        std::vector<std::string>(tokens.begin() + static_cast<std::ptrdiff_t>(type_at) + 1, tokens.end()));
+}
+
+ParsedRRset parse_rrset(std::string_view text) {
+    ParsedRRset out;
+    for (const auto& e : split_entries(text)) {
+        if (!e.error.empty()) {
+            out.errors.push_back({e.line, e.error});
+            continue;
+        }
+        if (e.tokens.front().front() == '$') {
+            continue; // $TTL, $ORIGIN: zone-file directives, nothing to match
+        }
+        auto rec = parse_entry(e.tokens);
+        if (rec) {
+            out.records.push_back({e.line, std::move(rec).value()});
+        } else {
+            out.errors.push_back({e.line, rec.error()});
+        }
+    }
+    return out;
+}
+
+std::string generic_rdata_text(const Record& rec) {
+    const Bytes head{rec.usage, rec.selector, rec.mtype};
+    return "\\# " + std::to_string(3 + rec.data.size()) + " " + to_hex(head) + to_hex(rec.data);
+}
+
+} // namespace mxdane::tlsa

@@ -1,0 +1,146 @@
+// mxdane publish/unpublish through the real binary, without a DNS server:
+// usage errors, unreadable files, and the hook backend (the lab tests in
+// tests/publishlab cover the RFC 2136 backend against Knot DNS).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli_harness.h"
+
+namespace {
+using namespace mxdane::test;
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+class PublishCli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        key = (dir.path() / "mx1.key").string();
+        cert = (dir.path() / "mx1.crt").string();
+        shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '" + key + "' 2>/dev/null");
+        shell("openssl req -new -x509 -key '" + key + "' -out '" + cert +
+              "' -days 30 -subj /CN=mx1.example.net 2>/dev/null");
+        hex = trim(
+            shell("openssl pkey -in '" + key + "' -pubout -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
+        tsig = (dir.path() / "upd.key").string();
+        std::ofstream(tsig) << "key \"upd\" {\n\talgorithm hmac-sha256;\n\tsecret \"" +
+                                   trim(shell("openssl rand -base64 32")) + "\";\n};\n";
+    }
+    TempDir dir;
+    std::string key, cert, hex, tsig;
+};
+
+TEST_F(PublishCli, HookReceivesTheChangeAndDecides) {
+    const std::string log = (dir.path() / "hook").string();
+    const std::string hook = "env | grep '^MXDANE_' | sort > '" + log + ".env'; cat > '" + log +
+                             ".stdin'; echo 'hook talking' >&2; echo 'hook stdout'";
+    const auto r = run_mxdane(
+        {"publish", "MX1.Example.NET", "--cert", cert, "--key", key, "--ttl", "300", "--publish-hook", hook});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // cert and key are the same key: one record, once.
+    EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. 300 IN TLSA 3 1 1 " + hex + "\n");
+    EXPECT_NE(r.err.find("hook talking\n"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("hook stdout\n"), std::string::npos) << "the hook's stdout is talk, not data";
+    EXPECT_NE(r.err.find("Published 1 record at _25._tcp.mx1.example.net.: the publish hook accepted the change."),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("'mxdane rollover status mx1.example.net' will confirm"), std::string::npos) << r.err;
+    EXPECT_EQ(read_file(log + ".stdin"), "update add _25._tcp.mx1.example.net. 300 IN TLSA 3 1 1 " + hex + "\nsend\n");
+    EXPECT_EQ(read_file(log + ".env"), "MXDANE_ACTION=add\nMXDANE_ACTION_1=add\nMXDANE_COUNT=1\n"
+                                       "MXDANE_HOST=mx1.example.net\nMXDANE_OWNER=_25._tcp.mx1.example.net.\n"
+                                       "MXDANE_RDATA=3 1 1 " +
+                                           hex + "\nMXDANE_RDATA_1=3 1 1 " + hex +
+                                           "\nMXDANE_TTL=300\nMXDANE_TTL_1=300\n");
+}
+
+TEST_F(PublishCli, UnpublishThroughAHook) {
+    const std::string log = (dir.path() / "hook.stdin").string();
+    const auto r = run_mxdane({"unpublish", "mx1.example.net", "--key", key, "--zone", "example.net", "--publish-hook",
+                               "cat > '" + log + "'"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. IN TLSA 3 1 1 " + hex + "\n");
+    EXPECT_EQ(read_file(log),
+              "zone example.net.\nupdate delete _25._tcp.mx1.example.net. IN TLSA 3 1 1 " + hex + "\nsend\n");
+}
+
+TEST_F(PublishCli, FailingHookExitsOneAndClaimsNothing) {
+    const auto r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--publish-hook", "exit 7"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: the publish hook failed with exit status 7; nothing is known to be published\n");
+}
+
+TEST_F(PublishCli, UsageErrors) {
+    auto r = run_mxdane({"publish", "mx1.example.net", "--key", key});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: say how to publish: --nsupdate SERVER --tsig-key FILE, or --publish-hook CMD\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("--nsupdate requires --tsig-key"), std::string::npos) << r.err;
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", tsig,
+                    "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+    r = run_mxdane({"publish", "mx1.example.net", "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: name the records to publish with --cert FILE or --key FILE\n");
+    r = run_mxdane({"unpublish", "mx1.example.net", "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: name the records to delete with --cert FILE or --key FILE\n");
+    r = run_mxdane({"publish", "mx1..example.net", "--key", key, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err.rfind("error: HOST 'mx1..example.net': ", 0), 0U) << r.err;
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1@99999", "--tsig-key", tsig});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: --nsupdate: the port '99999' is not a number from 1 to 65535\n");
+    r = run_mxdane({"unpublish", "mx1.example.net", "--key", key, "--ttl", "60", "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64) << "unpublish has no --ttl";
+}
+
+TEST_F(PublishCli, UnreadableAndMalformedFiles) {
+    const std::string missing = (dir.path() / "missing").string();
+    auto r = run_mxdane({"publish", "mx1.example.net", "--key", missing, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "error: cannot read key " + missing + "\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--cert", key, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: certificate " + key + " holds no PEM certificate\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", tsig, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: key " + tsig + " holds no PEM private or public key (encrypted keys are not read)\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", missing});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "error: cannot read TSIG key file " + missing + "\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", key});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err.rfind("error: TSIG key file " + key + ": line 1: expected 'key', found ", 0), 0U) << r.err;
+    // An encrypted key is refused, never prompted for.
+    const std::string enc = (dir.path() / "enc.key").string();
+    shell("openssl pkey -in '" + key + "' -aes256 -passout pass:x -out '" + enc + "'");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", enc, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: key " + enc + " holds no PEM private or public key (encrypted keys are not read)\n");
+}
+
+TEST_F(PublishCli, PublicKeyFilesWork) {
+    const std::string pub = (dir.path() / "mx1.pub").string();
+    shell("openssl pkey -in '" + key + "' -pubout -out '" + pub + "'");
+    const auto r = run_mxdane({"publish", "mx1.example.net", "--key", pub, "--publish-hook", "true"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. 3600 IN TLSA 3 1 1 " + hex + "\n");
+}
+
+TEST_F(PublishCli, HelpShowsExamples) {
+    const auto r = run_mxdane({"publish", "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("--nsupdate"), std::string::npos);
+    EXPECT_NE(r.out.find("--publish-hook"), std::string::npos);
+    EXPECT_NE(r.out.find("mxdane publish mx1.example.net"), std::string::npos);
+}
+
+} // namespace

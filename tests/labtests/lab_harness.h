@@ -1,0 +1,61 @@
+// What the lab tests share: the lab's variables and the options that point
+// mxdane at it.
+#pragma once
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../cli/cli_harness.h"
+
+namespace mxdane::test {
+
+/// KEY=VALUE lines of DIR/lab.env.
+inline const std::map<std::string, std::string>& lab() {
+    static const std::map<std::string, std::string> env = [] {
+        std::map<std::string, std::string> m;
+        std::ifstream in(std::string(MXDANE_LAB_DIR) + "/lab.env");
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto eq = line.find('=');
+            if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+                continue;
+            }
+            std::string v = line.substr(eq + 1);
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+                v = v.substr(1, v.size() - 2);
+            }
+            m[line.substr(0, eq)] = v;
+        }
+        return m;
+    }();
+    return env;
+}
+
+inline std::string env(const std::string& key) {
+    const auto it = lab().find(key);
+    if (it == lab().end()) {
+        throw std::runtime_error("lab.env has no " + key + " (is the lab running in " MXDANE_LAB_DIR "?)");
+    }
+    return it->second;
+}
+
+/// The resolver options that point mxdane at the lab.
+inline std::vector<std::string> lab_args(std::vector<std::string> rest, const std::string& timeout = "10") {
+    std::vector<std::string> args{
+        "check", "--trust-anchor", env("LAB_TRUST_ANCHOR"), "--port", env("LAB_SMTP_PORT"), "--timeout",
+        timeout, "--helo",         "client.lab.test"};
+    std::istringstream zones(env("LAB_STUB_ZONES"));
+    std::string z;
+    while (zones >> z) {
+        args.push_back("--stub");
+        args.push_back(z + "=" + env("LAB_DNS_ADDR") + "@" + env("LAB_DNS_PORT"));
+    }
+    args.insert(args.end(), rest.begin(), rest.end());
+    return args;
+}
+
+} // namespace mxdane::test

@@ -1,0 +1,339 @@
+// mxdane check, the real binary, against the lab: NSD serving DNSSEC-signed
+// test. zones, Postfix and misbehaving Python peers on loopback
+// (tests/lab/labctl, started by the lab_start CTest fixture). Every scenario
+// of issue #4 asserts its verdict lines and exit code; expected TLSA values
+// come from the openssl CLI, never from mxdane.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "lab_harness.h"
+
+namespace {
+using namespace mxdane::test;
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+/// 3 1 1 of a certificate or key file, by the openssl CLI.
+std::string spki_sha256(const std::string& file, bool is_key) {
+    const std::string pub = is_key
+                                ? "openssl pkey -in '" + file + "' -pubout -outform DER"
+                                : "openssl x509 -in '" + file + "' -pubkey -noout | openssl pkey -pubin -outform DER";
+    return trim(shell(pub + " | openssl dgst -sha256 | sed 's/.*= //'"));
+}
+
+std::vector<std::string> lines(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    std::string l;
+    while (std::getline(in, l)) {
+        out.push_back(l);
+    }
+    return out;
+}
+
+/// "mx1.secure.test[127.0.1.1]:<port> "
+std::string at(const std::string& host, const std::string& addr) {
+    return host + "[" + addr + "]:" + env("LAB_SMTP_PORT") + " ";
+}
+
+/// at() for the scenario table, which is built before the lab runs (test
+/// discovery): "@PORT@" becomes the lab's SMTP port in the test body.
+std::string at_later(const std::string& host, const std::string& addr) {
+    return host + "[" + addr + "]:@PORT@ ";
+}
+
+std::string with_port(std::string line) {
+    const auto p = line.find("@PORT@");
+    if (p != std::string::npos) {
+        line.replace(p, 6, env("LAB_SMTP_PORT"));
+    }
+    return line;
+}
+
+struct Scenario {
+    std::string name;
+    std::string domain;
+    int exit_code;
+    std::vector<std::string> expected; ///< whole stdout lines, in order, with others allowed between
+};
+
+void expect_lines(const RunResult& r, const std::vector<std::string>& want) {
+    const auto got = lines(r.out);
+    std::size_t i = 0;
+    for (const auto& w : want) {
+        while (i < got.size() && got[i] != w) {
+            ++i;
+        }
+        EXPECT_LT(i, got.size()) << "missing line: " << w << "\nstdout:\n" << r.out << "stderr:\n" << r.err;
+    }
+}
+
+std::vector<Scenario> scenarios() {
+    const std::string ok = "dane-validated (3 1 1 matched)";
+    return {
+        {"good", "good.secure.test", 0, {at_later("mx1.secure.test", "127.0.1.1") + ok}},
+        {"next", "next.secure.test", 0, {at_later("mx3.secure.test", "127.0.1.3") + ok}},
+        {"reissue", "reissue.secure.test", 0, {at_later("mx4.secure.test", "127.0.1.4") + ok}},
+        {"notlsa",
+         "notlsa.secure.test",
+         3,
+         {at_later("mx5.secure.test", "127.0.1.5") +
+          "no DANE: secure NODATA for TLSA at _25._tcp.mx5.secure.test (senders use opportunistic TLS)"}},
+        {"notlsa-nx",
+         "notlsa-nx.secure.test",
+         3,
+         {at_later("mx10.secure.test", "127.0.1.10") +
+          "no DANE: secure NXDOMAIN for TLSA at _25._tcp.mx10.secure.test (senders use opportunistic TLS)"}},
+        {"insecure",
+         "insecure.test",
+         3,
+         {"insecure.test MX no DANE: the MX RRset of insecure.test is insecure: DANE does not apply to its hosts "
+          "(RFC 7672 §2.2.1)",
+          at_later("mx6.insecure.test", "127.0.1.6") + "no DANE: the MX RRset is insecure: DANE does not apply"}},
+        {"insecure-host",
+         "insecmx.secure.test",
+         3,
+         {at_later("mx6.insecure.test", "127.0.1.6") +
+          "no DANE: the address records of mx6.insecure.test are insecure: no TLSA lookup (RFC 7672 §2.2.2)"}},
+        {"servfail",
+         "servfail.secure.test",
+         1,
+         {at_later("mx8.secure.test", "127.0.1.8") +
+          "would defer: TLSA lookup SERVFAIL (_25._tcp.mx8.secure.test, rcode 2)"}},
+        {"cname", "cname.secure.test", 0, {at_later("mx-cname.secure.test", "127.0.1.9") + ok}},
+        {"two",
+         "two.secure.test",
+         1,
+         {at_later("mx2.secure.test", "127.0.1.2") + "FAILED: no TLSA record matches the server key",
+          at_later("mx1.secure.test", "127.0.1.1") + ok}},
+        {"nostarttls",
+         "nostarttls.secure.test",
+         1,
+         {at_later("mx11.secure.test", "127.0.1.11") +
+          "FAILED: the server does not offer STARTTLS, but TLSA records exist"}},
+        {"expired", "expired.secure.test", 0, {at_later("mx12.secure.test", "127.0.1.12") + ok}},
+        {"wrongname", "wrongname.secure.test", 0, {at_later("mx13.secure.test", "127.0.1.13") + ok}},
+        {"ta", "ta.secure.test", 0, {at_later("mx14.secure.test", "127.0.1.14") + "dane-validated (2 1 1 matched)"}},
+        {"slow", "slow.secure.test", 0, {at_later("mx22.secure.test", "127.0.1.22") + ok}},
+        {"inject", "inject.secure.test", 0, {at_later("mx23.secure.test", "127.0.1.23") + ok}},
+    };
+}
+
+void PrintTo(const Scenario& s, std::ostream* os) {
+    *os << s.name;
+}
+
+class LabScenario : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(LabScenario, VerdictLinesAndExitCode) {
+    const Scenario& s = GetParam();
+    const auto r = run_mxdane(lab_args({s.domain}));
+    EXPECT_EQ(r.exit_code, s.exit_code) << r.out << r.err;
+    std::vector<std::string> want;
+    for (const auto& l : s.expected) {
+        want.push_back(with_port(l));
+    }
+    expect_lines(r, want);
+    const auto all = lines(r.out);
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(all.back().rfind("summary: " + s.domain + ": ", 0), 0U) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue4, LabScenario, ::testing::ValuesIn(scenarios()), [](const auto& param_info) {
+    std::string n = param_info.param.name;
+    for (auto& c : n) {
+        c = c == '-' ? '_' : c;
+    }
+    return n;
+});
+
+TEST(LabCheck, MismatchPrintsPublishedAndServedRecords) {
+    const auto r = run_mxdane(lab_args({"mismatch.secure.test"}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    expect_lines(r,
+                 {at("mx2.secure.test", "127.0.1.2") + "FAILED: no TLSA record matches the server key",
+                  "  published: _25._tcp.mx2.secure.test. IN TLSA 3 1 1 " + spki_sha256(env("LAB_OTHER_KEY"), true),
+                  "  served:    _25._tcp.mx2.secure.test. IN TLSA 3 1 1 " + spki_sha256(env("LAB_MX2_CERT"), false)});
+}
+
+TEST(LabCheck, BogusMxWouldDeferWithWhyBogus) {
+    const auto r = run_mxdane(lab_args({"bogus.test"}));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto l = lines(r.out);
+    ASSERT_FALSE(l.empty());
+    EXPECT_EQ(l[0].rfind("bogus.test MX would defer: MX lookup bogus (bogus.test: validation failure", 0), 0U) << r.out;
+    const auto j = nlohmann::json::parse(run_mxdane(lab_args({"--json", "bogus.test"})).out);
+    EXPECT_EQ(j["lookups"][0]["type"], "MX");
+    EXPECT_EQ(j["lookups"][0]["security"], "bogus");
+    EXPECT_NE(j["lookups"][0]["why_bogus"].get<std::string>(), "");
+    EXPECT_EQ(j["mx"]["verdict"], "would-defer");
+    EXPECT_EQ(j["exit"], 1);
+}
+
+TEST(LabCheck, JsonHasEveryStepAndTheMatchedRecord) {
+    const auto r = run_mxdane(lab_args({"--json", "cname.secure.test"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["overall"], "all-validated");
+    const auto& h = j["hosts"][0];
+    EXPECT_EQ(h["host"], "mx-cname.secure.test");
+    EXPECT_EQ(h["base_name"], "mx9.secure.test"); // §2.2.3: the expanded name first
+    const auto& p = h["addresses"][0]["probe"];
+    std::vector<std::string> steps;
+    for (const auto& s : p["steps"]) {
+        steps.push_back(s["step"]);
+        EXPECT_TRUE(s["ok"].get<bool>()) << s.dump();
+    }
+    EXPECT_EQ(steps,
+              (std::vector<std::string>{"connect", "banner", "ehlo", "starttls", "tls", "dane", "ehlo-tls", "quit"}));
+    const std::string served = spki_sha256(env("LAB_MX9_CERT"), false);
+    EXPECT_EQ(p["matched"]["data"], served);
+    EXPECT_EQ(p["served"]["data"], served);
+    bool secure_a = false;
+    for (const auto& l : j["lookups"]) {
+        if (l["name"] == "mx-cname.secure.test" && l["type"] == "A") {
+            secure_a = l["security"] == "secure" && l["canonical"] == "mx9.secure.test";
+        }
+    }
+    EXPECT_TRUE(secure_a) << j["lookups"].dump();
+}
+
+TEST(LabCheck, MxOptionSkipsTheMxLookup) {
+    const auto r = run_mxdane(lab_args({"--mx", "mx1.secure.test"}));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    expect_lines(r, {at("mx1.secure.test", "127.0.1.1") + "dane-validated (3 1 1 matched)"});
+}
+
+TEST(LabCheck, GarbageBannerFails) {
+    const auto r = run_mxdane(lab_args({"garbage.secure.test"}));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find(at("mx21.secure.test", "127.0.1.21") + "FAILED: the server does not speak SMTP"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(LabCheck, SlowServerTimesOutUnderAShortTimeout) {
+    // The peer waits LAB_SLOW_DELAY (2) s before each reply; 1 s per step
+    // is not enough. No timing is asserted, only the verdict.
+    const auto r = run_mxdane(lab_args({"slow.secure.test"}, "1"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find(at("mx22.secure.test", "127.0.1.22") + "FAILED: no answer within 1 s at banner"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(LabCheck, InjectedPlaintextIsDroppedAndReported) {
+    const auto r = run_mxdane(lab_args({"--json", "inject.secure.test"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_GT(j["hosts"][0]["addresses"][0]["probe"]["discarded_plaintext"].get<int>(), 0);
+    const auto t = run_mxdane(lab_args({"inject.secure.test"}));
+    EXPECT_NE(t.err.find("(STARTTLS injection); mxdane dropped them"), std::string::npos) << t.err;
+}
+
+TEST(LabCheck, ConnectionRefusedFails) {
+    // Nothing listens on port 1 of the lab's SMTP addresses.
+    auto args = lab_args({"good.secure.test"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--port") {
+            args[i + 1] = "1";
+        }
+    }
+    const auto r = run_mxdane(args);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("mx1.secure.test[127.0.1.1]:1 FAILED: connect: Connection refused"), std::string::npos)
+        << r.out;
+}
+
+TEST(LabCheck, AWrongTrustAnchorMakesEverythingBogus) {
+    // A DS for test. that matches none of its keys: every answer is bogus,
+    // and the check must say "would defer", never "validated" or "no DANE".
+    // (The root key would not do: unbound would try the real root servers.)
+    const TempDir dir;
+    const std::string ta = (dir.path() / "wrong.ds").string();
+    shell("echo 'test. IN DS 12345 13 2 " + std::string(64, 'a') + "' > '" + ta + "'");
+    std::vector<std::string> args;
+    for (const auto& a : lab_args({"good.secure.test"})) {
+        args.push_back(a == env("LAB_TRUST_ANCHOR") ? ta : a);
+    }
+    const auto r = run_mxdane(args);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("good.secure.test MX would defer: MX lookup bogus (good.secure.test: ", 0), 0U) << r.out;
+}
+
+} // namespace
+
+namespace {
+using namespace mxdane::test;
+
+bool has_line(const RunResult& r, const std::string& line) {
+    const auto l = lines(r.out);
+    return std::find(l.begin(), l.end(), line) != l.end();
+}
+
+bool has_warning(const RunResult& r, const std::string& part) {
+    return r.err.find("warning: ") != std::string::npos && r.err.find(part) != std::string::npos;
+}
+
+// Records added by tests/labtests/lab-extra.sh at fixture start.
+
+TEST(LabExtra, DaneTaChecksTheName) {
+    const auto r = run_mxdane(lab_args({"--mx", "mx14b.secure.test"}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(has_line(r, at("mx14b.secure.test", "127.0.1.14") +
+                                "FAILED: the certificate does not name mx14b.secure.test (a DANE-TA(2) match requires "
+                                "the name, RFC 7672 §3.2.2)"))
+        << r.out;
+}
+
+TEST(LabExtra, WarningsFromRealRecords) {
+    const auto w = run_mxdane(lab_args({"warn.secure.test"}));
+    EXPECT_EQ(w.exit_code, 0) << w.out << w.err;
+    EXPECT_TRUE(has_line(w, at("mx30.secure.test", "127.0.1.1") + "dane-validated (3 0 1 matched)")) << w.out;
+    EXPECT_TRUE(has_warning(w, "_25._tcp.mx30.secure.test.: only 3 0 x records")) << w.err;
+    EXPECT_TRUE(has_warning(w, "TLSA records at _25._tcp.warn.secure.test. are never used")) << w.err;
+    EXPECT_TRUE(has_warning(w, "_mta-sts.warn.secure.test announces an MTA-STS policy, but a server sends a "
+                               "self-signed certificate"))
+        << w.err;
+
+    const auto m = run_mxdane(lab_args({"--mx", "mx31.secure.test"}));
+    EXPECT_EQ(m.exit_code, 0) << m.out << m.err;
+    EXPECT_TRUE(has_line(m, at("mx31.secure.test", "127.0.1.1") + "dane-validated (3 1 1 matched)")) << m.out;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: 1 1 1 record: usage 1 (PKIX) is not used for SMTP"))
+        << m.err;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: 9 TLSA records; more than 8")) << m.err;
+    EXPECT_TRUE(has_warning(m, "_25._tcp.mx31.secure.test.: TLSA TTL 86401 s is above a day")) << m.err;
+}
+
+TEST(LabExtra, TlsHandshakeFailureFails) {
+    const TempDir dir;
+    const auto portfile = dir.path() / "port";
+    const std::string pid = shell(std::string(MXDANE_SOURCE_DIR) + "/tests/labtests/badtls_peer.py 127.0.1.1 '" +
+                                  portfile.string() + "' </dev/null >/dev/null 2>&1 & echo $!");
+    // Poll for the port file (no sleeps in assertions: this only waits).
+    shell("for i in $(seq 200); do [ -s '" + portfile.string() + "' ] && exit 0; sleep 0.05; done; exit 1");
+    const std::string port = read_file(portfile);
+    auto args = lab_args({"--mx", "mx1.secure.test"});
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--port") {
+            args[i + 1] = port;
+        }
+    }
+    const auto r = run_mxdane(args);
+    shell("kill " + pid + " 2>/dev/null || true");
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("mx1.secure.test[127.0.1.1]:" + port + " FAILED: TLS handshake failed: "), std::string::npos)
+        << r.out;
+}
+
+} // namespace

@@ -1,0 +1,337 @@
+// The RFC 7672 §2 walk over a fake resolver and a fake prober: which lookups
+// happen, in which order, and what each answer means for the verdict.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "mxdane/check.h"
+
+namespace {
+using namespace mxdane;
+using namespace mxdane::check;
+using dns::Answer;
+using dns::RrType;
+using dns::Security;
+
+class FakeResolver final : public dns::Resolver {
+  public:
+    /// Unlisted questions get a secure NXDOMAIN.
+    Answer resolve(std::string_view name, RrType type) override {
+        asked.push_back(std::string(dns::type_name(type)) + " " + std::string(name));
+        const auto it = answers.find({std::string(name), type});
+        if (it != answers.end()) {
+            return it->second;
+        }
+        Answer a;
+        a.qname = std::string(name);
+        a.qtype = type;
+        a.rcode = 3;
+        a.nxdomain = true;
+        a.security = Security::secure;
+        return a;
+    }
+    void set(const std::string& name, RrType type, Security sec, std::vector<dns::Rdata> rrs, int rcode = 0,
+             const std::string& canonical = "", std::uint32_t ttl = 300) {
+        Answer a;
+        a.qname = name;
+        a.qtype = type;
+        a.security = sec;
+        a.records = std::move(rrs);
+        a.rcode = rcode;
+        a.canonical = canonical;
+        a.ttl = ttl;
+        if (sec == Security::bogus) {
+            a.why_bogus = "signature expired";
+        }
+        answers[{name, type}] = a;
+    }
+    std::map<std::pair<std::string, RrType>, Answer> answers;
+    std::vector<std::string> asked;
+};
+
+tlsa::Record rec(std::uint8_t u, std::uint8_t s, std::uint8_t m, std::uint8_t fill = 0xaa) {
+    return {u, s, m, tlsa::Bytes(m == 2 ? 64 : 32, fill)};
+}
+
+struct CheckWalk : ::testing::Test {
+    FakeResolver dns;
+    std::vector<smtp::ProbeRequest> probes;
+    smtp::Outcome outcome = smtp::Outcome::validated;
+    bool self_signed = false;
+    Prober prober = [this](const smtp::ProbeRequest& r) {
+        probes.push_back(r);
+        smtp::ProbeResult res;
+        res.outcome = outcome;
+        res.reason = outcome == smtp::Outcome::validated ? "validated" : "no TLSA record matches the server key";
+        res.leaf_self_signed = self_signed;
+        return res;
+    };
+
+    void good_domain(Security mx_sec = Security::secure) {
+        dns.set("example.net", RrType::mx, mx_sec, {dns::Mx{10, "mx1.example.net"}});
+        dns.set("mx1.example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.1"}});
+        dns.set("mx1.example.net", RrType::aaaa, Security::secure, {dns::Address{true, "2001:db8::1"}});
+        dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+    }
+
+    Report run_for(const std::string& domain, bool mx_host = false) {
+        Request req;
+        req.domain = domain;
+        req.mx_host = mx_host;
+        req.port = 2525;
+        return check::run(req, dns, prober);
+    }
+
+    bool asked(const std::string& q) const {
+        return std::find(dns.asked.begin(), dns.asked.end(), q) != dns.asked.end();
+    }
+};
+
+TEST_F(CheckWalk, SecurePathProbesEveryAddress) {
+    good_domain();
+    const Report r = run_for("example.net");
+    EXPECT_EQ(dns.asked, (std::vector<std::string>{"MX example.net", "A mx1.example.net", "AAAA mx1.example.net",
+                                                   "TLSA _25._tcp.mx1.example.net", "TLSA _25._tcp.example.net",
+                                                   "TXT _mta-sts.example.net"}));
+    ASSERT_EQ(r.hosts.size(), 1U);
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::dane_validated);
+    EXPECT_EQ(r.hosts[0].tlsa_owner, "_25._tcp.mx1.example.net.");
+    ASSERT_EQ(probes.size(), 2U);
+    EXPECT_EQ(probes[0].address, "192.0.2.1");
+    EXPECT_EQ(probes[1].address, "2001:db8::1");
+    EXPECT_EQ(probes[0].port, 2525);
+    EXPECT_EQ(probes[0].base_name, "mx1.example.net");
+    EXPECT_TRUE(probes[0].extra_names.empty());
+    EXPECT_EQ(probes[0].records, (std::vector<tlsa::Record>{rec(3, 1, 1)}));
+    EXPECT_EQ(overall(r), Overall::all_validated);
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_FALSE(r.mx_verdict);
+}
+
+TEST_F(CheckWalk, InsecureMxMeansNoDaneAndNoTlsaLookup) {
+    good_domain(Security::insecure);
+    const Report r = run_for("example.net");
+    ASSERT_TRUE(r.mx_verdict);
+    EXPECT_EQ(*r.mx_verdict, Verdict::no_dane);
+    EXPECT_FALSE(asked("TLSA _25._tcp.mx1.example.net"));
+    EXPECT_TRUE(probes.empty());
+    EXPECT_EQ(r.hosts[0].addresses.size(), 2U);
+    EXPECT_EQ(r.hosts[0].addresses[0].verdict, Verdict::no_dane);
+    EXPECT_EQ(overall(r), Overall::not_in_effect);
+}
+
+TEST_F(CheckWalk, BogusMxWouldDefer) {
+    dns.set("example.net", RrType::mx, Security::bogus, {dns::Mx{10, "mx1.example.net"}});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(*r.mx_verdict, Verdict::would_defer);
+    EXPECT_EQ(r.mx_reason, "MX lookup bogus (example.net: signature expired)");
+    EXPECT_TRUE(r.hosts.empty());
+    EXPECT_EQ(overall(r), Overall::some_failed);
+}
+
+TEST_F(CheckWalk, ServfailMxWouldDefer) {
+    dns.set("example.net", RrType::mx, Security::insecure, {}, 2);
+    const Report r = run_for("example.net");
+    EXPECT_EQ(*r.mx_verdict, Verdict::would_defer);
+    EXPECT_EQ(r.mx_reason, "MX lookup SERVFAIL (example.net, rcode 2)");
+}
+
+TEST_F(CheckWalk, NxdomainDomainFails) {
+    const Report r = run_for("example.net");
+    EXPECT_EQ(*r.mx_verdict, Verdict::failed);
+    EXPECT_EQ(r.mx_reason, "example.net does not exist (NXDOMAIN)");
+    EXPECT_EQ(overall(r), Overall::some_failed);
+}
+
+TEST_F(CheckWalk, NullMxAcceptsNoMail) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{0, ""}});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(*r.mx_verdict, Verdict::no_dane);
+    EXPECT_EQ(r.mx_reason, "null MX (RFC 7505): example.net accepts no mail");
+    EXPECT_EQ(overall(r), Overall::not_in_effect);
+}
+
+TEST_F(CheckWalk, NoMxMeansTheDomainIsItsOwnHost) {
+    dns.set("example.net", RrType::mx, Security::secure, {});
+    dns.set("example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.9"}});
+    dns.set("_25._tcp.example.net", RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+    const Report r = run_for("example.net");
+    ASSERT_EQ(r.hosts.size(), 1U);
+    EXPECT_EQ(r.hosts[0].host, "example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::dane_validated);
+    ASSERT_EQ(r.warnings.size(), 1U);
+    EXPECT_EQ(r.warnings[0].rfind("no MX records at example.net", 0), 0U);
+}
+
+TEST_F(CheckWalk, TlsaServfailWouldDeferAndIsNeverNoTlsa) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::insecure, {}, 2);
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
+    EXPECT_EQ(r.hosts[0].addresses[0].reason, "TLSA lookup SERVFAIL (_25._tcp.mx1.example.net, rcode 2)");
+    EXPECT_TRUE(probes.empty());
+    EXPECT_EQ(overall(r), Overall::some_failed);
+}
+
+TEST_F(CheckWalk, TlsaBogusWouldDefer) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::bogus, {rec(3, 1, 1)});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
+    EXPECT_EQ(r.hosts[0].reason, "TLSA lookup bogus (_25._tcp.mx1.example.net: signature expired)");
+}
+
+TEST_F(CheckWalk, SecureNodataTlsaIsNoDane) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_EQ(r.hosts[0].reason, "secure NODATA for TLSA at _25._tcp.mx1.example.net (senders use opportunistic TLS)");
+    EXPECT_EQ(overall(r), Overall::not_in_effect);
+}
+
+TEST_F(CheckWalk, InsecureTlsaIsNoDane) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::insecure, {rec(3, 1, 1)});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_TRUE(probes.empty());
+}
+
+TEST_F(CheckWalk, InsecureAddressesSkipTheTlsaLookup) {
+    good_domain();
+    dns.set("mx1.example.net", RrType::a, Security::insecure, {dns::Address{false, "192.0.2.1"}});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_FALSE(asked("TLSA _25._tcp.mx1.example.net"));
+}
+
+TEST_F(CheckWalk, BogusAddressWouldDefer) {
+    good_domain();
+    dns.set("mx1.example.net", RrType::aaaa, Security::bogus, {dns::Address{true, "2001:db8::1"}});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
+    EXPECT_EQ(r.hosts[0].reason, "AAAA lookup bogus (mx1.example.net: signature expired)");
+}
+
+TEST_F(CheckWalk, HostWithoutAddressesFails) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, "mx1.example.net"}});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
+    EXPECT_EQ(r.hosts[0].reason, "mx1.example.net has no A or AAAA records");
+}
+
+TEST_F(CheckWalk, CnameExpandedNameFirstThenOriginal) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, "mx.example.net"}});
+    dns.set("mx.example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.1"}}, 0, "real.example.org");
+    dns.set("mx.example.net", RrType::aaaa, Security::secure, {}, 0, "real.example.org");
+    dns.set("_25._tcp.real.example.org", RrType::tlsa, Security::secure, {});
+    dns.set("_25._tcp.mx.example.net", RrType::tlsa, Security::secure, {rec(2, 1, 1)});
+    const Report r = run_for("example.net");
+    const auto first = std::find(dns.asked.begin(), dns.asked.end(), "TLSA _25._tcp.real.example.org");
+    const auto second = std::find(dns.asked.begin(), dns.asked.end(), "TLSA _25._tcp.mx.example.net");
+    ASSERT_NE(first, dns.asked.end());
+    EXPECT_LT(first, second);
+    EXPECT_EQ(r.hosts[0].base_name, "mx.example.net");
+    ASSERT_EQ(probes.size(), 1U);
+    EXPECT_EQ(probes[0].base_name, "mx.example.net");
+    EXPECT_TRUE(probes[0].extra_names.empty());
+}
+
+TEST_F(CheckWalk, CnameTargetAsBaseKeepsTheOriginalAsAReferenceName) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, "mx.example.net"}});
+    dns.set("mx.example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.1"}}, 0, "real.example.org");
+    dns.set("_25._tcp.real.example.org", RrType::tlsa, Security::secure, {rec(2, 1, 1)});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].base_name, "real.example.org");
+    ASSERT_EQ(probes.size(), 1U);
+    EXPECT_EQ(probes[0].base_name, "real.example.org");
+    EXPECT_EQ(probes[0].extra_names, (std::vector<std::string>{"mx.example.net"}));
+}
+
+TEST_F(CheckWalk, HostsInPreferenceOrderOneFailing) {
+    good_domain();
+    dns.set("example.net", RrType::mx, Security::secure,
+            {dns::Mx{20, "mx1.example.net"}, dns::Mx{5, "mx0.example.net"}});
+    dns.set("mx0.example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.5"}});
+    dns.set("_25._tcp.mx0.example.net", RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+    prober = [this](const smtp::ProbeRequest& req) {
+        probes.push_back(req);
+        smtp::ProbeResult res;
+        res.outcome = req.address == "192.0.2.5" ? smtp::Outcome::no_match : smtp::Outcome::validated;
+        res.reason = "why";
+        return res;
+    };
+    const Report r = run_for("example.net");
+    ASSERT_EQ(r.hosts.size(), 2U);
+    EXPECT_EQ(r.hosts[0].host, "mx0.example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
+    EXPECT_EQ(r.hosts[1].verdict, Verdict::dane_validated);
+    EXPECT_EQ(overall(r), Overall::some_failed);
+}
+
+TEST_F(CheckWalk, MxHostModeSkipsTheMxLookup) {
+    good_domain();
+    const Report r = run_for("mx1.example.net", true);
+    EXPECT_FALSE(asked("MX mx1.example.net"));
+    EXPECT_EQ(dns.asked.front(), "A mx1.example.net");
+    EXPECT_EQ(overall(r), Overall::all_validated);
+}
+
+TEST_F(CheckWalk, OnlyUnusableRecordsIsNoDane) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(1, 1, 1), rec(3, 1, 9)});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_EQ(r.hosts[0].reason, "no usable TLSA record at _25._tcp.mx1.example.net.");
+    EXPECT_TRUE(probes.empty());
+}
+
+TEST_F(CheckWalk, WarningsADaneExpertWouldGive) {
+    good_domain();
+    std::vector<dns::Rdata> many{rec(1, 1, 1)};
+    for (std::uint8_t i = 0; i < 8; ++i) {
+        many.emplace_back(rec(3, 0, 1, i));
+    }
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, many, 0, "", 172800);
+    dns.set("_25._tcp.example.net", RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+    dns.set("_mta-sts.example.net", RrType::txt, Security::secure, {dns::Txt{"v=STSv1; id=1"}});
+    self_signed = true;
+    const Report r = run_for("example.net");
+    const auto has = [&](const std::string& start) {
+        return std::any_of(r.warnings.begin(), r.warnings.end(),
+                           [&](const std::string& w) { return w.find(start) != std::string::npos; });
+    };
+    EXPECT_TRUE(has("3 0 x records: they pin the whole certificate")) << testing::PrintToString(r.warnings);
+    EXPECT_TRUE(has("1 1 1 record: usage 1 (PKIX) is not used for SMTP"));
+    EXPECT_TRUE(has("9 TLSA records; more than 8"));
+    EXPECT_TRUE(has("TLSA TTL 172800 s is above a day"));
+    EXPECT_TRUE(has("TLSA records at _25._tcp.example.net. are never used"));
+    EXPECT_TRUE(has("announces an MTA-STS policy, but a server sends a self-signed certificate"));
+    EXPECT_EQ(r.warnings.size(), 6U);
+}
+
+TEST_F(CheckWalk, NoMtaStsWarningWithoutPolicy) {
+    good_domain();
+    self_signed = true;
+    const Report r = run_for("example.net");
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_TRUE(asked("TXT _mta-sts.example.net"));
+}
+
+TEST_F(CheckWalk, MtaStsPolicyWithACaCertificateIsFine) {
+    good_domain();
+    dns.set("_mta-sts.example.net", RrType::txt, Security::secure, {dns::Txt{"v=STSv1; id=1"}});
+    self_signed = false;
+    const Report r = run_for("example.net");
+    EXPECT_TRUE(r.warnings.empty()) << testing::PrintToString(r.warnings);
+}
+
+TEST(CheckVerdict, Names) {
+    EXPECT_EQ(verdict_name(Verdict::dane_validated), "dane-validated");
+    EXPECT_EQ(verdict_name(Verdict::failed), "FAILED");
+    EXPECT_EQ(verdict_name(Verdict::would_defer), "would-defer");
+    EXPECT_EQ(verdict_name(Verdict::no_dane), "no-dane");
+}
+
+} // namespace

@@ -1,0 +1,158 @@
+// RDATA and option parsing of the dns module (pure, offline). Wire-format
+// vectors are written out by hand from RFC 1035 §3.3 and RFC 6698 §2.1.
+#include <gtest/gtest.h>
+
+#include "mxdane/dns.h"
+#include "mxdane/error.h"
+
+namespace {
+using namespace mxdane::dns;
+using Bytes = std::vector<std::uint8_t>;
+
+mxdane::Expected<Rdata> parse(RrType t, const Bytes& b) {
+    return parse_rdata(t, b.data(), b.size());
+}
+
+TEST(DnsRdata, Mx) {
+    const Bytes wire{0, 10, 3, 'M', 'X', '1', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'n', 'e', 't', 0};
+    const auto r = parse(RrType::mx, wire);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(std::get<Mx>(*r), (Mx{10, "mx1.example.net"}));
+    EXPECT_EQ(rdata_text(*r), "10 mx1.example.net.");
+}
+
+TEST(DnsRdata, NullMx) {
+    const auto r = parse(RrType::mx, {0, 0, 0});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(std::get<Mx>(*r).host, "");
+}
+
+TEST(DnsRdata, Addresses) {
+    const auto a = parse(RrType::a, {192, 0, 2, 1});
+    ASSERT_TRUE(a);
+    EXPECT_EQ(std::get<Address>(*a), (Address{false, "192.0.2.1"}));
+    Bytes v6(16, 0);
+    v6[0] = 0x20;
+    v6[1] = 0x01;
+    v6[2] = 0x0d;
+    v6[3] = 0xb8;
+    v6[15] = 1;
+    const auto b = parse(RrType::aaaa, v6);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(std::get<Address>(*b), (Address{true, "2001:db8::1"}));
+}
+
+TEST(DnsRdata, Tlsa) {
+    const auto r = parse(RrType::tlsa, {3, 1, 1, 0xab, 0xcd});
+    ASSERT_TRUE(r);
+    const auto& t = std::get<mxdane::tlsa::Record>(*r);
+    EXPECT_EQ(t.usage, 3);
+    EXPECT_EQ(t.selector, 1);
+    EXPECT_EQ(t.mtype, 1);
+    EXPECT_EQ(t.data, (Bytes{0xab, 0xcd}));
+}
+
+TEST(DnsRdata, CnameAndTxt) {
+    const auto c = parse(RrType::cname, {3, 'm', 'x', '9', 4, 't', 'e', 's', 't', 0});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(std::get<Cname>(*c).target, "mx9.test");
+    const auto t = parse(RrType::txt, {7, 'v', '=', 'S', 'T', 'S', 'v', '1', 2, ';', ' '});
+    ASSERT_TRUE(t);
+    EXPECT_EQ(std::get<Txt>(*t).text, "v=STSv1; ");
+}
+
+TEST(DnsRdata, RefusesMalformed) {
+    EXPECT_EQ(parse(RrType::a, {1, 2, 3}).error(), "A RDATA must be 4 octets, this one has 3");
+    EXPECT_EQ(parse(RrType::aaaa, {1, 2, 3, 4}).error(), "AAAA RDATA must be 16 octets, this one has 4");
+    EXPECT_EQ(parse(RrType::mx, {0, 1}).error(), "MX RDATA shorter than 3 octets");
+    EXPECT_EQ(parse(RrType::mx, {0, 1, 5, 'a', 'b'}).error(), "MX: label runs past the end of the record");
+    EXPECT_EQ(parse(RrType::mx, {0, 1, 1, 'a'}).error(), "MX: domain name runs past the end of the record");
+    EXPECT_EQ(parse(RrType::mx, {0, 1, 0xc0, 12}).error(), "MX: compressed or extended label in RDATA");
+    EXPECT_EQ(parse(RrType::mx, {0, 1, 0, 7}).error(), "MX: trailing octets after the exchange");
+    EXPECT_EQ(parse(RrType::cname, {0, 1}).error(), "CNAME: trailing octets after the target");
+    EXPECT_EQ(parse(RrType::tlsa, {3, 1}).error(), "TLSA RDATA shorter than 3 octets");
+    EXPECT_EQ(parse(RrType::txt, {5, 'a'}).error(), "TXT: character-string runs past the end of the record");
+    Bytes long_name{0, 1};
+    for (int i = 0; i < 5; ++i) {
+        long_name.push_back(63);
+        long_name.insert(long_name.end(), 63, 'a');
+    }
+    long_name.push_back(0);
+    EXPECT_EQ(parse(RrType::mx, long_name).error(), "MX: domain name longer than 255 octets");
+}
+
+TEST(DnsRdata, EscapesOddOctetsInNames) {
+    const auto r = parse(RrType::cname, {3, 'a', '.', 0x01, 0});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<Cname>(*r).target, "a\\046\\001");
+}
+
+TEST(DnsOptions, ServerAddr) {
+    const auto a = parse_server_addr("127.0.0.1@5353");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->address, "127.0.0.1");
+    EXPECT_EQ(a->port, 5353);
+    EXPECT_EQ(parse_server_addr("::1")->port, 53);
+    EXPECT_EQ(parse_server_addr("ns.example@53").error(), "'ns.example' is not an IPv4 or IPv6 address");
+    EXPECT_EQ(parse_server_addr("127.0.0.1@0").error(), "'0' is not a port number (1 to 65535)");
+    EXPECT_EQ(parse_server_addr("127.0.0.1@x").error(), "'x' is not a port number (1 to 65535)");
+}
+
+TEST(DnsOptions, Stub) {
+    const auto s = parse_stub("Test=127.0.0.1@5300");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->first, "test.");
+    EXPECT_EQ(s->second.port, 5300);
+    EXPECT_EQ(parse_stub("127.0.0.1").error(), "'127.0.0.1' is not ZONE=ADDR[@PORT]");
+    EXPECT_EQ(parse_stub("=127.0.0.1").error(), "'=127.0.0.1' is not ZONE=ADDR[@PORT]");
+}
+
+TEST(DnsOptions, ResolverOption) {
+    const auto o = parse_resolver_option("do-ip6: no");
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->first, "do-ip6");
+    EXPECT_EQ(o->second, "no");
+    EXPECT_EQ(parse_resolver_option("do-ip6").error(), "'do-ip6' is not NAME:VALUE (e.g. do-ip6:no)");
+}
+
+TEST(DnsOptions, TrustAnchorZones) {
+    const auto z = trust_anchor_zones("; comment\ntest.\t300\tIN\tDS\t1 13 2 AB\nTEST. IN DNSKEY 257 3 13 x\n"
+                                      "example IN DS 1 2 3 4\n");
+    EXPECT_EQ(z, (std::vector<std::string>{"test.", "example."}));
+}
+
+TEST(DnsOptions, BuiltinLocalZones) {
+    EXPECT_EQ(builtin_local_zone("test."), "test.");
+    EXPECT_EQ(builtin_local_zone("secure.TEST"), "test.");
+    EXPECT_EQ(builtin_local_zone("lab.home.arpa."), "home.arpa.");
+    EXPECT_EQ(builtin_local_zone("contest."), "");
+    EXPECT_EQ(builtin_local_zone("example.net."), "");
+    EXPECT_EQ(builtin_local_zone("."), "");
+}
+
+TEST(DnsUnbound, UnreadableTrustAnchorIsALocalError) {
+    UnboundOptions o;
+    o.trust_anchor_files = {"/nonexistent/ta.key"};
+    try {
+        (void)make_unbound_resolver(o);
+        FAIL() << "no error";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::io);
+        EXPECT_STREQ(e.what(), "cannot read trust anchor file /nonexistent/ta.key");
+    }
+}
+
+TEST(DnsUnbound, BadOptionIsALocalError) {
+    UnboundOptions o;
+    o.default_trust_anchor = "/usr/share/dns/root.key";
+    o.options = {{"no-such-option", "1"}};
+    try {
+        (void)make_unbound_resolver(o);
+        FAIL() << "no error";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::io);
+        EXPECT_EQ(std::string(e.what()).rfind("resolver: --resolver-option no-such-option:1: ", 0), 0U) << e.what();
+    }
+}
+
+} // namespace
