@@ -1,0 +1,213 @@
+// A whole key rotation of a live Postfix against the lab's real DNSSEC-signed
+// zone (issue #5): keygen, init, stage, publish, wait, activate, withdraw,
+// retire, with `mxdane check` run after every step and continuously while
+// the MTA switches keys: at no moment may a DANE sender have to defer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "lab_harness.h"
+
+namespace {
+using namespace mxdane::test;
+namespace fs = std::filesystem;
+
+const std::string host = "mx15.secure.test";
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+/// The 3 1 1 data of a certificate, from the openssl CLI (not mxdane).
+std::string spki_sha256(const fs::path& cert) {
+    return trim(shell("openssl x509 -in '" + cert.string() +
+                      "' -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
+}
+
+fs::path zone_file() {
+    return fs::path(env("LAB_ZONES_DIR")) / "secure.test.zone";
+}
+
+void reload_dns() {
+    shell("LAB_QUIET=1 '" + std::string(MXDANE_SOURCE_DIR) + "/tests/lab/labctl' reload-dns '" + env("LAB_DIR") + "'");
+}
+
+/// Publishes a 3 1 1 record for mx15 with a TTL of 2 seconds.
+void publish(const std::string& hex) {
+    std::ofstream(zone_file(), std::ios::app) << "_25._tcp.mx15\t2\tIN\tTLSA\t3 1 1 " << hex << "\n";
+    reload_dns();
+}
+
+/// Withdraws it again.
+void withdraw(const std::string& hex) {
+    const std::string text = read_file(zone_file());
+    std::string out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find(hex) == std::string::npos) {
+            out += line + "\n";
+        }
+    }
+    std::ofstream(zone_file(), std::ios::trunc) << out;
+    reload_dns();
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+class RolloverLab : public ::testing::Test {
+  protected:
+    fs::path m_keys = fs::path(env("LAB_ROT_DIR")) / "keys";
+    fs::path m_state = fs::path(env("LAB_ROT_DIR")) / "state";
+
+    [[nodiscard]] std::vector<std::string> dirs() const {
+        return {"--out", m_keys.string(), "--state-dir", m_state.string()};
+    }
+    /// The lab's resolver options, for rollover commands.
+    [[nodiscard]] static std::vector<std::string> resolver() {
+        std::vector<std::string> args{"--trust-anchor", env("LAB_TRUST_ANCHOR")};
+        std::istringstream zones(env("LAB_STUB_ZONES"));
+        std::string z;
+        while (zones >> z) {
+            args.push_back("--stub");
+            args.push_back(z + "=" + env("LAB_DNS_ADDR") + "@" + env("LAB_DNS_PORT"));
+        }
+        return args;
+    }
+    [[nodiscard]] std::vector<std::string> switching() const {
+        return {"--reload",    "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1",
+                "--verify-at", env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT"),
+                "--margin",    "0"};
+    }
+    RunResult rollover(const std::string& step, std::vector<std::string> extra = {}) const {
+        std::vector<std::string> args{"rollover", step};
+        args = with(args, dirs());
+        if (step != "init" && step != "stage") {
+            args = with(args, resolver());
+        }
+        args = with(args, extra);
+        args.push_back(host);
+        return run_mxdane(args);
+    }
+    /// What a DANE sender would conclude right now.
+    static RunResult check() { return run_mxdane(lab_args({"--mx", host})); }
+    static void expect_validated(const std::string& when) {
+        const RunResult r = check();
+        EXPECT_EQ(r.exit_code, 0) << when << "\n" << r.out << r.err;
+        EXPECT_NE(r.out.find("dane-validated"), std::string::npos) << when << "\n" << r.out;
+    }
+};
+
+TEST_F(RolloverLab, AWholeRotationNeverMakesASenderDefer) {
+    // Key 1, made by keygen, adopted, published, served.
+    fs::create_directories(m_keys);
+    auto r = run_mxdane(with({"keygen", "--key", "p256"}, with({"--out", m_keys.string()}, {host})));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = rollover("init");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string key1 = spki_sha256(m_keys / (host + "-MX.crt"));
+    publish(key1);
+    shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
+    expect_validated("after init");
+
+    // Stage key 2: DNS does not show it yet, so the planner waits (exit 4).
+    r = rollover("stage");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::string key2;
+    for (const auto& e : fs::directory_iterator(m_keys)) {
+        const std::string name = e.path().filename().string();
+        if (name.find("-MX-SS-") != std::string::npos && !fs::is_symlink(e.path()) && spki_sha256(e.path()) != key1) {
+            key2 = spki_sha256(e.path());
+        }
+    }
+    ASSERT_EQ(key2.size(), 64U);
+    EXPECT_NE(r.out.find(key1), std::string::npos) << r.out; // the RRset to publish: current ...
+    EXPECT_NE(r.out.find(key2), std::string::npos) << r.out; // ... and next
+    r = rollover("status", {"--margin", "0"});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("step:    publish (waiting)"), std::string::npos) << r.out;
+    r = rollover("activate", switching());
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("not switching yet"), std::string::npos) << r.err;
+    expect_validated("after stage");
+
+    // Publish key 2 beside key 1: seen secure now, the wait (2 x 2 s) runs.
+    publish(key2);
+    r = rollover("status", {"--margin", "0"});
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("wait-for-caches"), std::string::npos) << r.out;
+    expect_validated("after publishing the next record");
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    r = rollover("status", {"--margin", "0"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("step:    activate (allowed now)"), std::string::npos) << r.out;
+
+    // Activate while a sender checks continuously.
+    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::vector<std::string> failures;
+    int probes = 0;
+    std::thread sender([&] {
+        while (!done) {
+            const RunResult c = check();
+            const std::lock_guard<std::mutex> lock(mu);
+            ++probes;
+            if (c.exit_code != 0) {
+                failures.push_back(c.out + c.err);
+            }
+        }
+    });
+    r = rollover("activate", switching());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    done = true;
+    sender.join();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("now serves key 2"), std::string::npos) << r.err;
+    EXPECT_GT(probes, 0);
+    EXPECT_TRUE(failures.empty()) << failures.size() << " of " << probes << " checks failed, first:\n"
+                                  << (failures.empty() ? "" : failures.front());
+    expect_validated("after activate");
+
+    // Retire waits while DNS still shows key 1, then moves it away.
+    r = rollover("retire");
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.out.find("; remove:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(key1), std::string::npos) << r.out;
+    withdraw(key1);
+    expect_validated("after withdrawing the old record");
+    r = rollover("retire");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(m_keys / "retired"));
+    expect_validated("after retire");
+    r = rollover("status", {"--margin", "0"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("step:    stage"), std::string::npos) << r.out;
+}
+
+TEST_F(RolloverLab, StatusWithoutStateAndWithACorruptStateFile) {
+    const fs::path dir = fs::path(env("LAB_ROT_DIR")) / "corrupt";
+    fs::create_directories(dir);
+    auto r = run_mxdane(with({"rollover", "status", "--out", dir.string(), "--state-dir", dir.string()},
+                             with(resolver(), {"mx99.secure.test"})));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("no rollover state for mx99.secure.test"), std::string::npos) << r.err;
+    std::ofstream(dir / "mx99.secure.test.json") << "{\"format\": 1, \"host\": ";
+    r = run_mxdane(with({"rollover", "activate", "--out", dir.string(), "--state-dir", dir.string()},
+                        with(resolver(), {"mx99.secure.test"})));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("cannot be used"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was done"), std::string::npos) << r.err;
+}
+
+} // namespace
