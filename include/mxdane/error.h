@@ -10,6 +10,7 @@ namespace mxdane {
 /// What went wrong, coarse enough to choose an exit code from.
 enum class Errc {
     bad_input,  ///< a value the user gave is unacceptable (exit 64)
+    refused,    ///< checked, and the answer is no: e.g. a step not allowed now (exit 1)
     exists,     ///< refusing to overwrite something (exit 2)
     permission, ///< the OS said no (exit 2)
     io,         ///< reading or writing failed (exit 2)

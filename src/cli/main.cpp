@@ -37,6 +37,8 @@ Exit exit_for(Errc code) {
     switch (code) {
     case Errc::bad_input:
         return Exit::usage;
+    case Errc::refused:
+        return Exit::no;
     case Errc::exists:
     case Errc::permission:
     case Errc::io:

@@ -227,13 +227,13 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     const Layout& l = request.layout;
     const rotation::KeyTimeline* cur = rotation::current_key(state);
     if (rotation::old_key(state) != nullptr) {
-        throw Error(Errc::bad_input, "the previous rollover is not finished: retire the old key first "
+        throw Error(Errc::refused, "the previous rollover is not finished: retire the old key first "
                                      "('mxdane rollover retire " +
                                          l.host + "')");
     }
     if (rotation::KeyTimeline* pending = rotation::next_key(state); pending != nullptr) {
         if (pending->created) {
-            throw Error(Errc::bad_input, "a next key is already staged (" + pending->key_file.string() +
+            throw Error(Errc::refused, "a next key is already staged (" + pending->key_file.string() +
                                              "); go on with 'mxdane rollover status " + l.host + "'");
         }
         // An interrupted stage: its files may be complete, partial or absent.
@@ -248,7 +248,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
         ::unlink(pending->key_file.c_str());
     }
     if (cur == nullptr) {
-        throw Error(Errc::bad_input, "no key is in service for " + l.host + "; run 'mxdane rollover init' first");
+        throw Error(Errc::refused, "no key is in service for " + l.host + "; run 'mxdane rollover init' first");
     }
 
     keygen::Request kg;
@@ -300,7 +300,7 @@ void switch_to(const Layout& layout, const rotation::KeyTimeline& key) {
 RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delete_files, TimePoint now) {
     RetireResult r;
     if (link_target(layout.stable_key()) == absolute_of(old.key_file)) {
-        throw Error(Errc::bad_input, "the stable name " + layout.stable_key().string() +
+        throw Error(Errc::refused, "the stable name " + layout.stable_key().string() +
                                          " still points at the old key; not retiring it");
     }
     if (delete_files) {

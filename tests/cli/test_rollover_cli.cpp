@@ -1,0 +1,285 @@
+// mxdane rollover through the real binary, without DNS: adoption (also of
+// files named and made as the seed script made them), staging, every
+// refusal, and kills at random moments. The DNS-driven steps run against
+// real servers in tests/labtests/test_rollover_lab.cpp.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "cli_harness.h"
+
+namespace {
+using namespace mxdane::test;
+namespace fs = std::filesystem;
+
+const std::string host = "mx1.example.net";
+
+struct Box {
+    TempDir tmp;
+    fs::path keys = tmp.path() / "keys";
+    fs::path state = tmp.path() / "state";
+    [[nodiscard]] std::vector<std::string> dirs() const {
+        return {"--out", keys.string(), "--state-dir", state.string()};
+    }
+    [[nodiscard]] RunResult rollover(const std::string& step, std::vector<std::string> extra = {},
+                                     const RunOptions& opts = {}) const {
+        std::vector<std::string> args{"rollover", step};
+        const auto d = dirs();
+        args.insert(args.end(), d.begin(), d.end());
+        args.insert(args.end(), extra.begin(), extra.end());
+        if (std::find(extra.begin(), extra.end(), "--no-host") == extra.end()) {
+            args.push_back(host);
+        } else {
+            args.erase(std::find(args.begin(), args.end(), "--no-host"));
+        }
+        return run_mxdane(args, opts);
+    }
+    void keygen(const std::string& type = "p256") const {
+        const auto r = run_mxdane({"keygen", "--key", type, "--out", keys.string(), host, "example.net"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+};
+
+std::string spki_sha256_of_key(const fs::path& key) {
+    std::string s =
+        shell("openssl pkey -in '" + key.string() + "' -pubout -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1");
+    s.pop_back();
+    return s;
+}
+
+TEST(RolloverCli, InitAdoptsKeygenFilesAndPrintsThePostfixSnippet) {
+    const Box b;
+    b.keygen();
+    const auto r = b.rollover("init");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path stable_key = b.keys / (host + "-MX.key");
+    const fs::path stable_cert = b.keys / (host + "-MX.crt");
+    EXPECT_EQ(r.out, "# /etc/postfix/main.cf\nsmtpd_tls_chain_files = " + stable_key.string() + ", " +
+                         stable_cert.string() + "\nsmtpd_tls_security_level = may\n");
+    EXPECT_TRUE(fs::is_symlink(stable_key));
+    EXPECT_TRUE(fs::is_symlink(stable_cert));
+    // The record it tells the admin to publish is the key's, per openssl.
+    EXPECT_NE(r.err.find("3 1 1 " + spki_sha256_of_key(stable_key)), std::string::npos) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::stat((b.state / (host + ".json")).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777U, 0600U);
+}
+
+TEST(RolloverCli, InitAdoptsTheSeedScriptsFiles) {
+    // What keyGenMX_Dane.sh leaves: an openssl-made RSA key (PKCS#1 as older
+    // scripts wrote it) and a self-signed certificate, named
+    // <host>-MX-<YYYYMMDD>.key and <host>-MX-SS-<YYYYMMDD>.crt.
+    const Box b;
+    fs::create_directories(b.keys);
+    const std::string key = (b.keys / (host + "-MX-20250301.key")).string();
+    const std::string crt = (b.keys / (host + "-MX-SS-20250301.crt")).string();
+    shell("openssl genrsa -traditional -out '" + key + "' 2048 2>/dev/null && openssl req -new -x509 -key '" + key +
+          "' -out '" + crt + "' -days 1096 -subj /CN=" + host + " -addext 'subjectAltName=DNS:" + host +
+          ",DNS:example.net' 2>/dev/null");
+    ASSERT_NE(read_file(key).find("BEGIN RSA PRIVATE KEY"), std::string::npos);
+    const auto r = b.rollover("init", {"--mta", "exim"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("tls_certificate = " + (b.keys / (host + "-MX.crt")).string()), std::string::npos) << r.out;
+    EXPECT_EQ(fs::read_symlink(b.keys / (host + "-MX.key")), fs::path(key));
+    // The next key keeps the certificate's names and the key type.
+    const auto s = b.rollover("stage");
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    const std::string next_crt = (b.keys / (host + "-MX-SS-" + shell("date +%Y%m%d").substr(0, 8) + ".crt")).string();
+    const std::string text = shell("openssl x509 -in '" + next_crt + "' -noout -text");
+    EXPECT_NE(text.find("DNS:mx1.example.net, DNS:example.net"), std::string::npos) << text;
+    EXPECT_NE(text.find("Public-Key: (2048 bit)"), std::string::npos) << text;
+}
+
+TEST(RolloverCli, OpenSmtpdSnippet) {
+    const Box b;
+    b.keygen();
+    const auto r = b.rollover("init", {"--mta", "opensmtpd"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("pki mx1.example.net key \"" + (b.keys / (host + "-MX.key")).string() + "\""),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(RolloverCli, StagePrintsCurrentAndNextAndKeepsTheMtaOnTheCurrentKey) {
+    const Box b;
+    b.keygen();
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    const fs::path current = fs::read_symlink(b.keys / (host + "-MX.key"));
+    const auto r = b.rollover("stage");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(fs::read_symlink(b.keys / (host + "-MX.key")), current);
+    std::vector<std::string> lines;
+    std::istringstream in(r.out);
+    for (std::string l; std::getline(in, l);) {
+        lines.push_back(l);
+    }
+    ASSERT_EQ(lines.size(), 2U) << r.out;
+    EXPECT_EQ(lines[0], "_25._tcp.mx1.example.net. IN TLSA 3 1 1 " + spki_sha256_of_key(current));
+    EXPECT_EQ(lines[1].rfind("_25._tcp.mx1.example.net. IN TLSA 3 1 1 ", 0), 0U);
+    EXPECT_NE(lines[0], lines[1]);
+    EXPECT_NE(r.err.find("mxdane rollover status mx1.example.net"), std::string::npos) << r.err;
+}
+
+struct Refusal {
+    std::string name;
+    std::function<void(const Box&)> prepare;
+    std::string step;
+    std::vector<std::string> args;
+    int exit_code;
+    std::string message;
+};
+
+void PrintTo(const Refusal& r, std::ostream* os) {
+    *os << r.name;
+}
+
+class RolloverRefusals : public ::testing::TestWithParam<Refusal> {};
+
+TEST_P(RolloverRefusals, ExitCodeMessageAndNothingChanged) {
+    const Box b;
+    GetParam().prepare(b);
+    const auto before = snapshot_tree(b.tmp.path());
+    const auto r = b.rollover(GetParam().step, GetParam().args);
+    EXPECT_EQ(r.exit_code, GetParam().exit_code) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0U) << r.err;
+    EXPECT_NE(r.err.find(GetParam().message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(snapshot_tree(b.tmp.path()), before);
+}
+
+void nothing(const Box& /*b*/) {}
+void keyed(const Box& b) {
+    b.keygen();
+}
+void initialised(const Box& b) {
+    b.keygen();
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+}
+void staged(const Box& b) {
+    initialised(b);
+    ASSERT_EQ(b.rollover("stage").exit_code, 0);
+}
+void corrupt(const Box& b) {
+    initialised(b);
+    std::ofstream(b.state / (host + ".json"), std::ios::trunc) << "{\"format\": 1, \"host\": ";
+}
+void newer(const Box& b) {
+    initialised(b);
+    const fs::path p = b.state / (host + ".json");
+    std::string text = read_file(p);
+    text.replace(text.find("\"format\": 1"), 11, "\"format\": 7");
+    std::ofstream(p, std::ios::trunc) << text;
+}
+void mismatched(const Box& b) {
+    b.keygen();
+    fs::create_directories(b.tmp.path() / "other");
+    const auto r = run_mxdane({"keygen", "--key", "p256", "--out", (b.tmp.path() / "other").string(), host});
+    ASSERT_EQ(r.exit_code, 0);
+}
+
+std::string other_key(const Box& b) {
+    for (const auto& e : fs::directory_iterator(b.tmp.path() / "other")) {
+        if (e.path().extension() == ".key") {
+            return e.path().string();
+        }
+    }
+    return {};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RolloverRefusals,
+    ::testing::Values(
+        Refusal{
+            "bad host", keyed, "init", {"--no-host", "bad_host.example"}, 64, "invalid host name 'bad_host.example'"},
+        Refusal{"nothing to adopt", nothing, "init", {}, 2, "found no key and certificate for mx1.example.net"},
+        Refusal{"bad mta", keyed, "init", {"--mta", "sendmail"}, 64, "--mta: choose postfix, exim or opensmtpd"},
+        Refusal{"key without cert", keyed, "init", {"--key", "/nonexistent.key"}, 64, "--key and --cert go together"},
+        Refusal{"unreadable key",
+                keyed,
+                "init",
+                {"--key", "/nonexistent.key", "--cert", "/nonexistent.crt"},
+                2,
+                "cannot read the certificate /nonexistent.crt"},
+        Refusal{"second init", initialised, "init", {}, 2, "already set up"},
+        Refusal{"stage without state", keyed, "stage", {}, 2, "no rollover state for mx1.example.net"},
+        Refusal{"second stage", staged, "stage", {}, 1, "a next key is already staged"},
+        Refusal{"bad key type", initialised, "stage", {"--key", "rsa1024"}, 64, "--key: unknown key type 'rsa1024'"},
+        Refusal{"corrupt state", corrupt, "stage", {}, 2, "cannot be used: "},
+        Refusal{"newer state", newer, "stage", {}, 2, "written by a newer mxdane (format 7"},
+        Refusal{"corrupt state, emergency", corrupt, "emergency", {}, 2, "nothing was done"},
+        Refusal{"no step", nothing, "", {"--no-host"}, 64, "A subcommand is required"}));
+
+TEST(RolloverCli, MismatchedKeyAndCertificateAreRefused) {
+    const Box b;
+    mismatched(b);
+    std::string cert;
+    for (const auto& e : fs::directory_iterator(b.keys)) {
+        if (e.path().extension() == ".crt") {
+            cert = e.path().string();
+        }
+    }
+    const auto before = snapshot_tree(b.tmp.path());
+    const auto r = b.rollover("init", {"--key", other_key(b), "--cert", cert});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("does not belong to the certificate"), std::string::npos) << r.err;
+    EXPECT_EQ(snapshot_tree(b.tmp.path()), before);
+}
+
+/// After any kill: the stable names point at complete files, the state file
+/// parses, no private key is readable by others.
+void expect_consistent(const Box& b, unsigned seed, int run) {
+    const std::string at = "seed " + std::to_string(seed) + " run " + std::to_string(run);
+    for (const auto* name : {"-MX.key", "-MX.crt"}) {
+        const fs::path link = b.keys / (host + name);
+        if (fs::is_symlink(link)) {
+            EXPECT_TRUE(fs::exists(link)) << at << ": " << link << " dangles";
+        }
+    }
+    const fs::path state = b.state / (host + ".json");
+    if (fs::exists(state)) {
+        const auto r = run_process({"python3", "-c", "import json,sys; json.load(open(sys.argv[1]))", state.string()});
+        EXPECT_EQ(r.exit_code, 0) << at << ": state file does not parse\n" << r.err;
+    }
+    for (const auto& e : fs::recursive_directory_iterator(b.tmp.path())) {
+        if (e.is_regular_file() && e.path().extension() == ".key") {
+            struct stat st {};
+            ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+            EXPECT_EQ(st.st_mode & 0077U, 0U) << at << ": " << e.path() << " is readable by others";
+        }
+    }
+}
+
+TEST(RolloverCli, KillsAtRandomMomentsLeaveAConsistentState) {
+    std::random_device rd;
+    const unsigned seed = rd();
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> delay_us(0, 60000);
+    for (int run = 0; run < 12; ++run) {
+        const Box b;
+        b.keygen();
+        RunOptions kill;
+        kill.kill_after = std::chrono::microseconds(delay_us(rng));
+        (void)b.rollover("init", {}, kill);
+        expect_consistent(b, seed, run);
+        // Whatever init left, finishing it by hand must work or say why.
+        auto r = b.rollover("init");
+        if (r.exit_code != 0) {
+            EXPECT_NE(r.err.find("already set up"), std::string::npos) << r.err;
+        }
+        kill.kill_after = std::chrono::microseconds(delay_us(rng));
+        (void)b.rollover("stage", {}, kill);
+        expect_consistent(b, seed, run);
+        // A second stage resumes an interrupted one or refuses a finished one.
+        r = b.rollover("stage");
+        EXPECT_TRUE(r.exit_code == 0 || (r.exit_code == 1 && r.err.find("already staged") != std::string::npos))
+            << "seed " << seed << " run " << run << ": " << r.err;
+        expect_consistent(b, seed, run);
+    }
+}
+
+} // namespace
