@@ -120,6 +120,38 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
         expect_validated("after the pass at " + iso(p.at));
     }
     EXPECT_TRUE(fs::exists(keys / "retired"));
+
+    // Monitoring: one line, plug-in exit codes.
+    const std::vector<std::string> dns{"--trust-anchor", u["UPD_TRUST_ANCHOR"], "--stub",
+                                       u["UPD_ZONE"] + "=" + u["UPD_SERVER"]};
+    auto nagios = [&](const std::string& verify_at, std::time_t now) {
+        std::vector<std::string> args{"rollover",     "status",      "--nagios", "--out", keys.string(), "--state-dir",
+                                      state.string(), "--verify-at", verify_at,  "--now", iso(now)};
+        args.insert(args.end(), dns.begin(), dns.end());
+        args.push_back(host);
+        return run_mxdane(args);
+    };
+    const std::string mx16 = env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT");
+    r = nagios(mx16, t0 + year + 20);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE OK - mx16.dyn.test serves a key DNS publishes (secure); key 2 is 0 days old", 0), 0U)
+        << r.out;
+    r = nagios(mx16, t0 + year + 400L * 86400);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE WARNING - ", 0), 0U) << r.out;
+    EXPECT_NE(r.out.find("past its life of 365 days + 30: rotate it"), std::string::npos) << r.out;
+    // Another server's key (mx1's) is not what DNS publishes for mx16.
+    r = nagios(env("LAB_MX1_ADDR") + ":" + env("LAB_SMTP_PORT"), t0 + year + 20);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE CRITICAL - mx16.dyn.test at " + env("LAB_MX1_ADDR"), 0), 0U) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST_F(RolloverAutoLab, NagiosWithoutStateIsUnknown) {
+    const RunResult r = run_mxdane({"rollover", "status", "--nagios", "--out", keys.string(), "--state-dir",
+                                    (state / "none").string(), "--forward", "127.0.0.1@9", "mx99.dyn.test"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE UNKNOWN - no rollover state for mx99.dyn.test", 0), 0U) << r.out;
 }
 
 TEST_F(RolloverAutoLab, APassWaitsWhileAnotherHoldsTheLock) {
