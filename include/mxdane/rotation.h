@@ -66,6 +66,10 @@ std::optional<State> load(const fs::path& path);
 /// Writes atomically (temporary file, fsync, rename, fsync directory).
 void save(const fs::path& path, const State& s);
 
+/// Records that the MTA now serves the next key: it becomes current, the
+/// current one old (retired). Call only after the switch was proven live.
+void mark_activated(State& s, TimePoint now);
+
 /// What the validating resolver says about the TLSA RRset right now.
 struct DnsView {
     enum class Security { secure, insecure, bogus, failed };

@@ -162,10 +162,7 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
         return Exit::no;
     }
     const auto now = now_of(o);
-    if (auto* c = rotation::current_key(ob.state)) {
-        c->retired = now;
-    }
-    rotation::next_key(ob.state)->active = now;
+    rotation::mark_activated(ob.state, now);
     rotation::save(l.state_file(), ob.state);
     const auto* old = rotation::old_key(ob.state);
     const auto* live = rotation::current_key(ob.state);
@@ -235,10 +232,7 @@ Exit do_emergency(const RolloverOptions& o, Io& io) {
         io.err << "error: the MTA did not take the new key; it still serves the compromised one\n";
         return Exit::no;
     }
-    if (auto* c = rotation::current_key(s)) {
-        c->retired = now;
-    }
-    rotation::next_key(s)->active = now;
+    rotation::mark_activated(s, now);
     rotation::save(l.state_file(), s);
     const auto* live = rotation::current_key(s);
     io.out << tlsa::zone_line(tlsa::owner(l.host, s.port), live->record) << "\n";

@@ -196,10 +196,7 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
                    << (cur != nullptr ? std::to_string(cur->id) : "-") << "\n";
             return Exit::no;
         }
-        if (auto* c = rotation::current_key(ob.state)) {
-            c->retired = now;
-        }
-        rotation::next_key(ob.state)->active = now;
+        rotation::mark_activated(ob.state, now);
         rotation::save(l.state_file(), ob.state);
         const auto* old = rotation::old_key(ob.state);
         std::string withdrawn = "no old record";

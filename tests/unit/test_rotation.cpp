@@ -303,3 +303,17 @@ TEST(Lock, OnlyOneHolder) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Activation, TheNextKeyBecomesCurrentAndTheCurrentOld) {
+    using namespace mxdane::rotation;
+    State s = staged();
+    mark_activated(s, t0);
+    EXPECT_EQ(current_key(s)->id, 2U);
+    EXPECT_EQ(old_key(s)->id, 1U);
+    EXPECT_EQ(next_key(s), nullptr);
+    EXPECT_THROW(mark_activated(s, t0), mxdane::Error);
+}
+
+} // namespace

@@ -13,30 +13,13 @@
 #include <utility>
 
 #include "mxdane/error.h"
+#include "mxdane/fd.h"
 #include "mxdane/publish.h"
 
 extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
 
 namespace mxdane::publish {
 namespace {
-
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-    Fd& operator=(Fd&&) = delete;
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return m_fd; }
-
-  private:
-    int m_fd;
-};
 
 class SpawnActions {
   public:

@@ -128,6 +128,17 @@ KeyTimeline* old_key(State& s) {
     return const_cast<KeyTimeline*>(old_key(std::as_const(s)));
 } // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
 
+void mark_activated(State& s, TimePoint now) {
+    KeyTimeline* next = next_key(s);
+    if (next == nullptr) {
+        throw Error(Errc::refused, "there is no next key to activate");
+    }
+    if (KeyTimeline* cur = current_key(s); cur != nullptr) {
+        cur->retired = now;
+    }
+    next->active = now;
+}
+
 std::string to_json(const State& s) {
     json j;
     j["format"] = s.format;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 
+#include "mxdane/fd.h"
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
 
@@ -25,22 +26,6 @@ using Clock = std::chrono::steady_clock;
 struct Stop {
     Outcome outcome;
     std::string reason;
-};
-
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return m_fd; }
-
-  private:
-    int m_fd;
 };
 
 std::string seconds_text(std::chrono::milliseconds ms) {

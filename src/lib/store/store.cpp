@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mxdane/error.h"
+#include "mxdane/fd.h"
 
 namespace mxdane::store {
 namespace {
@@ -21,23 +22,6 @@ Error os_error(const std::string& what, int err) {
                                                                       : Errc::io;
     return Error(code, what + ": " + std::strerror(err));
 }
-
-/// A file descriptor that closes itself.
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return m_fd; }
-
-  private:
-    int m_fd;
-};
 
 void fsync_directory(const fs::path& dir) {
     const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
