@@ -279,7 +279,25 @@ TEST(RolloverCli, KillsAtRandomMomentsLeaveAConsistentState) {
         EXPECT_TRUE(r.exit_code == 0 || (r.exit_code == 1 && r.err.find("already staged") != std::string::npos))
             << "seed " << seed << " run " << run << ": " << r.err;
         expect_consistent(b, seed, run);
+        // emergency switches the stable names, fails its live proof (no MTA
+        // listens on port 9) and switches back: killed anywhere in between,
+        // the names still point at a complete pair.
+        kill.kill_after = std::chrono::microseconds(delay_us(rng) * 3);
+        (void)b.rollover("emergency", {"--verify-at", "127.0.0.1:9", "--verify-tries", "1"}, kill);
+        expect_consistent(b, seed, run);
     }
+}
+
+TEST(RolloverCli, EmergencyWithoutAnMtaSwitchesBackAndSaysSo) {
+    const Box b;
+    b.keygen();
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    const fs::path before = fs::read_symlink(b.keys / (host + "-MX.key"));
+    const auto r = b.rollover("emergency", {"--verify-at", "127.0.0.1:9", "--verify-tries", "1"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("Switched the stable names back to key 1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("it still serves the compromised one"), std::string::npos) << r.err;
+    EXPECT_EQ(fs::read_symlink(b.keys / (host + "-MX.key")), before);
 }
 
 } // namespace
