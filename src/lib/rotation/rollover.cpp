@@ -228,13 +228,13 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     const rotation::KeyTimeline* cur = rotation::current_key(state);
     if (rotation::old_key(state) != nullptr) {
         throw Error(Errc::refused, "the previous rollover is not finished: retire the old key first "
-                                     "('mxdane rollover retire " +
-                                         l.host + "')");
+                                   "('mxdane rollover retire " +
+                                       l.host + "')");
     }
     if (rotation::KeyTimeline* pending = rotation::next_key(state); pending != nullptr) {
         if (pending->created) {
             throw Error(Errc::refused, "a next key is already staged (" + pending->key_file.string() +
-                                             "); go on with 'mxdane rollover status " + l.host + "'");
+                                           "); go on with 'mxdane rollover status " + l.host + "'");
         }
         // An interrupted stage: its files may be complete, partial or absent.
         if (exists_nofollow(pending->key_file) && exists_nofollow(pending->cert_file)) {
@@ -301,7 +301,7 @@ RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delet
     RetireResult r;
     if (link_target(layout.stable_key()) == absolute_of(old.key_file)) {
         throw Error(Errc::refused, "the stable name " + layout.stable_key().string() +
-                                         " still points at the old key; not retiring it");
+                                       " still points at the old key; not retiring it");
     }
     if (delete_files) {
         for (const auto& f : {old.key_file, old.cert_file}) {
