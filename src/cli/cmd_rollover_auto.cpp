@@ -171,9 +171,11 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
                 throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type + "'");
             }
         }
+        // stage() appends to the key list: `cur` does not survive it.
+        const std::uint32_t cur_id = cur->id;
         const auto next = rollover::stage(req, ob.state);
         const auto p = apply(*publisher, l.host, owner, publish::Action::add, next.record, o.publish_ttl);
-        io.out << tag << "staged key " << next.id << " (key " << cur->id << " is " << days_text(age)
+        io.out << tag << "staged key " << next.id << " (key " << cur_id << " is " << days_text(age)
                << " old); publishing its record: " << p.text << "\n";
         return p.ok ? Exit::ok : Exit::no;
     }
