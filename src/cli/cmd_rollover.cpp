@@ -58,17 +58,7 @@ Exit do_init(const RolloverOptions& o, Io& io) {
 Exit do_stage(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     rotation::State s = load_state(l);
-    rollover::StageRequest req;
-    req.layout = l;
-    if (!o.key_type.empty()) {
-        req.key_type = x509::parse_key_type(o.key_type);
-        if (!req.key_type) {
-            throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type +
-                                             "' (choose rsa3072, rsa2048, rsa4096, p256 or p384)");
-        }
-    }
-    req.days = o.days;
-    req.now = now_of(o);
+    const rollover::StageRequest req = stage_request(o, l, now_of(o));
     const rotation::KeyTimeline next = rollover::stage(req, s);
     const auto* cur = rotation::current_key(s);
     const std::string owner = tlsa::owner(l.host, s.port);
@@ -210,16 +200,7 @@ Exit do_emergency(const RolloverOptions& o, Io& io) {
     const std::uint32_t old_ttl = o.ttl ? *o.ttl : (cur_before != nullptr ? cur_before->max_ttl_seen : 0);
     rotation::KeyTimeline* next = rotation::next_key(s);
     if (next == nullptr || !next->created) {
-        rollover::StageRequest req;
-        req.layout = l;
-        req.days = o.days;
-        req.now = now;
-        if (!o.key_type.empty()) {
-            req.key_type = x509::parse_key_type(o.key_type);
-            if (!req.key_type) {
-                throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type + "'");
-            }
-        }
+        const rollover::StageRequest req = stage_request(o, l, now);
         if (auto* old = rotation::old_key(s); old != nullptr) {
             // A compromise does not wait for the last rollover's cleanup.
             (void)rollover::retire(l, *old, false, now);

@@ -161,16 +161,7 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
                    << "starts " << date_utc(*cur->created + life) << "\n";
             return Exit::ok;
         }
-        rollover::StageRequest req;
-        req.layout = l;
-        req.days = o.days;
-        req.now = now;
-        if (!o.key_type.empty()) {
-            req.key_type = x509::parse_key_type(o.key_type);
-            if (!req.key_type) {
-                throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type + "'");
-            }
-        }
+        const rollover::StageRequest req = stage_request(o, l, now);
         // stage() appends to the key list: `cur` does not survive it.
         const std::uint32_t cur_id = cur->id;
         const auto next = rollover::stage(req, ob.state);

@@ -257,6 +257,21 @@ void switch_options(CLI::App& sub, RolloverOptions& o) {
     sub.add_option("--verify-tries", o.verify_tries, "how many times to try the live proof, 1 s apart (default 10)");
 }
 
+rollover::StageRequest stage_request(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now) {
+    rollover::StageRequest req;
+    req.layout = l;
+    req.days = o.days;
+    req.now = now;
+    if (!o.key_type.empty()) {
+        req.key_type = x509::parse_key_type(o.key_type);
+        if (!req.key_type) {
+            throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type +
+                                             "' (choose rsa3072, rsa2048, rsa4096, p256 or p384)");
+        }
+    }
+    return req;
+}
+
 rotation::TimePoint now_of(const RolloverOptions& o) {
     if (o.now.empty()) {
         return x509::Clock::now();

@@ -61,6 +61,9 @@ rotation::Policy policy_of(const RolloverOptions& o);
 /// The clock: --now when given (tests), else the system clock.
 rotation::TimePoint now_of(const RolloverOptions& o);
 
+/// The StageRequest the options describe (--key checked, --days).
+rollover::StageRequest stage_request(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now);
+
 /// What the validating resolver shows at _25._tcp.<host>.
 rotation::DnsView look_up(const RolloverOptions& o, const rollover::Layout& l, std::uint16_t port);
 std::string security_text(const rotation::DnsView& v);
