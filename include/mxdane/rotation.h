@@ -45,6 +45,11 @@ struct State {
     std::vector<KeyTimeline> keys;
 };
 
+/// Times as the state file writes them: exactly "2026-11-28T21:00:00Z".
+std::string format_time(TimePoint t);
+/// The inverse; nullopt for anything not in exactly that form.
+std::optional<TimePoint> parse_time(const std::string& text);
+
 /// Accessors for the roles; nullptr when there is no such key.
 const KeyTimeline* current_key(const State& s);
 const KeyTimeline* next_key(const State& s);

@@ -2,8 +2,6 @@
 #include "rollover_common.h"
 
 #include <algorithm>
-#include <charconv>
-#include <ctime>
 #include <thread>
 
 #include "format.h"
@@ -276,29 +274,11 @@ rotation::TimePoint now_of(const RolloverOptions& o) {
     if (o.now.empty()) {
         return x509::Clock::now();
     }
-    // Exactly YYYY-MM-DDTHH:MM:SSZ, as the state file writes times.
-    const std::string& s = o.now;
-    std::tm tm{};
-    int fields[6] = {0, 0, 0, 0, 0, 0};
-    const std::size_t pos[6] = {0, 5, 8, 11, 14, 17};
-    const std::size_t len[6] = {4, 2, 2, 2, 2, 2};
-    bool ok =
-        s.size() == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z';
-    for (int i = 0; ok && i < 6; ++i) {
-        const char* first = s.data() + pos[i];
-        const auto [ptr, ec] = std::from_chars(first, first + len[i], fields[i]);
-        ok = ec == std::errc() && ptr == first + len[i];
+    const auto t = rotation::parse_time(o.now);
+    if (!t) {
+        throw Error(Errc::bad_input, "--now: expected a time like 2026-11-28T12:00:00Z, not '" + o.now + "'");
     }
-    if (!ok) {
-        throw Error(Errc::bad_input, "--now: expected a time like 2026-11-28T12:00:00Z, not '" + s + "'");
-    }
-    tm.tm_year = fields[0] - 1900;
-    tm.tm_mon = fields[1] - 1;
-    tm.tm_mday = fields[2];
-    tm.tm_hour = fields[3];
-    tm.tm_min = fields[4];
-    tm.tm_sec = fields[5];
-    return x509::Clock::from_time_t(timegm(&tm));
+    return *t;
 }
 
 } // namespace mxdane::cli

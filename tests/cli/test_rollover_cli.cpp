@@ -212,6 +212,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"corrupt state", corrupt, "stage", {}, 2, "cannot be used: "},
         Refusal{"newer state", newer, "stage", {}, 2, "written by a newer mxdane (format 7"},
         Refusal{"corrupt state, emergency", corrupt, "emergency", {}, 2, "nothing was done"},
+        Refusal{"bad --now", initialised, "stage", {"--now", "tomorrow"}, 64, "--now: expected a time like"},
         Refusal{"no step", nothing, "", {"--no-host"}, 64, "A subcommand is required"}));
 
 TEST(RolloverCli, MismatchedKeyAndCertificateAreRefused) {

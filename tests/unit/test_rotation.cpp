@@ -317,3 +317,16 @@ TEST(Activation, TheNextKeyBecomesCurrentAndTheCurrentOld) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Times, FormatAndParseRoundTripAndRefuseOtherForms) {
+    using namespace mxdane::rotation;
+    EXPECT_EQ(format_time(t0), "2026-11-28T12:00:00Z");
+    EXPECT_EQ(parse_time("2026-11-28T12:00:00Z"), t0);
+    for (const std::string bad : {"2026-11-28 12:00:00Z", "2026-11-28T12:00:00", "2026-13-28T12:00:00Z", "x", ""}) {
+        EXPECT_FALSE(parse_time(bad).has_value()) << bad;
+    }
+}
+
+} // namespace

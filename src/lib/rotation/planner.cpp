@@ -4,7 +4,6 @@
 // MTA, then withdraw the old record and retire the old key. Pure functions
 // of the state, what DNS shows, and the time: no I/O here.
 #include <algorithm>
-#include <ctime>
 
 #include "mxdane/rotation.h"
 
@@ -14,15 +13,6 @@ namespace {
 bool shows(const DnsView& dns, const tlsa::Record& rec) {
     return dns.security == DnsView::Security::secure && dns.exists &&
            std::find(dns.records.begin(), dns.records.end(), rec) != dns.records.end();
-}
-
-std::string date_of(TimePoint t) {
-    const std::time_t tt = Clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-    return {buf, n};
 }
 
 /// Why DNS cannot confirm anything now, or "" when it is secure.
@@ -156,8 +146,8 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
         p.allowed_at = allowed;
         if (now < allowed) {
             p.step = Step::wait_for_caches;
-            p.reason = "the record of " + key_name(*next) + " was first seen " + date_of(*next->published) +
-                       "; switching is safe from " + date_of(allowed) + " (2 x TTL " + std::to_string(ttl) +
+            p.reason = "the record of " + key_name(*next) + " was first seen " + format_time(*next->published) +
+                       "; switching is safe from " + format_time(allowed) + " (2 x TTL " + std::to_string(ttl) +
                        " s + margin " + std::to_string(policy.margin.count()) + " s)";
             return p;
         }
@@ -176,9 +166,9 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
         p.reason = "DNS does not show the record of the key in service, " + key_name(*cur) +
                    ": DANE-validating senders defer mail; publish the RRset below now";
     } else {
-        p.reason =
-            key_name(*cur) + " is in service and published; stage its successor when it is a year old" +
-            (cur->created ? " (around " + date_of(*cur->created + std::chrono::hours(24 * 365)) + ")" : std::string());
+        p.reason = key_name(*cur) + " is in service and published; stage its successor when it is a year old" +
+                   (cur->created ? " (around " + format_time(*cur->created + std::chrono::hours(24 * 365)) + ")"
+                                 : std::string());
     }
     return p;
 }

@@ -15,7 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string iso(TimePoint t) {
+} // namespace
+
+std::string format_time(TimePoint t) {
     const std::time_t tt = Clock::to_time_t(t);
     std::tm tm{};
     gmtime_r(&tt, &tm);
@@ -24,8 +26,7 @@ std::string iso(TimePoint t) {
     return {buf, n};
 }
 
-/// Parses exactly "YYYY-MM-DDTHH:MM:SSZ".
-std::optional<TimePoint> parse_iso(const std::string& s) {
+std::optional<TimePoint> parse_time(const std::string& s) {
     if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z') {
         return std::nullopt;
     }
@@ -50,8 +51,10 @@ std::optional<TimePoint> parse_iso(const std::string& s) {
     return Clock::from_time_t(timegm(&tm));
 }
 
+namespace {
+
 json time_json(const std::optional<TimePoint>& t) {
-    return t ? json(iso(*t)) : json(nullptr);
+    return t ? json(format_time(*t)) : json(nullptr);
 }
 
 std::optional<tlsa::Bytes> parse_hex(const std::string& s) {
@@ -82,7 +85,7 @@ std::optional<TimePoint> read_time(const json& k, const char* field) {
     if (!k.at(field).is_string()) {
         throw Bad{std::string("'") + field + "' is not a time"};
     }
-    auto t = parse_iso(k.at(field).get<std::string>());
+    auto t = parse_time(k.at(field).get<std::string>());
     if (!t) {
         throw Bad{std::string("'") + field + "' is not a time like 2026-11-28T21:00:00Z"};
     }
