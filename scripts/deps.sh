@@ -44,7 +44,7 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 fi
 # Postfix must not configure a system mailer when the lab pulls it in.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+if ! apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >&2; then
     apt-get update -q >&2
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+    apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
