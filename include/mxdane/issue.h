@@ -53,7 +53,7 @@ Expected<Chain> parse_output(std::string_view cert_text, std::string_view chain_
 
 /// The checks before installing: the leaf's key is the expected one (so the
 /// published 3 1 1 still matches), it names every expected name, it is
-/// valid now and for `min_left` more, and each chain certificate issued the
+/// valid now (up to 5 minutes of clock skew) and for `min_left` more, and each chain certificate issued the
 /// one before it. The reason is one sentence.
 Expected<Accepted> validate(const Chain& chain, const Expectation& expect);
 
