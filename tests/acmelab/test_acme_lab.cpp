@@ -2,7 +2,8 @@
 // pebble (tests/acmelab/acmectl) as the ACME CA, Debian's certbot as the
 // issue command, the check lab's signed secure.test zone and its Postfix.
 //   mx17: init, reissue from pebble (same key), stage with pebble's
-//         certificate for the next key, publish, wait, activate, renew; after
+//         certificate for the next key, publish, wait, activate, renew (by
+//         certbot, then by lego as the README shows it); after
 //         every step `mxdane check` validates with 3 1 1, and the served chain
 //         verifies against pebble's root with `openssl verify` (what an
 //         MTA-STS sender checks).
@@ -200,6 +201,16 @@ TEST_F(Issuer, CaSignedCertificatesFromPebbleThroughAWholeRotation) {
     chain = served_chain("MX17", "served3");
     EXPECT_EQ(spki_sha256(chain), key2);
     EXPECT_NE(shell("openssl x509 -in " + q(chain) + " -noout -serial"), serial) << "a new certificate is served";
+    expect_pkix_valid(chain, host);
+
+    // The README's lego command as the issuer of the next renewal.
+    r = mx({"reissue", "--issue-command", a.at("ACME_LEGO")}, "MX17", switching("MX17"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("chain of 1"), std::string::npos) << r.err;
+    EXPECT_EQ(served_rrset(host), rrset);
+    expect_validated(host, "after the lego renewal");
+    chain = served_chain("MX17", "served4");
+    EXPECT_EQ(spki_sha256(chain), key2);
     expect_pkix_valid(chain, host);
 }
 
