@@ -205,6 +205,12 @@ std::optional<std::string> renew_if_due(const RolloverOptions& o, const rollover
     if (cur == nullptr || !reissue::due(cur->cert_file, now, renew_before_of(o.issue))) {
         return std::nullopt;
     }
+    if (issuer_of(o.issue).command.empty() &&
+        std::chrono::hours(24) * o.days <= std::chrono::hours(24) * o.issue.renew_before_days) {
+        // Else every pass would renew again.
+        throw Error(Errc::bad_input, "--days " + std::to_string(o.days) + " must be more than --renew-before " +
+                                         std::to_string(o.issue.renew_before_days));
+    }
     const std::uint32_t id = cur->id;
     const auto expires = reissue::not_after(cur->cert_file);
     const auto r = reissue_key(o, l, s, reissue::Which::current, {}, io);

@@ -246,6 +246,12 @@ TEST_F(Issuer, SelfSignedReissueByHandAndByRolloverAutoBeforeExpiry) {
     const auto sw = switching("MX18");
     extra.insert(extra.end(), sw.begin(), sw.end());
     extra.insert(extra.end(), {"--publish-hook", "true", "--now", later});
+    // A self-signed validity within --renew-before would renew at every pass.
+    auto too_short = extra;
+    too_short.insert(too_short.end(), {"--days", "30"});
+    r = mx({"rollover", "auto"}, "MX18", too_short);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("FAILED: --days 30 must be more than --renew-before 30"), std::string::npos) << r.out;
     r = mx({"rollover", "auto"}, "MX18", extra);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("renewed the certificate of key 1"), std::string::npos) << r.out << r.err;
