@@ -50,5 +50,6 @@ Command publish_command();   // cmd_publish.cpp
 Command unpublish_command(); // cmd_publish.cpp
 Command check_command();
 Command rollover_command();
+Command reissue_command(); // cmd_reissue.cpp
 
 } // namespace mxdane::cli

@@ -59,7 +59,9 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     rotation::State s = load_state(l);
     const rollover::StageRequest req = stage_request(o, l, now_of(o));
-    const rotation::KeyTimeline next = rollover::stage(req, s);
+    (void)issuer_of(o.issue); // a bad --issuer is refused before a key is made
+    (void)rollover::stage(req, s);
+    const rotation::KeyTimeline next = issue_staged(o, l, s, io);
     const auto* cur = rotation::current_key(s);
     const std::string owner = tlsa::owner(l.host, s.port);
     if (cur != nullptr) {
@@ -109,6 +111,9 @@ Exit do_status(const RolloverOptions& o, Io& io) {
         }
         io.out << j.dump(2) << "\n";
     } else {
+        if (const auto w = expiry_warning(o, ob.state)) {
+            io.err << "warning: " << *w << "\n";
+        }
         io.out << "host:    " << l.host << "\n"
                << "step:    " << rotation::step_name(ob.plan.step)
                << (ob.plan.can_act_now ? " (allowed now)" : " (waiting)") << "\n"
@@ -247,6 +252,7 @@ Runner setup(CLI::App& app) {
     stage->add_option("--days", o->days, "certificate validity in days (default 1096)");
     stage->add_option("--margin-days", o->margin_days, "safety margin after 2 x TTL, in days (default 7)");
     stage->add_option("--margin", o->margin_seconds, "safety margin in seconds (overrides --margin-days)");
+    add_issue_options(*stage, o->issue);
 
     auto* status = app.add_subcommand("status", "show the phase, what DNS shows, and when the next step is allowed");
     common_options(*status, *o);
@@ -257,6 +263,8 @@ Runner setup(CLI::App& app) {
     status->add_option("--verify-at", o->verify_at, "with --nagios: ADDR[:PORT] of the MTA (default 127.0.0.1:25)");
     status->add_option("--port", o->port, "with --nagios: SMTP port when --verify-at has none (default 25)");
     status->add_option("--key-life", o->key_life_days, "with --nagios: warn 30 days after this key age (default 365)");
+    status->add_option("--renew-before", o->issue.renew_before_days,
+                       "warn when the certificate has fewer days left (default 30)");
 
     auto* activate = app.add_subcommand("activate", "switch the MTA to the next key, once DNS allows it");
     common_options(*activate, *o);
@@ -288,6 +296,7 @@ Runner setup(CLI::App& app) {
     autopass->add_option("--days", o->days, "certificate validity in days (default 1096)");
     autopass->add_option("--publish-ttl", o->publish_ttl, "TTL of the records it publishes (default 3600)");
     autopass->add_flag("--delete-old", o->delete_old, "delete the old key instead of moving it to retired/");
+    add_issue_options(*autopass, o->issue);
 
     return [o, init, stage, status, activate, retire, emergency, autopass](Io& io) {
         if (autopass->parsed()) {

@@ -100,6 +100,14 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
             o.publish.zone = v;
         } else if (s.key == "publish-hook") {
             o.publish.hook = v;
+        } else if (s.key == "issuer") {
+            o.issue.issuer = v;
+        } else if (s.key == "issue-command") {
+            o.issue.command = v;
+        } else if (s.key == "issue-timeout") {
+            o.issue.timeout = static_cast<unsigned>(number(s, 86400));
+        } else if (s.key == "renew-before") {
+            o.issue.renew_before_days = static_cast<unsigned>(number(s, 3650));
         } else if (s.key == "timeout") {
             o.publish.timeout = static_cast<unsigned>(number(s, 3600));
         } else {
@@ -148,6 +156,22 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
     const auto now = now_of(o);
     auto ob = observe_and_plan(o, l, now);
     const std::string owner = tlsa::owner(l.host, ob.state.port);
+    // Certificates first, same keys, no DNS change: the one in service is
+    // renewed near its end, a staged key still self-signed gets the issuer's.
+    if (ob.plan.step != Step::adopt) {
+        std::ostringstream talk;
+        Io quiet{talk, talk};
+        try {
+            if (const auto line = certificates_pass(o, l, ob.state, quiet)) {
+                io.out << tag << *line << "\n";
+                return Exit::ok;
+            }
+        } catch (const Error& e) {
+            io.err << talk.str();
+            io.out << tag << "FAILED: " << e.what() << "\n";
+            return Exit::no;
+        }
+    }
     const auto* cur = rotation::current_key(ob.state);
 
     switch (ob.plan.step) {
@@ -164,7 +188,10 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
         const rollover::StageRequest req = stage_request(o, l, now);
         // stage() appends to the key list: `cur` does not survive it.
         const std::uint32_t cur_id = cur->id;
-        const auto next = rollover::stage(req, ob.state);
+        (void)rollover::stage(req, ob.state);
+        std::ostringstream talk;
+        Io quiet{talk, talk};
+        const auto next = issue_staged(o, l, ob.state, quiet);
         const auto p = apply(*publisher, l.host, owner, publish::Action::add, next.record, o.publish_ttl);
         io.out << tag << "staged key " << next.id << " (key " << cur_id << " is " << days_text(age)
                << " old); publishing its record: " << p.text << "\n";

@@ -28,8 +28,8 @@ Run 'mxdane COMMAND --help' for a command's options.
 
 std::vector<Command> command_table() {
     return {
-        keygen_command(), tlsa_command(),    verify_command(),    inspect_command(),
-        check_command(),  publish_command(), unpublish_command(), rollover_command(),
+        keygen_command(),  tlsa_command(),      verify_command(),   inspect_command(), check_command(),
+        publish_command(), unpublish_command(), rollover_command(), reissue_command(),
     };
 }
 

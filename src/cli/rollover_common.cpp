@@ -127,8 +127,6 @@ Observed observe_and_plan(const RolloverOptions& o, const rollover::Layout& l, r
 }
 
 /// Runs the reload command; false (with a message) when it fails.
-namespace {
-
 bool run_reload(const std::string& cmd, Io& io) {
     if (cmd.empty()) {
         return true;
@@ -141,8 +139,6 @@ bool run_reload(const std::string& cmd, Io& io) {
     }
     return true;
 }
-
-} // namespace
 
 /// Parses ADDR[:PORT] / [V6]:PORT, port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port) {
@@ -179,8 +175,6 @@ std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, s
     return {addr, port};
 }
 
-namespace {
-
 /// Proves the MTA serves `key`: STARTTLS and a DANE match against its
 /// record alone. Retries a few times: a reload takes effect asynchronously.
 bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io) {
@@ -211,8 +205,6 @@ bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rot
     io.err << "\n";
     return false;
 }
-
-} // namespace
 
 /// Switch, reload, prove; switch back and reload when the proof fails.
 bool switch_and_prove(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& to,

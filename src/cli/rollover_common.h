@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.h"
+#include "issue_cli.h"
 #include "mxdane/rollover.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
@@ -53,6 +54,8 @@ struct RolloverOptions {
     std::string config;
     PublishOptions publish;
     std::uint32_t publish_ttl = 3600;
+    // stage / auto / reissue: where certificates come from (issue_cli.h)
+    IssueOptions issue;
 };
 
 rollover::Layout layout_of(const RolloverOptions& o);
@@ -82,6 +85,10 @@ Observed observe_and_plan(const RolloverOptions& o, const rollover::Layout& l, r
 
 /// ADDR[:PORT] or [V6]:PORT, the port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port);
+/// Runs the reload command (none: true); false, with a warning, when it fails.
+bool run_reload(const std::string& cmd, Io& io);
+/// Proves over STARTTLS that the MTA at --verify-at serves `key.record`.
+bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io);
 /// Switch the stable names to `to`, reload, prove the MTA serves it; on
 /// failure switch back to `back` and reload again. False when it failed.
 bool switch_and_prove(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& to,

@@ -1,0 +1,193 @@
+// mxdane reissue, and rollover stage with an issue command, through the real
+// binary without DNS or an MTA: every refusal, the switch back when the live
+// proof fails, the staged key's certificate from an issuer (a CA made with
+// the openssl CLI behind the command). The live reissue runs against the lab
+// Postfix in tests/acmelab.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "cli_harness.h"
+
+namespace {
+using namespace mxdane::test;
+namespace fs = std::filesystem;
+
+const std::string host = "mx1.example.net";
+
+struct Box {
+    TempDir tmp;
+    fs::path keys = tmp.path() / "keys";
+    fs::path state = tmp.path() / "state";
+    [[nodiscard]] std::vector<std::string> dirs() const {
+        return {"--out", keys.string(), "--state-dir", state.string()};
+    }
+    [[nodiscard]] RunResult run(std::vector<std::string> args, const std::vector<std::string>& extra = {}) const {
+        const auto d = dirs();
+        args.insert(args.end(), d.begin(), d.end());
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(host);
+        return run_mxdane(args);
+    }
+    void init() const {
+        auto r = run_mxdane({"keygen", "--key", "p256", "--out", keys.string(), host, "example.net"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        r = run({"rollover", "init"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    /// A CA, made by the openssl CLI, and an issue command that signs with it.
+    [[nodiscard]] std::string ca_command() const {
+        const std::string d = "'" + tmp.path().string() + "'";
+        shell("cd " + d +
+              " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
+              "-subj '/CN=Test CA' -days 30 -addext basicConstraints=critical,CA:TRUE "
+              "-addext keyUsage=critical,keyCertSign 2>/dev/null");
+        return "openssl x509 -req -in \"$MXDANE_CSR\" -CA " + d + "/ca.crt -CAkey " + d +
+               "/ca.key -days 90 -copy_extensions copy -out \"$MXDANE_CERT\" 2>/dev/null && cp " + d +
+               "/ca.crt \"$MXDANE_CHAIN\"";
+    }
+};
+
+std::string spki(const fs::path& cert) {
+    return shell("openssl x509 -in '" + cert.string() + "' -noout -pubkey");
+}
+
+TEST(ReissueCli, RefusesWithoutStateOrHostOrWithBadOptions) {
+    const Box b;
+    auto r = b.run({"reissue"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("error: no rollover state for mx1.example.net in "), std::string::npos) << r.err;
+    r = run_mxdane({"reissue"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("HOST is required"), std::string::npos) << r.err;
+    r = run_mxdane({"reissue", "--out", b.keys.string(), "bad..host"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("invalid host name 'bad..host'"), std::string::npos) << r.err;
+    b.init();
+    r = b.run({"reissue", "--issuer", "acme"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("error: --issuer: choose self or command, not 'acme'"), std::string::npos) << r.err;
+    r = b.run({"reissue", "--issuer", "command"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("error: --issuer command needs --issue-command"), std::string::npos) << r.err;
+    r = b.run({"reissue", "--next"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("error: no next key is staged for mx1.example.net"), std::string::npos) << r.err;
+}
+
+TEST(ReissueCli, RefusesWhenTheKeyInServiceIsMissing) {
+    const Box b;
+    b.init();
+    for (const auto& e : fs::directory_iterator(b.keys)) {
+        if (e.path().extension() == ".key" && !fs::is_symlink(e.path())) {
+            fs::rename(e.path(), b.tmp.path() / "moved.key");
+        }
+    }
+    const auto r = b.run({"reissue"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(" is missing; not reissuing its certificate"), std::string::npos) << r.err;
+}
+
+TEST(ReissueCli, WaitsForNobodyWhileAnotherRunHoldsTheHostLock) {
+    const Box b;
+    b.init();
+    const fs::path lock = b.state / (host + ".lock");
+    // flock(1) holds the lock rollover auto takes while mxdane runs.
+    std::vector<std::string> args{"flock", lock.string(), mxdane_binary().string(), "reissue"};
+    for (const auto& d : b.dirs()) {
+        args.push_back(d);
+    }
+    args.push_back(host);
+    const auto r = run_process(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("error: another mxdane run for mx1.example.net holds " + lock.string()), std::string::npos)
+        << r.err;
+}
+
+TEST(ReissueCli, AFailedLiveProofSwitchesBackAndChangesNothing) {
+    const Box b;
+    b.init();
+    const fs::path stable = b.keys / (host + "-MX.crt");
+    const fs::path before_target = fs::read_symlink(stable);
+    const auto before = list_tree(b.tmp.path());
+    // Nothing listens on port 1: the proof cannot succeed.
+    const auto r = b.run({"reissue", "--verify-at", "127.0.0.1:1", "--verify-tries", "1", "--reload", "true"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(
+        r.err.find("error: the MTA does not serve the new certificate (the live proof failed); switched back to "),
+        std::string::npos)
+        << r.err;
+    EXPECT_EQ(fs::read_symlink(stable), before_target);
+    auto after = list_tree(b.tmp.path());
+    after.erase(std::remove(after.begin(), after.end(), "state/" + host + ".lock"), after.end()); // the host lock
+    EXPECT_EQ(after, before);
+}
+
+TEST(ReissueCli, TheStagedKeysCertificateFromAnIssueCommand) {
+    const Box b;
+    b.init();
+    const std::string cmd = b.ca_command();
+    auto r = b.run({"rollover", "stage", "--issue-command", cmd});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("The issue command signed key 2's certificate: issued by the issue command"),
+              std::string::npos)
+        << r.err;
+    fs::path issued;
+    for (const auto& e : fs::directory_iterator(b.keys)) {
+        if (e.path().filename().string().find("-MX-CA-") != std::string::npos) {
+            issued = e.path();
+        }
+    }
+    ASSERT_FALSE(issued.empty()) << r.err;
+    // The CA's chain verifies with the openssl CLI; the key is the staged one.
+    EXPECT_NO_THROW(shell("openssl verify -CAfile '" + (b.tmp.path() / "ca.crt").string() + "' '" + issued.string() +
+                          "' >/dev/null"));
+    std::string staged_key;
+    for (const auto& e : fs::directory_iterator(b.keys)) {
+        const std::string n = e.path().filename().string();
+        if (e.path().extension() == ".key" && !fs::is_symlink(e.path()) && n.find("-2.key") != std::string::npos) {
+            staged_key = shell("openssl pkey -in '" + e.path().string() + "' -pubout");
+        }
+    }
+    EXPECT_EQ(spki(issued), staged_key);
+    // The self-signed certificate stage made first is retired.
+    EXPECT_TRUE(fs::exists(b.keys / "retired"));
+    // The 3 1 1 record printed for the next key is unchanged by the issuer.
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+}
+
+TEST(ReissueCli, AnIssuerThatFailsLeavesTheKeyStagedAndSaysHowToRetry) {
+    const Box b;
+    b.init();
+    auto r = b.run({"rollover", "stage", "--issue-command", "echo no >&2; exit 5"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("error: the issue command failed with exit status 5; nothing was installed. Key 2 stays "
+                         "staged with a self-signed certificate; get its certificate with 'mxdane reissue --next "
+                         "--issue-command ... mx1.example.net'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(b.keys / "retired"));
+    // The retry it names works.
+    r = b.run({"reissue", "--next", "--issue-command", b.ca_command()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("Reissued the certificate of key 2 (next) with the same key"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("If you publish a 3 0 1 record for mx1.example.net, it changes"), std::string::npos) << r.err;
+}
+
+TEST(ReissueCli, AnIssuerCertificateForAnotherKeyIsRefused) {
+    const Box b;
+    b.init();
+    (void)b.ca_command();
+    shell("cd '" + b.tmp.path().string() +
+          "' && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout x.key -subj "
+          "/CN=mx1.example.net -addext subjectAltName=DNS:mx1.example.net,DNS:example.net 2>/dev/null | openssl x509 "
+          "-req -CA ca.crt -CAkey ca.key -days 90 -copy_extensions copy -out other.crt 2>/dev/null");
+    const auto r = b.run({"rollover", "stage", "--issue-command",
+                          "cp '" + (b.tmp.path() / "other.crt").string() + "' \"$MXDANE_CERT\""});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("refused the issued certificate: the certificate is for another key"), std::string::npos)
+        << r.err;
+}
+
+} // namespace
