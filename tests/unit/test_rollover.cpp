@@ -217,7 +217,7 @@ TEST(Rollover, HostileStatePathsAreRefusedNamingThePath) {
         {"mismatched key", [&](Staged& h) { h.state.keys[1].record = h.state.keys[0].record; },
          "as the rollover state says; refusing to use it"},
         {"another key's file", [&](Staged& h) { h.state.keys[1].key_file = h.state.keys[0].key_file; },
-         "does not belong to the certificate"},
+         "names the same files for key 1 and key 2"},
     };
     for (const auto& c : cases) {
         Staged h;

@@ -317,6 +317,12 @@ std::optional<rotation::State> load_checked(const Layout& layout) {
             continue; // its files were moved to retired/ or deleted
         }
         check_confined(layout, k);
+        for (const auto& other : state->keys) {
+            if (&other != &k && !other.removed && (other.key_file == k.key_file || other.cert_file == k.cert_file)) {
+                throw Error(Errc::refused, where + "names the same files for key " + std::to_string(k.id) +
+                                               " and key " + std::to_string(other.id) + "; nothing was done");
+            }
+        }
         if (!k.created) {
             continue; // incomplete: no record to check (stage completes or discards it)
         }
@@ -441,23 +447,28 @@ InitResult init(const InitRequest& request) {
 
 namespace {
 
-/// Removes what an interrupted stage left for the incomplete key `k`, but
-/// only files it could have made: confined, regular, named as stage names
-/// them, and no other key's. Syncs the directories.
-void discard_incomplete(const Layout& l, const rotation::State& state, const rotation::KeyTimeline& k) {
+/// Refuses an incomplete key whose files are not ones a stage could have
+/// made: confined, named as stage names them, and no other key's.
+void check_incomplete(const Layout& l, const rotation::State& state, const rotation::KeyTimeline& k) {
     check_confined(l, k);
     const auto stamp = store::key_stamp(l.host, k.key_file.filename().string());
     if (!stamp || k.cert_file.filename() != store::cert_file_name(l.host, *stamp)) {
         throw Error(Errc::refused, "the rollover state names " + k.key_file.string() + " and " + k.cert_file.string() +
                                        " for the incomplete key " + std::to_string(k.id) +
-                                       ", which are not names a stage makes; refusing to delete them");
+                                       ", which are not names a stage makes; refusing to use or delete them");
     }
     for (const auto& other : state.keys) {
         if (&other != &k && (other.key_file == k.key_file || other.cert_file == k.cert_file)) {
             throw Error(Errc::refused, "the incomplete key " + std::to_string(k.id) + " names the files of key " +
-                                           std::to_string(other.id) + "; refusing to delete them");
+                                           std::to_string(other.id) + "; refusing to use or delete them");
         }
     }
+}
+
+/// Removes what an interrupted stage left for the incomplete key `k`
+/// (checked by check_incomplete first). Syncs the directories.
+void discard_incomplete(const Layout& l, const rotation::State& state, const rotation::KeyTimeline& k) {
+    check_incomplete(l, state, k);
     for (const auto& f : {k.cert_file, k.key_file}) {
         if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
             throw Error(Errc::io, "cannot remove " + f.string() + ": " + std::strerror(errno));
@@ -489,7 +500,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
         // An interrupted stage: its files are complete, partial or absent.
         // A complete pair is adopted with the record of its key file; any
         // thing else is removed and the key made afresh.
-        check_confined(l, *pending);
+        check_incomplete(l, state, *pending);
         std::optional<tlsa::Record> record;
         if (exists_nofollow(pending->key_file) && exists_nofollow(pending->cert_file)) {
             try {
@@ -558,6 +569,17 @@ void switch_to(const Layout& layout, const rotation::KeyTimeline& key) {
     // a new certificate with the old key and fails its TLS setup for one
     // process rather than serving a key DNS does not know. The next locked
     // run repairs such a pair (complete_switch), and status reports it.
+    // A switch killed between symlink() and rename() left its new link
+    // under a temporary name: only symlinks with that exact prefix go.
+    for (const auto& link : {layout.stable_cert(), layout.stable_key()}) {
+        const std::string prefix = store::temp_prefix(link.filename().string());
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(link.parent_path(), ec)) {
+            if (e.path().filename().string().rfind(prefix, 0) == 0 && e.is_symlink(ec)) {
+                ::unlink(e.path().c_str());
+            }
+        }
+    }
     store::replace_symlink(layout.stable_cert(), key.cert_file);
     store::replace_symlink(layout.stable_key(), key.key_file);
 }
