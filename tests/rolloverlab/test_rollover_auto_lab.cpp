@@ -149,6 +149,26 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
     EXPECT_EQ(r.out.rfind("DANE CRITICAL - mx16.dyn.test at " + env("LAB_MX1_ADDR"), 0), 0U) << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+
+    // The stable key name on another key than the certificate's (what a
+    // switch killed between its two renames leaves): critical, before any
+    // reload of the MTA could fail its TLS setup.
+    const fs::path stable_key = keys / (host + "-MX.key");
+    const fs::path in_service = fs::read_symlink(stable_key);
+    fs::path retired_key;
+    for (const auto& e : fs::directory_iterator(keys / "retired")) {
+        if (e.path().extension() == ".key") {
+            retired_key = e.path();
+        }
+    }
+    ASSERT_FALSE(retired_key.empty());
+    fs::remove(stable_key);
+    fs::create_symlink(retired_key, stable_key);
+    r = nagios(mx16, t0 + year + 20);
+    fs::remove(stable_key);
+    fs::create_symlink(in_service, stable_key);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE CRITICAL - mx16.dyn.test: the stable names do not point at key 2", 0), 0U) << r.out;
 }
 
 TEST_F(RolloverAutoLab, NagiosWithoutStateIsUnknown) {
