@@ -11,6 +11,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "../labtests/lab_harness.h"
@@ -279,6 +280,65 @@ TEST_F(RolloverAutoLab, AnAutoPassAndAManualStageAtOnceMakeOneKeyFiftyRounds) {
         }
     }
     std::cerr << "[ race    ] the auto pass staged in " << auto_wins << " of 50 rounds, the manual stage in the rest\n";
+}
+
+} // namespace
+
+namespace {
+
+/// After the daily rotation above: more rotations, each auto pass first
+/// killed at a random file syscall (strace -e inject=SYSCALL:signal=KILL,
+/// mxdane's own process only, not the reload it runs), then run again.
+/// After every kill the state has no record that is not its key file's;
+/// after every rerun the stable names are a matching pair and the live MTA
+/// validates; every rotation ends with the new key in service.
+TEST_F(RolloverAutoLab, AutoPassesKilledAtRandomSyscallsStillRotate) {
+    if (!fs::exists(state / (host + ".json")) || run_process({"sh", "-c", "command -v strace"}).exit_code != 0) {
+        GTEST_SKIP() << "needs the state of DailyPassesRotateTheKeyWithNoHumanStep and strace";
+    }
+    const std::vector<std::string> syscalls{"openat", "write",    "fsync",   "rename",    "renameat2", "linkat",
+                                            "unlink", "unlinkat", "symlink", "symlinkat", "fchmod",    "mkdir"};
+    const unsigned seed = std::random_device{}();
+    std::mt19937 rng(seed);
+    const std::time_t year = 366L * 86400;
+    const std::time_t base = std::time(nullptr) + 3 * year;
+    auto spki = [](const fs::path& f, bool key) {
+        std::string s = shell((key ? "openssl pkey -in '" + f.string() + "' -pubout -outform DER"
+                                   : "openssl x509 -in '" + f.string() +
+                                         "' -noout -pubkey | openssl pkey -pubin "
+                                         "-outform DER") +
+                              " | openssl dgst -sha256 -r | cut -d' ' -f1");
+        s.pop_back();
+        return s;
+    };
+    for (int rotation = 0; rotation < 4; ++rotation) {
+        const std::time_t b = base + rotation * year;
+        bool done = false;
+        for (int i = 0; i < 8 && !done; ++i) {
+            const std::time_t at = b + (i == 0 ? 0 : 10 * i);
+            const std::string sc = syscalls[rng() % syscalls.size()];
+            const int when = 1 + static_cast<int>(rng() % 10);
+            const std::string where = "seed " + std::to_string(seed) + ", pass at " + iso(at) + " killed at " + sc +
+                                      " #" + std::to_string(when);
+            (void)run_process({"strace", "-qq", "-o", "/dev/null", "-e", "trace=" + sc, "-e",
+                               "inject=" + sc + ":signal=KILL:when=" + std::to_string(when), mxdane_binary().string(),
+                               "rollover", "auto", "--config", config.string(), "--now", iso(at), host});
+            const std::string text = read_file(state / (host + ".json"));
+            EXPECT_EQ(text.find(std::string(64, '0')), std::string::npos) << where;
+            const RunResult r = pass(at);
+            ASSERT_EQ(r.exit_code, 0) << where << "\n" << r.out << r.err;
+            std::cerr << "[ kill    ] " << sc << " #" << when << ", then: " << r.out;
+            done = r.out.find("nothing to do") != std::string::npos && i > 0;
+            const fs::path sk = keys / (host + "-MX.key");
+            const fs::path scert = keys / (host + "-MX.crt");
+            EXPECT_EQ(spki(sk, true), spki(scert, false)) << where << ": the stable names are not a pair";
+            expect_validated(where);
+            if (HasFailure()) {
+                return;
+            }
+        }
+        EXPECT_TRUE(done) << "rotation " << rotation << " did not finish (seed " << seed << ")";
+    }
 }
 
 } // namespace
