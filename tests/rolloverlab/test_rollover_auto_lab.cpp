@@ -342,3 +342,65 @@ TEST_F(RolloverAutoLab, AutoPassesKilledAtRandomSyscallsStillRotate) {
 }
 
 } // namespace
+
+namespace {
+
+/// What an interrupted stage leaves (the state names key 2, its files never
+/// made): status lists it as incomplete, says to run stage again, and
+/// offers only the current record for publication (never an all-zero one).
+TEST_F(RolloverAutoLab, StatusShowsAnInterruptedStageAsIncomplete) {
+    const TempDir tmp;
+    const fs::path k = tmp.path() / "keys";
+    const fs::path s = tmp.path() / "state";
+    auto r = run_mxdane({"keygen", "--key", "p256", "--out", k.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run_mxdane({"rollover", "init", "--out", k.string(), "--state-dir", s.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path file = s / (host + ".json");
+    std::string text = read_file(file);
+    // A second key entry as stage writes it before keygen runs.
+    const std::string entry = R"(,
+    {
+      "active": null,
+      "cert_file": ")" + (k / (host + "-MX-SS-20200101.crt")).string() +
+                              R"(",
+      "created": null,
+      "id": 2,
+      "key_file": ")" + (k / (host + "-MX-20200101.key")).string() +
+                              R"(",
+      "max_ttl_seen": 0,
+      "published": null,
+      "removed": null,
+      "retired": null,
+      "tlsa": null
+    }
+  ])";
+    text.replace(text.rfind("\n  ]"), 4, entry);
+    std::ofstream(file, std::ios::trunc) << text;
+    std::vector<std::string> status{"rollover",
+                                    "status",
+                                    "--out",
+                                    k.string(),
+                                    "--state-dir",
+                                    s.string(),
+                                    "--trust-anchor",
+                                    u["UPD_TRUST_ANCHOR"],
+                                    "--stub",
+                                    u["UPD_ZONE"] + "=" + u["UPD_SERVER"],
+                                    host};
+    r = run_mxdane(status);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("is incomplete (an interrupted stage)"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find("run 'mxdane rollover stage mx16.dyn.test' again"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  2 incomplete mx16.dyn.test-MX-20200101.key"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("000000000000"), std::string::npos) << r.out;
+    const std::string publish =
+        r.out.substr(r.out.find("should publish:"), r.out.find("DNS shows") - r.out.find("should publish:"));
+    EXPECT_EQ(std::count(publish.begin(), publish.end(), '\n'), 2) << publish; // the heading and key 1's record
+    status.insert(status.begin() + 2, "--json");
+    r = run_mxdane(status);
+    EXPECT_NE(r.out.find("\"role\": \"incomplete\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"tlsa\": null"), std::string::npos) << r.out;
+}
+
+} // namespace
