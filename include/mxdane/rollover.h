@@ -3,12 +3,14 @@
 // DNS and SMTP checks are the callers' (src/cli/cmd_rollover.cpp).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mxdane/rotation.h"
+#include "mxdane/store.h"
 #include "mxdane/x509.h"
 
 namespace mxdane::rollover {
@@ -30,6 +32,37 @@ struct Layout {
     [[nodiscard]] fs::path stable_cert() const { return cert_dir / (host + "-MX.crt"); }
     [[nodiscard]] fs::path state_file() const { return rotation::state_path(state_dir, host); }
 };
+
+/// The host's lock (`<state_dir>/<host>.lock`, flock): every step that
+/// changes a host's state or files holds it, so that two runs (a timer's
+/// auto pass and an admin's stage, or two stages) never interleave. Waits
+/// up to `wait` for another run to finish; nullopt when it still holds the
+/// lock. Once locked, a half-done switch of the stable names is completed
+/// before anything else (complete_switch), after the state was checked
+/// (load_checked, whose errors it throws). The state directory is made
+/// when `create_state_dir` (init); otherwise its absence is Error(io).
+std::optional<store::FileLock> try_lock_host(const Layout& layout,
+                                             std::chrono::milliseconds wait = std::chrono::seconds(3),
+                                             bool create_state_dir = false);
+/// try_lock_host, or Error(refused) "another mxdane is working on HOST".
+store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait = std::chrono::seconds(3),
+                          bool create_state_dir = false);
+
+/// Reads the host's state file (nullopt when there is none) and refuses,
+/// with Error(refused) naming the path, a state whose key or certificate
+/// paths lie outside the host's directories or are symlinks, or whose key
+/// files do not hash to their recorded 3 1 1 records.
+std::optional<rotation::State> load_checked(const Layout& layout);
+
+/// Why the stable names do not point at the key in service (key and
+/// certificate of different keys, or both of another key), or nullopt.
+std::optional<std::string> stable_pair_problem(const Layout& layout, const rotation::State& state);
+
+/// Points the stable names back at the key in service when an interrupted
+/// switch left them on other keys of the state (the state is the truth: a
+/// key is current only once its switch was proven). True when it did.
+/// Call with the host's lock held.
+bool complete_switch(const Layout& layout, const rotation::State& state);
 
 struct InitRequest {
     Layout layout;
@@ -61,13 +94,17 @@ struct StageRequest {
 };
 
 /// Makes the next key and certificate (the current certificate's names,
-/// keygen's profile), recorded in the state before the files are made so
-/// that an interrupted stage is resumed, not repeated. Returns the new key.
-/// Throws Error(bad_input) when a rollover is already under way.
+/// keygen's profile), recorded in the state as *incomplete* (no record)
+/// before the files are made, so that an interrupted stage is recognised:
+/// the next stage adopts its files when they are a complete, matching pair
+/// (record from the key file) and otherwise removes them and starts over.
+/// Returns the new key. Throws Error(refused) when a rollover is already
+/// under way or the clock is behind the state.
 rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state);
 
 /// Points the stable names at `key`'s files (certificate first, then key;
-/// each switch is one atomic rename).
+/// each switch is one atomic rename), after checking that they are the
+/// host's, regular, and that the key hashes to its record.
 void switch_to(const Layout& layout, const rotation::KeyTimeline& key);
 
 struct RetireResult {
@@ -76,7 +113,9 @@ struct RetireResult {
 };
 
 /// Moves the old key's files to retired/ beside them (key mode 0400), or
-/// deletes them, and marks the key removed.
+/// deletes them, and marks the key removed. Checks first that they are the
+/// host's, regular, and carry the recorded key; finishes a move a killed
+/// run left half done (both names on one inode).
 RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delete_files, TimePoint now);
 
 /// The file-name stamp for a key made at `now`: the local date, with "-2",

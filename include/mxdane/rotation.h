@@ -45,18 +45,47 @@ struct State {
     std::vector<KeyTimeline> keys;
 };
 
+/// The range of times the rotation accepts anywhere (state file, clock,
+/// computed waits): from 1970-01-01T00:00:00Z to 2261-12-31T23:59:59Z. The
+/// upper end is below the last instant the system clock's nanosecond time
+/// points can hold (2262-04-11), so that no sum of checked waits wraps.
+TimePoint earliest_time();
+TimePoint latest_time();
+
 /// Times as the state file writes them: exactly "2026-11-28T21:00:00Z".
 std::string format_time(TimePoint t);
-/// The inverse; nullopt for anything not in exactly that form.
+/// The inverse; nullopt for anything not in exactly that form, for a date
+/// that does not exist (2026-02-31, year 0000) and for a time outside
+/// earliest_time()..latest_time().
 std::optional<TimePoint> parse_time(const std::string& text);
 
-/// Accessors for the roles; nullptr when there is no such key.
+/// `t + d`, or nullopt when the sum leaves earliest_time()..latest_time().
+/// Computed in seconds, so it never wraps.
+std::optional<TimePoint> add_checked(TimePoint t, std::chrono::seconds d);
+
+/// The newest time the state records, if any.
+std::optional<TimePoint> newest_time(const State& s);
+
+/// Throws Error(refused) when `now` is outside the accepted range or earlier
+/// than the newest time the state records: a clock behind the state is a
+/// wrong clock, never a new truth (a "first seen" before the key existed
+/// would shorten the wait for caches).
+void check_clock(const State& s, TimePoint now);
+
+/// Accessors for the roles; nullptr when there is no such key. A *next*
+/// key is complete: its files were made and its record was computed from
+/// its key file. A key the state names but whose `created` is unset is
+/// *incomplete* (an interrupted stage): it has no record, is never
+/// published, counted or activated, and the next stage completes or
+/// discards it.
 const KeyTimeline* current_key(const State& s);
 const KeyTimeline* next_key(const State& s);
 const KeyTimeline* old_key(const State& s);
 KeyTimeline* current_key(State& s);
 KeyTimeline* next_key(State& s);
 KeyTimeline* old_key(State& s);
+const KeyTimeline* incomplete_key(const State& s);
+KeyTimeline* incomplete_key(State& s);
 
 /// The state as JSON text, and back. Parsing refuses unknown newer formats
 /// and anything malformed with a precise reason.
@@ -87,12 +116,19 @@ struct DnsView {
 
 /// Updates the timeline from what DNS shows now: a key's record first seen
 /// secure sets `published`; a next key's record that vanished resets it (the
-/// wait starts over); TTLs seen are remembered. Pure.
+/// wait starts over); TTLs seen are remembered. Pure. Throws what
+/// check_clock() throws.
 State observe(State s, const DnsView& dns, TimePoint now);
 
+/// The accepted ranges of the planner's inputs (the same for options and
+/// the settings file). TTLs: RFC 2181 §8 (31 bits). Margins: ten years.
+inline constexpr std::uint32_t max_ttl = 2147483647;
+inline constexpr std::uint32_t max_margin_days = 3650;
+inline constexpr std::int64_t max_margin_seconds = std::int64_t{max_margin_days} * 86400;
+
 struct Policy {
-    std::chrono::seconds margin{std::chrono::hours(24 * 7)}; ///< the seed's extra week
-    std::optional<std::uint32_t> ttl;                        ///< overrides the TTL seen in DNS
+    std::chrono::seconds margin{std::chrono::hours(24 * 7)}; ///< the seed's extra week; 0..max_margin_seconds
+    std::optional<std::uint32_t> ttl;                        ///< overrides the TTL seen in DNS; 0..max_ttl
 };
 
 /// The step the planner allows now, or why to wait.
@@ -114,7 +150,11 @@ struct Plan {
     std::vector<tlsa::Record> rrset;     ///< what DNS should publish now
 };
 
-/// Decides the next step. Pure: same inputs, same plan.
+/// Decides the next step. Pure: same inputs, same plan. Throws
+/// Error(bad_input) for a policy outside its ranges and when a wait would
+/// end after latest_time(): a longer wait never turns into a shorter one.
+/// The end of the wait for caches is first seen + 2 x TTL + margin
+/// (RFC 7671 §8.1).
 Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& policy);
 
 /// For messages: "publish", "wait-for-caches", ...

@@ -25,6 +25,19 @@ std::string date_stamp(std::chrono::system_clock::time_point when);
 std::string key_file_name(std::string_view host, std::string_view stamp);
 std::string cert_file_name(std::string_view host, std::string_view stamp);
 
+/// True for a stamp these names can carry: "YYYYMMDD" (a real date, years
+/// 1970 to 9999) optionally followed by "-N", N from 2 to 999 (a second key
+/// the same day). Strict: no signs, no spaces, no leading zeros in N.
+bool valid_stamp(std::string_view stamp);
+
+/// The stamp of `<host>-MX-<stamp>.key`, or nullopt when `file_name` is not
+/// exactly that with a valid stamp.
+std::optional<std::string> key_stamp(std::string_view host, std::string_view file_name);
+
+/// fsync() of a directory, so that renames and unlinks in it are durable.
+/// Throws Error(permission|io).
+void sync_directory(const fs::path& dir);
+
 /// Creates `dir` with `mode` and any missing parents with `parent_mode`
 /// (only the ones it creates; existing parents keep theirs), modes exact
 /// whatever the umask. Returns the directories created, outermost first.

@@ -57,6 +57,7 @@ Exit do_init(const RolloverOptions& o, Io& io) {
 
 Exit do_stage(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
+    const auto lock = rollover::lock_host(l);
     rotation::State s = load_state(l);
     const rollover::StageRequest req = stage_request(o, l, now_of(o));
     (void)issuer_of(o.issue); // a bad --issuer is refused before a key is made
@@ -79,6 +80,7 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
 
 Exit do_status(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
+    const auto lock = rollover::lock_host(l);
     const auto ob = observe_and_plan(o, l, now_of(o));
     const std::string owner = tlsa::owner(l.host, ob.state.port);
     if (o.json) {
@@ -92,6 +94,8 @@ Exit do_status(const RolloverOptions& o, Io& io) {
         for (const auto& r : ob.plan.rrset) {
             j["should_publish"].push_back(tlsa_json(owner, r));
         }
+        const auto pair_problem = rollover::stable_pair_problem(l, ob.state);
+        j["critical"] = pair_problem ? nlohmann::json(*pair_problem) : nlohmann::json();
         j["dns"] = {{"security", security_text(ob.dns)}, {"ttl", ob.dns.ttl}, {"records", nlohmann::json::array()}};
         for (const auto& r : ob.dns.records) {
             j["dns"]["records"].push_back(tlsa_json(owner, r));
@@ -102,7 +106,7 @@ Exit do_status(const RolloverOptions& o, Io& io) {
                                  {"role", role_of(ob.state, k)},
                                  {"key_file", k.key_file.string()},
                                  {"cert_file", k.cert_file.string()},
-                                 {"tlsa", tlsa::rdata_text(k.record)},
+                                 {"tlsa", k.created ? nlohmann::json(tlsa::rdata_text(k.record)) : nlohmann::json()},
                                  {"created", when(k.created)},
                                  {"published", when(k.published)},
                                  {"active", when(k.active)},
@@ -118,6 +122,9 @@ Exit do_status(const RolloverOptions& o, Io& io) {
                << "step:    " << rotation::step_name(ob.plan.step)
                << (ob.plan.can_act_now ? " (allowed now)" : " (waiting)") << "\n"
                << "reason:  " << ob.plan.reason << "\n";
+        if (const auto problem = rollover::stable_pair_problem(l, ob.state)) {
+            io.out << "CRITICAL: " << *problem << "\n";
+        }
         if (ob.plan.allowed_at) {
             io.out << "allowed: " << iso_utc(*ob.plan.allowed_at) << "\n";
         }
@@ -137,6 +144,7 @@ Exit do_status(const RolloverOptions& o, Io& io) {
 
 Exit do_activate(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
+    const auto lock = rollover::lock_host(l);
     auto ob = observe_and_plan(o, l, now_of(o));
     const rotation::KeyTimeline* next = rotation::next_key(ob.state);
     if (next == nullptr || !next->created) {
@@ -172,6 +180,7 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
 
 Exit do_retire(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
+    const auto lock = rollover::lock_host(l);
     auto ob = observe_and_plan(o, l, now_of(o));
     const std::string owner = tlsa::owner(l.host, ob.state.port);
     rotation::KeyTimeline* old = rotation::old_key(ob.state);
@@ -199,8 +208,10 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
 
 Exit do_emergency(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
+    const auto lock = rollover::lock_host(l);
     rotation::State s = load_state(l);
     const auto now = now_of(o);
+    rotation::check_clock(s, now);
     const rotation::KeyTimeline* cur_before = rotation::current_key(s);
     const std::uint32_t old_ttl = o.ttl ? *o.ttl : (cur_before != nullptr ? cur_before->max_ttl_seen : 0);
     rotation::KeyTimeline* next = rotation::next_key(s);
@@ -282,7 +293,9 @@ Runner setup(CLI::App& app) {
     switch_options(*emergency, *o);
     emergency->add_option("--key", o->key_type, "key type (default: the current key's)");
     emergency->add_option("--days", o->days, "certificate validity in days (default 1096)");
-    emergency->add_option("--ttl", o->ttl, "the TTL of the RRset in caches (default: the largest seen)");
+    emergency
+        ->add_option("--ttl", o->ttl, "the TTL of the RRset in caches, 0 to 2147483647 s (default: the largest seen)")
+        ->check(CLI::Range(std::uint32_t{0}, rotation::max_ttl));
 
     auto* autopass = app.add_subcommand("auto", "one unattended pass, safe to run daily from a timer (issue #6)");
     common_options(*autopass, *o);

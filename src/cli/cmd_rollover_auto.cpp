@@ -69,11 +69,11 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
         } else if (s.key == "resolver-option") {
             o.resolver.options.push_back(v);
         } else if (s.key == "ttl") {
-            o.ttl = static_cast<std::uint32_t>(number(s, 0x7fffffff));
+            o.ttl = static_cast<std::uint32_t>(number(s, rotation::max_ttl));
         } else if (s.key == "margin-days") {
-            o.margin_days = static_cast<std::uint32_t>(number(s, 3650));
+            o.margin_days = static_cast<std::uint32_t>(number(s, rotation::max_margin_days));
         } else if (s.key == "margin") {
-            o.margin_seconds = number(s, 3650ULL * 86400);
+            o.margin_seconds = number(s, static_cast<std::uint64_t>(rotation::max_margin_seconds));
         } else if (s.key == "reload") {
             o.reload = v;
         } else if (s.key == "verify-at") {
@@ -147,7 +147,7 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
     const auto l = layout_of(o);
     const std::string tag = "mxdane rollover auto " + l.host + ": ";
     store::make_directories(l.state_dir, 0700);
-    const auto lock = store::FileLock::try_lock(l.state_dir / (l.host + ".lock"));
+    const auto lock = rollover::try_lock_host(l, std::chrono::seconds(3), true);
     if (!lock) {
         io.out << tag << "waiting: another pass for this host is running\n";
         return Exit::ok;
@@ -180,7 +180,7 @@ Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io) {
     case Step::stage: {
         const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - cur->created.value_or(now));
         const auto life = std::chrono::seconds(std::chrono::hours(24) * o.key_life_days);
-        if (age < life) {
+        if (age < life && rotation::incomplete_key(ob.state) == nullptr) {
             io.out << tag << "nothing to do: key " << cur->id << " is " << days_text(age) << " old; the next rotation "
                    << "starts " << date_utc(*cur->created + life) << "\n";
             return Exit::ok;
@@ -264,6 +264,10 @@ int do_nagios(const RolloverOptions& o, Io& io) {
         if (cur == nullptr) {
             io.out << "DANE UNKNOWN - " << l.host << ": no key in service in the rollover state\n";
             return unknown;
+        }
+        if (const auto problem = rollover::stable_pair_problem(l, state)) {
+            io.out << "DANE CRITICAL - " << l.host << ": " << *problem << "\n";
+            return critical;
         }
         if (dns.security != rotation::DnsView::Security::secure) {
             io.out << "DANE CRITICAL - " << l.host << ": TLSA " << security_text(dns) << "\n";

@@ -28,7 +28,7 @@ rollover::Layout layout_of(const RolloverOptions& o) {
 }
 
 rotation::State load_state(const rollover::Layout& l) {
-    auto s = rotation::load(l.state_file());
+    auto s = rollover::load_checked(l);
     if (!s) {
         throw Error(Errc::io, "no rollover state for " + l.host + " in " + l.state_dir.string() +
                                   "; start with 'mxdane rollover init " + l.host + "'");
@@ -98,6 +98,9 @@ void print_rrset(std::ostream& os, const std::string& owner, const std::vector<t
 }
 
 std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k) {
+    if (&k == rotation::incomplete_key(s)) {
+        return "incomplete";
+    }
     if (&k == rotation::current_key(s)) {
         return "current";
     }
@@ -117,6 +120,7 @@ std::string when(const std::optional<rotation::TimePoint>& t) {
 Observed observe_and_plan(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now) {
     Observed ob;
     const rotation::State before = load_state(l);
+    rotation::check_clock(before, now);
     ob.dns = look_up(o, l, before.port);
     ob.state = rotation::observe(before, ob.dns, now);
     if (rotation::to_json(ob.state) != rotation::to_json(before)) {
@@ -235,9 +239,13 @@ void common_options(CLI::App& sub, RolloverOptions& o) {
 
 void dns_options(CLI::App& sub, RolloverOptions& o) {
     add_resolver_options(sub, o.resolver);
-    sub.add_option("--ttl", o.ttl, "the TLSA TTL to wait for (default: the largest TTL DNS has shown)");
-    sub.add_option("--margin-days", o.margin_days, "safety margin after 2 x TTL, in days (default 7)");
-    sub.add_option("--margin", o.margin_seconds, "safety margin in seconds (overrides --margin-days)");
+    sub.add_option("--ttl", o.ttl,
+                   "the TLSA TTL to wait for, 0 to 2147483647 s (default: the largest TTL DNS has shown)")
+        ->check(CLI::Range(std::uint32_t{0}, rotation::max_ttl));
+    sub.add_option("--margin-days", o.margin_days, "safety margin after 2 x TTL, 0 to 3650 days (default 7)")
+        ->check(CLI::Range(std::uint32_t{0}, rotation::max_margin_days));
+    sub.add_option("--margin", o.margin_seconds, "safety margin in seconds, 0 to 315360000 (overrides --margin-days)")
+        ->check(CLI::Range(std::uint64_t{0}, static_cast<std::uint64_t>(rotation::max_margin_seconds)));
 }
 
 void switch_options(CLI::App& sub, RolloverOptions& o) {

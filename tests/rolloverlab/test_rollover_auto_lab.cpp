@@ -5,9 +5,14 @@
 // the stable names. After every pass `mxdane check` must validate the host.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
+#include <future>
+#include <iostream>
 #include <map>
+#include <random>
+#include <sstream>
 
 #include "../labtests/lab_harness.h"
 
@@ -145,6 +150,26 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
     EXPECT_EQ(r.out.rfind("DANE CRITICAL - mx16.dyn.test at " + env("LAB_MX1_ADDR"), 0), 0U) << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+
+    // The stable key name on another key than the certificate's (what a
+    // switch killed between its two renames leaves): critical, before any
+    // reload of the MTA could fail its TLS setup.
+    const fs::path stable_key = keys / (host + "-MX.key");
+    const fs::path in_service = fs::read_symlink(stable_key);
+    fs::path retired_key;
+    for (const auto& e : fs::directory_iterator(keys / "retired")) {
+        if (e.path().extension() == ".key") {
+            retired_key = e.path();
+        }
+    }
+    ASSERT_FALSE(retired_key.empty());
+    fs::remove(stable_key);
+    fs::create_symlink(retired_key, stable_key);
+    r = nagios(mx16, t0 + year + 20);
+    fs::remove(stable_key);
+    fs::create_symlink(in_service, stable_key);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE CRITICAL - mx16.dyn.test: the stable names do not point at key 2", 0), 0U) << r.out;
 }
 
 TEST_F(RolloverAutoLab, NagiosWithoutStateIsUnknown) {
@@ -173,6 +198,209 @@ TEST_F(RolloverAutoLab, AnUnknownSettingIsRefusedWithItsLine) {
     const RunResult r = run_mxdane({"rollover", "auto", "--config", bad.string(), host});
     EXPECT_EQ(r.exit_code, 64) << r.err;
     EXPECT_NE(r.err.find("line 3: unknown setting 'key-lfie'"), std::string::npos) << r.err;
+}
+
+} // namespace
+
+namespace {
+
+/// An auto pass (due to stage: --key-life 0) and a manual stage started at
+/// once, 50 times: the host's lock lets exactly one make a key; the other
+/// refuses, waits, or goes on with the key the first made. The hook only
+/// ever receives the record of a key file that exists, as openssl computes
+/// it, and the state lists every key file made (no orphan). DNS is the
+/// update lab's signed zone, read only: the hook publishes nowhere.
+TEST_F(RolloverAutoLab, AnAutoPassAndAManualStageAtOnceMakeOneKeyFiftyRounds) {
+    int auto_wins = 0;
+    for (int round = 0; round < 50; ++round) {
+        const TempDir tmp;
+        const fs::path k = tmp.path() / "keys";
+        const fs::path s = tmp.path() / "state";
+        const fs::path hook_log = tmp.path() / "hook.log";
+        const fs::path hook = tmp.path() / "hook.sh";
+        std::ofstream(hook) << "#!/bin/sh\necho \"$MXDANE_ACTION $MXDANE_RDATA\" >> '" << hook_log.string() << "'\n";
+        fs::permissions(hook, fs::perms(0755));
+        auto r = run_mxdane({"keygen", "--key", "p256", "--out", k.string(), host});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        r = run_mxdane({"rollover", "init", "--out", k.string(), "--state-dir", s.string(), host});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const std::vector<std::string> dirs{"--out", k.string(), "--state-dir", s.string()};
+        std::vector<std::string> autopass{
+            "rollover",    "auto",           "--key-life",          "0",      "--publish-hook",
+            hook.string(), "--trust-anchor", u["UPD_TRUST_ANCHOR"], "--stub", u["UPD_ZONE"] + "=" + u["UPD_SERVER"]};
+        autopass.insert(autopass.end(), dirs.begin(), dirs.end());
+        autopass.push_back(host);
+        std::vector<std::string> stage{"rollover", "stage"};
+        stage.insert(stage.end(), dirs.begin(), dirs.end());
+        stage.push_back(host);
+        auto a = std::async(std::launch::async, [&] { return run_mxdane(autopass); });
+        auto b = std::async(std::launch::async, [&] { return run_mxdane(stage); });
+        const RunResult ra = a.get();
+        const RunResult rb = b.get();
+        const std::string at = "round " + std::to_string(round) + "\nauto: " + ra.out + ra.err + "\nstage: " + rb.err;
+        const bool auto_staged = ra.out.find("staged key 2") != std::string::npos;
+        const bool manual_staged = rb.exit_code == 0;
+        EXPECT_EQ((auto_staged ? 1 : 0) + (manual_staged ? 1 : 0), 1) << at;
+        // The pass either staged and published, or published the key the
+        // manual stage made: both are a finished pass (exit 0).
+        EXPECT_EQ(ra.exit_code, 0) << at;
+        auto_wins += auto_staged ? 1 : 0;
+        if (!manual_staged) {
+            EXPECT_TRUE(rb.err.find("a next key is already staged") != std::string::npos ||
+                        rb.err.find("another mxdane is working on mx16.dyn.test") != std::string::npos)
+                << at;
+        }
+        // Exactly two dated keys, both in the state.
+        const std::string state_text = read_file(s / (host + ".json"));
+        std::vector<fs::path> made;
+        for (const auto& e : fs::directory_iterator(k)) {
+            if (e.path().extension() == ".key" && e.path().filename() != host + "-MX.key") {
+                made.push_back(e.path());
+                EXPECT_NE(state_text.find(e.path().string()), std::string::npos) << "orphan " << e.path() << at;
+            }
+        }
+        EXPECT_EQ(made.size(), 2U) << at;
+        // What the hook got is a real key's record.
+        std::vector<std::string> real;
+        for (const auto& f : made) {
+            std::string h = shell("openssl pkey -in '" + f.string() +
+                                  "' -pubout -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1");
+            h.pop_back();
+            real.push_back("add 3 1 1 " + h);
+        }
+        if (fs::exists(hook_log)) {
+            std::istringstream in(read_file(hook_log));
+            for (std::string line; std::getline(in, line);) {
+                EXPECT_NE(std::find(real.begin(), real.end(), line), real.end()) << line << "\n" << at;
+            }
+        }
+        EXPECT_EQ(state_text.find(std::string(64, '0')), std::string::npos) << at;
+        if (HasFailure()) {
+            return;
+        }
+    }
+    std::cerr << "[ race    ] the auto pass staged in " << auto_wins << " of 50 rounds, the manual stage in the rest\n";
+}
+
+} // namespace
+
+namespace {
+
+/// After the daily rotation above: more rotations, each auto pass first
+/// killed at a random file syscall (strace -e inject=SYSCALL:signal=KILL,
+/// mxdane's own process only, not the reload it runs), then run again.
+/// After every kill the state has no record that is not its key file's;
+/// after every rerun the stable names are a matching pair and the live MTA
+/// validates; every rotation ends with the new key in service.
+TEST_F(RolloverAutoLab, AutoPassesKilledAtRandomSyscallsStillRotate) {
+    if (!fs::exists(state / (host + ".json")) || run_process({"sh", "-c", "command -v strace"}).exit_code != 0) {
+        GTEST_SKIP() << "needs the state of DailyPassesRotateTheKeyWithNoHumanStep and strace";
+    }
+    const std::vector<std::string> syscalls{"openat", "write",    "fsync",   "rename",    "renameat2", "linkat",
+                                            "unlink", "unlinkat", "symlink", "symlinkat", "fchmod",    "mkdir"};
+    const unsigned seed = std::random_device{}();
+    std::mt19937 rng(seed);
+    const std::time_t year = 366L * 86400;
+    const std::time_t base = std::time(nullptr) + 3 * year;
+    auto spki = [](const fs::path& f, bool key) {
+        std::string s = shell((key ? "openssl pkey -in '" + f.string() + "' -pubout -outform DER"
+                                   : "openssl x509 -in '" + f.string() +
+                                         "' -noout -pubkey | openssl pkey -pubin "
+                                         "-outform DER") +
+                              " | openssl dgst -sha256 -r | cut -d' ' -f1");
+        s.pop_back();
+        return s;
+    };
+    for (int rotation = 0; rotation < 4; ++rotation) {
+        const std::time_t b = base + rotation * year;
+        bool done = false;
+        for (int i = 0; i < 8 && !done; ++i) {
+            const std::time_t at = b + (i == 0 ? 0 : 10 * i);
+            const std::string sc = syscalls[rng() % syscalls.size()];
+            const int when = 1 + static_cast<int>(rng() % 10);
+            const std::string where = "seed " + std::to_string(seed) + ", pass at " + iso(at) + " killed at " + sc +
+                                      " #" + std::to_string(when);
+            (void)run_process({"strace", "-qq", "-o", "/dev/null", "-e", "trace=" + sc, "-e",
+                               "inject=" + sc + ":signal=KILL:when=" + std::to_string(when), mxdane_binary().string(),
+                               "rollover", "auto", "--config", config.string(), "--now", iso(at), host});
+            const std::string text = read_file(state / (host + ".json"));
+            EXPECT_EQ(text.find(std::string(64, '0')), std::string::npos) << where;
+            const RunResult r = pass(at);
+            ASSERT_EQ(r.exit_code, 0) << where << "\n" << r.out << r.err;
+            std::cerr << "[ kill    ] " << sc << " #" << when << ", then: " << r.out;
+            done = r.out.find("nothing to do") != std::string::npos && i > 0;
+            const fs::path sk = keys / (host + "-MX.key");
+            const fs::path scert = keys / (host + "-MX.crt");
+            EXPECT_EQ(spki(sk, true), spki(scert, false)) << where << ": the stable names are not a pair";
+            expect_validated(where);
+            if (HasFailure()) {
+                return;
+            }
+        }
+        EXPECT_TRUE(done) << "rotation " << rotation << " did not finish (seed " << seed << ")";
+    }
+}
+
+} // namespace
+
+namespace {
+
+/// What an interrupted stage leaves (the state names key 2, its files never
+/// made): status lists it as incomplete, says to run stage again, and
+/// offers only the current record for publication (never an all-zero one).
+TEST_F(RolloverAutoLab, StatusShowsAnInterruptedStageAsIncomplete) {
+    const TempDir tmp;
+    const fs::path k = tmp.path() / "keys";
+    const fs::path s = tmp.path() / "state";
+    auto r = run_mxdane({"keygen", "--key", "p256", "--out", k.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run_mxdane({"rollover", "init", "--out", k.string(), "--state-dir", s.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path file = s / (host + ".json");
+    std::string text = read_file(file);
+    // A second key entry as stage writes it before keygen runs.
+    const std::string entry = R"(,
+    {
+      "active": null,
+      "cert_file": ")" + (k / (host + "-MX-SS-20200101.crt")).string() +
+                              R"(",
+      "created": null,
+      "id": 2,
+      "key_file": ")" + (k / (host + "-MX-20200101.key")).string() +
+                              R"(",
+      "max_ttl_seen": 0,
+      "published": null,
+      "removed": null,
+      "retired": null,
+      "tlsa": null
+    }
+  ])";
+    text.replace(text.rfind("\n  ]"), 4, entry);
+    std::ofstream(file, std::ios::trunc) << text;
+    std::vector<std::string> status{"rollover",
+                                    "status",
+                                    "--out",
+                                    k.string(),
+                                    "--state-dir",
+                                    s.string(),
+                                    "--trust-anchor",
+                                    u["UPD_TRUST_ANCHOR"],
+                                    "--stub",
+                                    u["UPD_ZONE"] + "=" + u["UPD_SERVER"],
+                                    host};
+    r = run_mxdane(status);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("is incomplete (an interrupted stage)"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find("run 'mxdane rollover stage mx16.dyn.test' again"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  2 incomplete mx16.dyn.test-MX-20200101.key"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("000000000000"), std::string::npos) << r.out;
+    const std::string publish =
+        r.out.substr(r.out.find("should publish:"), r.out.find("DNS shows") - r.out.find("should publish:"));
+    EXPECT_EQ(std::count(publish.begin(), publish.end(), '\n'), 2) << publish; // the heading and key 1's record
+    status.insert(status.begin() + 2, "--json");
+    r = run_mxdane(status);
+    EXPECT_NE(r.out.find("\"role\": \"incomplete\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"tlsa\": null"), std::string::npos) << r.out;
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <sys/stat.h>
 
 #include "../cli/cli_harness.h"
@@ -145,7 +146,8 @@ TEST(Rollover, SwitchAndRetire) {
     req.layout = h.layout;
     req.now = t0;
     const auto next = rollover::stage(req, s);
-    auto* old = rotation::current_key(s);
+    rotation::mark_activated(s, t0);
+    auto* old = rotation::old_key(s);
     // Retiring the key the stable names point at is refused.
     EXPECT_THROW((void)rollover::retire(h.layout, *old, false, t0), Error);
     rollover::switch_to(h.layout, next);
@@ -169,6 +171,147 @@ TEST(Rollover, SwitchRefusesToReplaceARealFile) {
     { std::ofstream(h.layout.stable_key()) << "an admin's own file"; }
     EXPECT_THROW(rollover::switch_to(h.layout, s.keys[0]), Error);
     EXPECT_EQ(test::read_file(h.layout.stable_key()), "an admin's own file");
+}
+
+/// A host with key 1 in service and key 2 staged, as the state file says.
+struct Staged : Host {
+    rotation::State state;
+    Staged() {
+        (void)keygen(t0);
+        state = init().state;
+        rollover::StageRequest req;
+        req.layout = layout;
+        req.now = t0;
+        (void)rollover::stage(req, state);
+        rotation::save(layout.state_file(), state);
+    }
+};
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+TEST(Rollover, HostileStatePathsAreRefusedNamingThePath) {
+    const fs::path outside = fs::temp_directory_path() / "mxdane-test-not-a-key";
+    struct Case {
+        std::string name;
+        std::function<void(Staged&)> edit;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        {"key outside", [&](Staged& h) { h.state.keys[1].key_file = outside; }, "which is not a file directly in"},
+        {"dotdot", [&](Staged& h) { h.state.keys[1].key_file = h.layout.key_dir / ".." / "x.key"; },
+         "which is not a file directly in"},
+        {"symlink",
+         [&](Staged& h) {
+             const fs::path link = h.layout.key_dir / "mx1.example.net-MX-20200101.key";
+             fs::create_symlink(h.state.keys[1].key_file, link);
+             h.state.keys[1].key_file = link;
+         },
+         "which is a symlink"},
+        {"mismatched key", [&](Staged& h) { h.state.keys[1].record = h.state.keys[0].record; },
+         "as the rollover state says; refusing to use it"},
+        {"another key's file", [&](Staged& h) { h.state.keys[1].key_file = h.state.keys[0].key_file; },
+         "names the same files for key 1 and key 2"},
+    };
+    for (const auto& c : cases) {
+        Staged h;
+        c.edit(h);
+        rotation::save(h.layout.state_file(), h.state);
+        const auto before = test::snapshot_tree(h.dir.path());
+        const std::string err = error_of([&] { (void)rollover::load_checked(h.layout); });
+        EXPECT_NE(err.find(c.says), std::string::npos) << c.name << ": " << err;
+        const std::string locked = error_of([&] { (void)rollover::lock_host(h.layout); });
+        EXPECT_NE(locked.find(c.says), std::string::npos) << c.name << ": " << locked;
+        EXPECT_EQ(test::snapshot_tree(h.dir.path()), before) << c.name;
+    }
+}
+
+TEST(Rollover, RetireChecksTheOldKeyBeforeTouchingIt) {
+    Staged h;
+    rollover::switch_to(h.layout, h.state.keys[1]);
+    rotation::mark_activated(h.state, t0);
+    // The old key's record edited to another key's: nothing is moved.
+    auto old = *rotation::old_key(h.state);
+    old.record = h.state.keys[1].record;
+    const auto before = test::snapshot_tree(h.dir.path());
+    EXPECT_NE(error_of([&] { (void)rollover::retire(h.layout, old, true, t0); }).find("refusing"), std::string::npos);
+    EXPECT_EQ(test::snapshot_tree(h.dir.path()), before);
+    // An old key that is a symlink: its target is never chmod-ed.
+    old = *rotation::old_key(h.state);
+    const fs::path real = old.key_file;
+    const fs::path link = h.layout.key_dir / "mx1.example.net-MX-20200101.key";
+    fs::create_symlink(real, link);
+    old.key_file = link;
+    const auto before2 = test::snapshot_tree(h.dir.path());
+    EXPECT_NE(error_of([&] { (void)rollover::retire(h.layout, old, false, t0); }).find("is a symlink"),
+              std::string::npos);
+    EXPECT_EQ(test::snapshot_tree(h.dir.path()), before2);
+}
+
+TEST(Rollover, RetireFinishesItsOwnHalfDoneMove) {
+    Staged h;
+    rollover::switch_to(h.layout, h.state.keys[1]);
+    rotation::mark_activated(h.state, t0);
+    auto* old = rotation::old_key(h.state);
+    // What a retire killed between link() and unlink() leaves: both names
+    // on one inode.
+    fs::create_directories(h.layout.key_dir / "retired");
+    const fs::path dest = h.layout.key_dir / "retired" / old->key_file.filename();
+    ASSERT_EQ(::link(old->key_file.c_str(), dest.c_str()), 0);
+    const auto r = rollover::retire(h.layout, *old, false, t0);
+    EXPECT_EQ(r.key, dest);
+    EXPECT_FALSE(fs::exists(old->key_file));
+    struct stat st {};
+    ASSERT_EQ(::stat(dest.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777U, 0400U);
+    EXPECT_EQ(st.st_nlink, 1U);
+    // A different file under the destination name is not ours: refused.
+    Staged h2;
+    rollover::switch_to(h2.layout, h2.state.keys[1]);
+    rotation::mark_activated(h2.state, t0);
+    auto* old2 = rotation::old_key(h2.state);
+    fs::create_directories(h2.layout.key_dir / "retired");
+    { std::ofstream(h2.layout.key_dir / "retired" / old2->key_file.filename()) << "someone else's"; }
+    EXPECT_NE(error_of([&] { (void)rollover::retire(h2.layout, *old2, false, t0); }).find("File exists"),
+              std::string::npos);
+}
+
+TEST(Rollover, ASplitStablePairIsReportedAndRepairedToTheKeyInService) {
+    Staged h;
+    EXPECT_FALSE(rollover::stable_pair_problem(h.layout, h.state).has_value());
+    // A switch killed between its two renames: certificate of key 2, key 1.
+    store::replace_symlink(h.layout.stable_cert(), h.state.keys[1].cert_file);
+    const auto problem = rollover::stable_pair_problem(h.layout, h.state);
+    ASSERT_TRUE(problem.has_value());
+    EXPECT_NE(problem->find("is key 1's"), std::string::npos) << *problem;
+    EXPECT_NE(problem->find("is key 2's"), std::string::npos) << *problem;
+    EXPECT_NE(problem->find("fails its TLS setup"), std::string::npos) << *problem;
+    // The next locked run puts both back on the key in service first.
+    { const auto lock = rollover::lock_host(h.layout); }
+    EXPECT_EQ(target_of(h.layout.stable_cert()), h.state.keys[0].cert_file);
+    EXPECT_EQ(target_of(h.layout.stable_key()), h.state.keys[0].key_file);
+    EXPECT_FALSE(rollover::stable_pair_problem(h.layout, h.state).has_value());
+}
+
+TEST(Rollover, TheHostLockRefusesASecondHolderNamingTheHost) {
+    Staged h;
+    const auto first = rollover::lock_host(h.layout);
+    EXPECT_FALSE(rollover::try_lock_host(h.layout, std::chrono::milliseconds(100)).has_value());
+    const std::string err = error_of([&] { (void)rollover::lock_host(h.layout, std::chrono::milliseconds(100)); });
+    EXPECT_NE(err.find("another mxdane is working on mx1.example.net"), std::string::npos) << err;
+}
+
+TEST(Rollover, AnIncompleteStageIsNeverSwitchedTo) {
+    Staged h;
+    auto k = h.state.keys[1];
+    k.created.reset();
+    EXPECT_NE(error_of([&] { rollover::switch_to(h.layout, k); }).find("incomplete"), std::string::npos);
 }
 
 } // namespace

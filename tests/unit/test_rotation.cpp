@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
+#include <random>
 
 #include "../cli/cli_harness.h"
 #include "mxdane/error.h"
@@ -326,6 +328,206 @@ TEST(Times, FormatAndParseRoundTripAndRefuseOtherForms) {
     EXPECT_EQ(parse_time("2026-11-28T12:00:00Z"), t0);
     for (const std::string bad : {"2026-11-28 12:00:00Z", "2026-11-28T12:00:00", "2026-13-28T12:00:00Z", "x", ""}) {
         EXPECT_FALSE(parse_time(bad).has_value()) << bad;
+    }
+}
+
+} // namespace
+
+namespace {
+using namespace mxdane::rotation;
+
+TEST(Times, NonDatesAndTimesOutOfRangeAreRefused) {
+    for (const std::string bad :
+         {"2026-02-31T00:00:00Z", "2023-02-29T00:00:00Z", "0000-01-01T00:00:00Z", "-001-01-01T00:00:00Z",
+          "+026-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2262-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+          "2026-11-28T24:00:00Z", "2026-11-28T12:60:00Z", "2026-11-28T12:00:60Z", "2026-04-31T00:00:00Z",
+          "2026-1a-28T12:00:00Z", "2026-11-28T12:00: 0Z", "2100-02-29T00:00:00Z"}) {
+        EXPECT_FALSE(parse_time(bad).has_value()) << bad;
+    }
+    for (const std::string good : {"1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2000-02-29T00:00:00Z",
+                                   "2261-12-31T23:59:59Z", "2026-12-31T00:00:00Z"}) {
+        const auto t = parse_time(good);
+        ASSERT_TRUE(t.has_value()) << good;
+        EXPECT_EQ(format_time(*t), good);
+    }
+    EXPECT_EQ(format_time(earliest_time()), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_time(latest_time()), "2261-12-31T23:59:59Z");
+}
+
+TEST(Times, CheckedAdditionNeverWraps) {
+    EXPECT_EQ(add_checked(t0, seconds(10)), t0 + seconds(10));
+    EXPECT_FALSE(add_checked(latest_time(), seconds(1)).has_value());
+    EXPECT_FALSE(add_checked(earliest_time(), seconds(-1)).has_value());
+    EXPECT_FALSE(add_checked(t0, seconds(std::numeric_limits<std::int64_t>::max())).has_value());
+    EXPECT_FALSE(add_checked(t0, seconds(std::numeric_limits<std::int64_t>::min())).has_value());
+    EXPECT_EQ(add_checked(latest_time(), seconds(0)), latest_time());
+}
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+TEST(StateFile, RefusesHostileIdsTimesAndRecords) {
+    const std::string good = to_json(observe(staged(), secure({rec(0x11), rec(0x22)}), t0));
+    ASSERT_TRUE(from_json(good).has_value());
+    const std::string k2_created = "\"created\": \"2026-11-28T12:00:00Z\"";
+    const struct {
+        std::string text;
+        std::string reason;
+    } cases[] = {
+        {with(good, "\"id\": 2", "\"id\": 1099511627776"), "key id 1099511627776 is outside 1 to 4294967295"},
+        {with(good, "\"id\": 2", "\"id\": 4294967296"), "outside 1 to 4294967295"},
+        {with(good, "\"id\": 2", "\"id\": 0"), "key id 0 is outside"},
+        {with(good, "\"id\": 2", "\"id\": 1"), "key id 1 appears twice"},
+        {with(good, "\"max_ttl_seen\": 3600", "\"max_ttl_seen\": 4294967296"), "'max_ttl_seen' is not a number"},
+        {with(good, k2_created, "\"created\": \"2026-02-31T12:00:00Z\""), "'created' is not a time"},
+        {with(good, k2_created, "\"created\": \"9999-12-31T23:59:59Z\""), "'created' is not a time"},
+        {with(good, k2_created, "\"created\": \"2026-11-29T12:00:00Z\""),
+         "key 2: 'published' (2026-11-28T12:00:00Z) is earlier than 'created' (2026-11-29T12:00:00Z)"},
+        {with(good, "/keys/mx1.example.net-MX-20261122.key", "keys/x.key"), "must be absolute paths"},
+    };
+    for (const auto& c : cases) {
+        const auto r = from_json(c.text);
+        ASSERT_FALSE(r.has_value()) << c.reason;
+        EXPECT_NE(r.error().find(c.reason), std::string::npos) << r.error();
+    }
+    // An all-zero record is never a made key's.
+    std::string zero = good;
+    const auto at = zero.find("3 1 1 2222");
+    zero.replace(at + 6, 64, std::string(64, '0'));
+    EXPECT_EQ(from_json(zero).error(), "key 2: 'tlsa' is all zeros, not the record of a real key");
+}
+
+TEST(StateFile, AnIncompleteKeyHasNoRecordAndIsNeverNext) {
+    State s = staged();
+    s.keys[1].created.reset();
+    s.keys[1].record = tlsa::Record{3, 1, 1, {}};
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find("\"tlsa\": null"), std::string::npos) << text;
+    EXPECT_EQ(text.find("0000000000"), std::string::npos) << text;
+    const auto back = from_json(text);
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_EQ(next_key(*back), nullptr);
+    ASSERT_NE(incomplete_key(*back), nullptr);
+    // Older versions wrote an all-zero placeholder: read as incomplete.
+    const std::string legacy = with(text, "\"tlsa\": null", "\"tlsa\": \"3 1 1 " + std::string(64, '0') + "\"");
+    const auto old = from_json(legacy);
+    ASSERT_TRUE(old.has_value()) << old.error();
+    ASSERT_NE(incomplete_key(*old), nullptr);
+    EXPECT_TRUE(incomplete_key(*old)->record.data.empty());
+    // Never published, never counted, never activated: the plan says to
+    // rerun stage and offers only the current record.
+    const DnsView dns = secure({rec(0x11), tlsa::Record{3, 1, 1, tlsa::Bytes(32, 0)}});
+    const State seen = observe(*old, dns, t0);
+    EXPECT_FALSE(incomplete_key(seen)->published.has_value());
+    const Plan p = plan(seen, dns, t0 + hours(24 * 365), Policy{});
+    EXPECT_EQ(p.step, Step::stage);
+    EXPECT_NE(p.reason.find("key 2 (mx1.example.net-MX-20261122.key) is incomplete"), std::string::npos) << p.reason;
+    EXPECT_NE(p.reason.find("'mxdane rollover stage mx1.example.net' again"), std::string::npos) << p.reason;
+    ASSERT_EQ(p.rrset.size(), 1U);
+    EXPECT_EQ(p.rrset[0], rec(0x11));
+    State copy = seen;
+    EXPECT_THROW(mark_activated(copy, t0), mxdane::Error);
+}
+
+TEST(Clock, ATimeBehindTheStateIsRefused) {
+    const State s = observe(staged(), secure({rec(0x11), rec(0x22)}), t0 + hours(1));
+    try {
+        (void)observe(s, secure({rec(0x11), rec(0x22)}), t0);
+        FAIL() << "no exception";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::refused);
+        EXPECT_NE(std::string(e.what()).find("the clock says 2026-11-28T12:00:00Z, earlier than 2026-11-28T13:00:00Z"),
+                  std::string::npos)
+            << e.what();
+    }
+    // A first sighting before the key existed cannot be recorded.
+    EXPECT_THROW((void)observe(staged(), secure({rec(0x11), rec(0x22)}), t0 - hours(1)), mxdane::Error);
+    State act = s;
+    EXPECT_THROW(mark_activated(act, t0), mxdane::Error);
+    EXPECT_THROW(check_clock(State{}, latest_time() + seconds(1)), mxdane::Error);
+    EXPECT_NO_THROW(check_clock(s, t0 + hours(1)));
+}
+
+TEST(Planner, PolicyOutsideItsRangesIsAnError) {
+    const State s = observe(staged(), secure({rec(0x11), rec(0x22)}), t0);
+    Policy p;
+    p.margin = seconds(max_margin_seconds + 1);
+    EXPECT_THROW((void)plan(s, secure({rec(0x11), rec(0x22)}), t0, p), mxdane::Error);
+    p.margin = seconds(-1);
+    EXPECT_THROW((void)plan(s, secure({rec(0x11), rec(0x22)}), t0, p), mxdane::Error);
+    p.margin = seconds(0);
+    p.ttl = max_ttl + 1U;
+    EXPECT_THROW((void)plan(s, secure({rec(0x11), rec(0x22)}), t0, p), mxdane::Error);
+}
+
+/// RFC 7671 §8.1: the switch waits at least 2 x TTL + margin after the new
+/// record was first seen. For random TTLs, margins and first sightings
+/// (extremes included), allowed_at is never earlier, or the plan is an
+/// error; and a longer TTL or margin never gives an earlier allowed_at.
+TEST(Planner, PropertyTheWaitIsNeverShorterThanTwoTtlPlusMargin) {
+    std::mt19937_64 rng(20261128);
+    const std::int64_t lo = std::chrono::duration_cast<seconds>(earliest_time().time_since_epoch()).count();
+    const std::int64_t hi = std::chrono::duration_cast<seconds>(latest_time().time_since_epoch()).count();
+    auto pick = [&rng](std::int64_t a, std::int64_t b, std::initializer_list<std::int64_t> extremes) {
+        if (rng() % 4 == 0) {
+            const auto* it = extremes.begin() + static_cast<std::ptrdiff_t>(rng() % extremes.size());
+            return *it;
+        }
+        return a + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(b - a + 1));
+    };
+    /// allowed_at in seconds, or nullopt when plan() refused.
+    auto allowed = [](std::int64_t first_seen, std::uint32_t ttl,
+                      std::int64_t margin_s) -> std::optional<std::int64_t> {
+        State s = staged();
+        const TimePoint seen{seconds(first_seen)};
+        for (auto& k : s.keys) {
+            k.created = std::min(*k.created, seen);
+            if (k.active) {
+                k.active = k.created;
+                k.published = k.created;
+            }
+        }
+        s.keys[1].published = seen;
+        Policy p;
+        p.ttl = ttl;
+        p.margin = seconds(margin_s);
+        try {
+            const Plan pl = plan(s, secure({rec(0x11), rec(0x22)}), seen, p);
+            EXPECT_TRUE(pl.allowed_at.has_value());
+            EXPECT_TRUE(pl.step == Step::wait_for_caches || pl.step == Step::activate);
+            return std::chrono::duration_cast<seconds>(pl.allowed_at->time_since_epoch()).count();
+        } catch (const mxdane::Error& e) {
+            EXPECT_EQ(e.code(), mxdane::Errc::bad_input);
+            return std::nullopt;
+        }
+    };
+    for (int i = 0; i < 3000; ++i) {
+        const std::int64_t seen = pick(lo, hi, {lo, hi, hi - 1, 1795867200});
+        const auto ttl = static_cast<std::uint32_t>(pick(0, max_ttl, {0, 1, max_ttl, max_ttl - 1}));
+        const std::int64_t margin = pick(0, max_margin_seconds, {0, 1, max_margin_seconds});
+        const auto a = allowed(seen, ttl, margin);
+        // The bound: at most ~1.4e10, far inside 64 bits, so the oracle
+        // itself cannot wrap.
+        const std::int64_t bound = seen + 2 * std::int64_t{ttl} + margin;
+        if (a) {
+            EXPECT_GE(*a, bound) << "seen " << seen << " ttl " << ttl << " margin " << margin;
+        } else {
+            EXPECT_GT(bound, hi) << "refused although representable: seen " << seen;
+        }
+        // Monotone: more TTL or more margin never shortens the wait.
+        const auto ttl2 = static_cast<std::uint32_t>(pick(ttl, max_ttl, {max_ttl}));
+        const std::int64_t margin2 = pick(margin, max_margin_seconds, {max_margin_seconds});
+        const auto b = allowed(seen, ttl2, margin2);
+        if (a && b) {
+            EXPECT_GE(*b, *a);
+        } else if (a) {
+            SUCCEED(); // the longer wait does not fit: an error, never a wrap
+        } else {
+            EXPECT_FALSE(b.has_value()) << "a longer wait fits where a shorter did not";
+        }
     }
 }
 

@@ -118,3 +118,24 @@ TEST(Store, RemovesOnlyItsOwnStaleTemporaries) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Stamps, OnlyRealDatesAndSmallCountersAreStamps) {
+    using mxdane::store::key_stamp;
+    using mxdane::store::valid_stamp;
+    for (const std::string good : {"20260101", "20240229", "20261128-2", "20261128-999", "99991231"}) {
+        EXPECT_TRUE(valid_stamp(good)) << good;
+    }
+    for (const std::string bad : {"20260231", "20230229", "00000101", "19691231", "2026010", "202601011", "20260101-1",
+                                  "20260101-0", "20260101-02", "20260101-1000", "20260101-99999999999999999999",
+                                  "20260101-", "20260101--2", "2026-101", "+2026010", "20260101-2a", ""}) {
+        EXPECT_FALSE(valid_stamp(bad)) << bad;
+    }
+    EXPECT_EQ(key_stamp("mx1.example.net", "mx1.example.net-MX-20261128-2.key"), "20261128-2");
+    EXPECT_FALSE(key_stamp("mx1.example.net", "mx1.example.net-MX-20260101-99999999999999999999.key"));
+    EXPECT_FALSE(key_stamp("mx1.example.net", "mx2.example.net-MX-20260101.key"));
+    EXPECT_FALSE(key_stamp("mx1.example.net", "mx1.example.net-MX-20260101.crt"));
+}
+
+} // namespace

@@ -5,6 +5,7 @@
 // of the state, what DNS shows, and the time: no I/O here.
 #include <algorithm>
 
+#include "mxdane/error.h"
 #include "mxdane/rotation.h"
 
 namespace mxdane::rotation {
@@ -70,11 +71,13 @@ std::string step_name(Step step) {
 State observe(State s, const DnsView& dns, TimePoint now) {
     // Only a validated answer counts: an insecure, bogus or failed lookup
     // neither publishes nor withdraws anything.
+    check_clock(s, now);
     if (dns.security != DnsView::Security::secure) {
         return s;
     }
     for (auto& k : s.keys) {
-        if (k.removed) {
+        // An incomplete key has no record: nothing in DNS can be its.
+        if (k.removed || !k.created) {
             continue;
         }
         if (shows(dns, k.record)) {
@@ -92,6 +95,14 @@ State observe(State s, const DnsView& dns, TimePoint now) {
 }
 
 Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& policy) {
+    if (policy.margin.count() < 0 || policy.margin.count() > max_margin_seconds) {
+        throw Error(Errc::bad_input, "a safety margin of " + std::to_string(policy.margin.count()) +
+                                         " s is outside 0 to " + std::to_string(max_margin_seconds) + " s");
+    }
+    if (policy.ttl && *policy.ttl > max_ttl) {
+        throw Error(Errc::bad_input,
+                    "a TTL of " + std::to_string(*policy.ttl) + " s is outside 0 to " + std::to_string(max_ttl) + " s");
+    }
     Plan p;
     const KeyTimeline* cur = current_key(s);
     const KeyTimeline* next = next_key(s);
@@ -142,7 +153,16 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
         if (policy.ttl) {
             ttl = *policy.ttl;
         }
-        const TimePoint allowed = *next->published + 2 * std::chrono::seconds(ttl) + policy.margin;
+        // At most 2 x (2^32 - 1) + ten years of seconds: no overflow in 64 bits.
+        const std::chrono::seconds wait = 2 * std::chrono::seconds(std::int64_t{ttl}) + policy.margin;
+        const auto end = add_checked(*next->published, wait);
+        if (!end) {
+            throw Error(Errc::bad_input, "the wait for caches (2 x TTL " + std::to_string(ttl) + " s + margin " +
+                                             std::to_string(policy.margin.count()) + " s after " +
+                                             format_time(*next->published) + ") would end after " +
+                                             format_time(latest_time()) + "; nothing was done");
+        }
+        const TimePoint allowed = *end;
         p.allowed_at = allowed;
         if (now < allowed) {
             p.step = Step::wait_for_caches;
@@ -160,15 +180,20 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
     p.rrset = records_of({cur});
     p.step = Step::stage;
     p.can_act_now = true;
+    if (const KeyTimeline* inc = incomplete_key(s); inc != nullptr) {
+        p.reason = key_name(*inc) + " is incomplete (an interrupted stage): it has no record and is not " +
+                   "published; run 'mxdane rollover stage " + s.host + "' again to complete or discard it";
+        return p;
+    }
     if (!problem.empty()) {
         p.reason = problem;
     } else if (!shows(dns, cur->record)) {
         p.reason = "DNS does not show the record of the key in service, " + key_name(*cur) +
                    ": DANE-validating senders defer mail; publish the RRset below now";
     } else {
+        const auto due = cur->created ? add_checked(*cur->created, std::chrono::hours(24 * 365)) : std::nullopt;
         p.reason = key_name(*cur) + " is in service and published; stage its successor when it is a year old" +
-                   (cur->created ? " (around " + format_time(*cur->created + std::chrono::hours(24 * 365)) + ")"
-                                 : std::string());
+                   (due ? " (around " + format_time(*due) + ")" : std::string());
     }
     return p;
 }

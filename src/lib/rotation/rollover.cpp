@@ -1,57 +1,103 @@
 // File operations of a rollover (issue #5). The order of every multi-step
 // change is chosen so that an interruption leaves something the next run can
-// continue from: the state names a key before its files exist, the stable
-// names always point at a complete pair.
+// continue from: the state names a key (as incomplete, without a record)
+// before its files exist, the stable names always point at complete files,
+// a half-done move is recognised and finished. Nothing in the state file is
+// trusted: paths must lie in the host's directories, keys must hash to their
+// recorded records before anything touches them (README, "Rollover").
 #include "mxdane/rollover.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <regex>
+#include <ctime>
+#include <fcntl.h>
+#include <limits>
 #include <sys/stat.h>
+#include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 
 #include "mxdane/error.h"
+#include "mxdane/fd.h"
 #include "mxdane/keygen.h"
+#include "mxdane/material.h"
 #include "mxdane/store.h"
 #include "mxdane/tlsa.h"
 
 namespace mxdane::rollover {
 namespace {
 
+/// The bytes of a regular file opened without following a symlink, so that
+/// what is checked is what is used. Throws Error(refused) for a symlink or
+/// anything but a regular file, Error(io) when it cannot be read.
+std::string read_regular(const fs::path& p, const std::string& what) {
+    const Fd fd(::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        const int err = errno;
+        if (err == ELOOP) {
+            throw Error(Errc::refused, "the " + what + " " + p.string() + " is a symlink; refusing to use it");
+        }
+        throw Error(Errc::io, "cannot read the " + what + " " + p.string() + ": " + std::strerror(err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        throw Error(Errc::refused, "the " + what + " " + p.string() + " is not a regular file; refusing to use it");
+    }
+    constexpr off_t max_size = 1 << 20; // far beyond any PEM key or certificate
+    if (st.st_size > max_size) {
+        throw Error(Errc::refused,
+                    "the " + what + " " + p.string() + " is larger than 1 MiB; not a key or certificate");
+    }
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw Error(Errc::io, "cannot read the " + what + " " + p.string());
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    return bytes;
+}
+
+/// The one loader `tlsa` uses (x509::load_material): PEM or DER, PKCS#8 or
+/// the PKCS#1 "RSA PRIVATE KEY" older scripts wrote; encrypted keys are
+/// refused, never prompted for.
+x509::Material load(const fs::path& p, const std::string& what) {
+    auto m = x509::load_material(read_regular(p, what));
+    if (!m) {
+        throw Error(Errc::bad_input, p.string() + ": " + m.error());
+    }
+    return std::move(m).value();
+}
+
 ossl::X509Ptr read_cert(const fs::path& p) {
-    const ossl::BioPtr bio(BIO_new_file(p.c_str(), "r"));
-    if (!bio) {
-        ossl::drain_errors();
-        throw Error(Errc::io, "cannot read the certificate " + p.string() + ": " + std::strerror(errno));
+    auto m = load(p, "certificate");
+    if (m.certs.empty()) {
+        throw Error(Errc::bad_input, p.string() + " is not a certificate (it holds a " +
+                                         std::string(x509::material_kind_label(m.kind)) + ")");
     }
-    ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert) {
-        ossl::drain_errors();
-        throw Error(Errc::io, p.string() + " is not a PEM certificate");
-    }
-    return cert;
+    return std::move(m.certs.front());
 }
 
 ossl::EvpPkeyPtr read_key(const fs::path& p) {
-    const ossl::BioPtr bio(BIO_new_file(p.c_str(), "r"));
-    if (!bio) {
-        ossl::drain_errors();
-        throw Error(Errc::io, "cannot read the private key " + p.string() + ": " + std::strerror(errno));
+    auto m = load(p, "private key");
+    if (!m.private_key) {
+        throw Error(Errc::bad_input, p.string() + " is not a private key (it holds a " +
+                                         std::string(x509::material_kind_label(m.kind)) + ")");
     }
-    // PKCS#8 and the PKCS#1 "RSA PRIVATE KEY" older scripts wrote.
-    ossl::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-    if (!key) {
-        ossl::drain_errors();
-        throw Error(Errc::io, p.string() + " is not an unencrypted PEM private key");
-    }
-    return key;
+    return std::move(m.private_key);
 }
 
-/// The 3 1 1 record of a certificate whose key is `key_file`; throws when
-/// they do not belong together.
+/// The 3 1 1 record of `key_file`'s public key, after checking that the
+/// certificate `cert_file` carries that key. The record comes from the key
+/// file alone.
 tlsa::Record checked_pair(const fs::path& key_file, const fs::path& cert_file) {
     const auto cert = read_cert(cert_file);
     const auto key = read_key(key_file);
@@ -60,7 +106,7 @@ tlsa::Record checked_pair(const fs::path& key_file, const fs::path& cert_file) {
         throw Error(Errc::bad_input,
                     "the key " + key_file.string() + " does not belong to the certificate " + cert_file.string());
     }
-    return tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *cert);
+    return tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *key);
 }
 
 bool exists_nofollow(const fs::path& p) {
@@ -87,36 +133,92 @@ std::optional<fs::path> link_target(const fs::path& link) {
     return absolute_of(t.is_absolute() ? t : link.parent_path() / t);
 }
 
-/// The newest pair named <host>-MX-<stamp>.key / <host>-MX-SS-<stamp>.crt.
-std::optional<std::pair<fs::path, fs::path>> newest_dated_pair(const Layout& l) {
-    std::string host_re;
-    for (const char c : l.host) {
-        host_re += (c == '.' || c == '-') ? std::string("\\") + c : std::string(1, c);
-    }
-    const std::regex key_re(host_re + "-MX-([0-9]{8})(-([0-9]+))?\\.key");
-    std::vector<std::tuple<std::string, long, fs::path>> found;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(l.key_dir, ec)) {
-        std::smatch m;
-        const std::string name = e.path().filename().string();
-        if (std::regex_match(name, m, key_re)) {
-            const std::string stamp = m[1].str() + m[2].str();
-            const fs::path cert = l.cert_dir / (l.host + "-MX-SS-" + stamp + ".crt");
-            if (exists_nofollow(cert)) {
-                found.emplace_back(m[1].str(), m[3].matched ? std::stol(m[3].str()) : 1, e.path());
-            }
+std::string key_label(const rotation::KeyTimeline& k) {
+    return "key " + std::to_string(k.id);
+}
+
+/// Refuses (naming the path) a key whose files lie outside the host's
+/// directories: the state file is not trusted to point anywhere else.
+void check_confined(const Layout& l, const rotation::KeyTimeline& k) {
+    const std::pair<const fs::path*, fs::path> files[] = {{&k.key_file, absolute_of(l.key_dir)},
+                                                          {&k.cert_file, absolute_of(l.cert_dir)}};
+    for (const auto& [file, dir] : files) {
+        const fs::path f = absolute_of(*file);
+        if (f != *file || f.parent_path() != dir || f.filename().empty()) {
+            throw Error(Errc::refused, "the rollover state names " + file->string() + " for " + key_label(k) +
+                                           ", which is not a file directly in " + dir.string() +
+                                           "; refusing to touch it (nothing was changed)");
+        }
+        struct stat st {};
+        if (::lstat(file->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+            throw Error(Errc::refused, "the rollover state names " + file->string() + " for " + key_label(k) +
+                                           ", which is " + (S_ISLNK(st.st_mode) ? "a symlink" : "not a regular file") +
+                                           "; refusing to touch it (nothing was changed)");
         }
     }
-    if (found.empty()) {
+}
+
+/// Confined, regular, and the key file's public key hashes to the recorded
+/// 3 1 1 record (and the certificate carries it). Throws otherwise.
+void check_key_files(const Layout& l, const rotation::KeyTimeline& k) {
+    check_confined(l, k);
+    const tlsa::Record on_disk = checked_pair(k.key_file, k.cert_file);
+    if (on_disk != k.record) {
+        throw Error(Errc::refused, "the key file " + k.key_file.string() + " of " + key_label(k) + " has the record " +
+                                       tlsa::rdata_text(on_disk) + ", not " + tlsa::rdata_text(k.record) +
+                                       " as the rollover state says; refusing to use it (nothing was changed)");
+    }
+}
+
+/// Moves `from` to `to` without replacing anything: link, then unlink. A
+/// run killed between the two left both names on one file (same device
+/// and inode): that is recognised as this move, half done, and finished.
+void move_no_replace(const fs::path& from, const fs::path& to) {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+        const int err = errno;
+        struct stat a {};
+        struct stat b {};
+        const bool same = err == EEXIST && ::lstat(from.c_str(), &a) == 0 && ::lstat(to.c_str(), &b) == 0 &&
+                          a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        if (!same) {
+            throw Error(err == EEXIST ? Errc::exists : Errc::io,
+                        "cannot move " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+        }
+    }
+    store::sync_directory(to.parent_path());
+    if (::unlink(from.c_str()) != 0) {
+        const int err = errno;
+        throw Error(Errc::io, "cannot remove " + from.string() + ": " + std::strerror(err));
+    }
+    store::sync_directory(from.parent_path());
+}
+
+/// The newest pair named <host>-MX-<stamp>.key / <host>-MX-SS-<stamp>.crt.
+/// The stamp is parsed strictly (store::key_stamp); other names are ignored.
+std::optional<std::pair<fs::path, fs::path>> newest_dated_pair(const Layout& l) {
+    // (date, same-day counter) orders the stamps: "20260101" < "20260101-2".
+    std::optional<std::tuple<std::string, int, std::string>> best;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(l.key_dir, ec)) {
+        const auto stamp = store::key_stamp(l.host, e.path().filename().string());
+        if (!stamp || !exists_nofollow(l.cert_dir / store::cert_file_name(l.host, *stamp))) {
+            continue;
+        }
+        int counter = 1;
+        for (std::size_t i = 9; i < stamp->size(); ++i) { // at most 3 digits (store::valid_stamp)
+            counter = (i == 9 ? 0 : counter * 10) + ((*stamp)[i] - '0');
+        }
+        auto candidate = std::make_tuple(stamp->substr(0, 8), counter, *stamp);
+        if (!best || candidate > *best) {
+            best = std::move(candidate);
+        }
+    }
+    if (!best) {
         return std::nullopt;
     }
-    const auto& best = *std::max_element(found.begin(), found.end(), [](const auto& a, const auto& b) {
-        return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
-    });
-    const std::string key_name = std::get<2>(best).filename().string();
-    const std::string stamp = key_name.substr(l.host.size() + 4, key_name.size() - l.host.size() - 4 - 4);
-    return std::make_pair(absolute_of(std::get<2>(best)),
-                          absolute_of(l.cert_dir / (l.host + "-MX-SS-" + stamp + ".crt")));
+    const std::string& stamp = std::get<2>(*best);
+    return std::make_pair(absolute_of(l.key_dir / store::key_file_name(l.host, stamp)),
+                          absolute_of(l.cert_dir / store::cert_file_name(l.host, stamp)));
 }
 
 std::optional<x509::KeyType> key_type_of(const fs::path& key_file) {
@@ -152,18 +254,6 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     return out;
 }
 
-void move_no_replace(const fs::path& from, const fs::path& to) {
-    if (::link(from.c_str(), to.c_str()) != 0) {
-        const int err = errno;
-        throw Error(err == EEXIST ? Errc::exists : Errc::io,
-                    "cannot move " + from.string() + " to " + to.string() + ": " + std::strerror(err));
-    }
-    if (::unlink(from.c_str()) != 0) {
-        const int err = errno;
-        throw Error(Errc::io, "cannot remove " + from.string() + ": " + std::strerror(err));
-    }
-}
-
 } // namespace
 
 std::string free_stamp(const Layout& layout, TimePoint now) {
@@ -176,6 +266,125 @@ std::string free_stamp(const Layout& layout, TimePoint now) {
         }
     }
     throw Error(Errc::exists, "every file name for " + layout.host + " on " + day + " is taken");
+}
+
+std::optional<store::FileLock> try_lock_host(const Layout& layout, std::chrono::milliseconds wait,
+                                             bool create_state_dir) {
+    std::error_code ec;
+    if (create_state_dir) {
+        store::make_directories(layout.state_dir, 0700);
+    } else if (!fs::is_directory(layout.state_dir, ec)) {
+        throw Error(Errc::io, "no rollover state for " + layout.host + " in " + layout.state_dir.string() +
+                                  "; start with 'mxdane rollover init " + layout.host + "'");
+    }
+    const fs::path path = layout.state_dir / (layout.host + ".lock");
+    const auto until = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        if (auto lock = store::FileLock::try_lock(path)) {
+            if (auto state = load_checked(layout)) {
+                complete_switch(layout, *state);
+            }
+            return lock;
+        }
+        if (std::chrono::steady_clock::now() >= until) {
+            return std::nullopt;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait, bool create_state_dir) {
+    auto lock = try_lock_host(layout, wait, create_state_dir);
+    if (!lock) {
+        throw Error(Errc::refused, "another mxdane is working on " + layout.host + " (it holds " +
+                                       (layout.state_dir / (layout.host + ".lock")).string() +
+                                       "); nothing was done, try again when it has finished");
+    }
+    return std::move(*lock);
+}
+
+std::optional<rotation::State> load_checked(const Layout& layout) {
+    auto state = rotation::load(layout.state_file());
+    if (!state) {
+        return state;
+    }
+    const std::string where = "the state file " + layout.state_file().string() + " ";
+    if (state->host != layout.host) {
+        throw Error(Errc::refused, where + "is for '" + state->host + "', not " + layout.host + "; nothing was done");
+    }
+    for (const auto& k : state->keys) {
+        if (k.removed) {
+            continue; // its files were moved to retired/ or deleted
+        }
+        check_confined(layout, k);
+        for (const auto& other : state->keys) {
+            if (&other != &k && !other.removed && (other.key_file == k.key_file || other.cert_file == k.cert_file)) {
+                throw Error(Errc::refused, where + "names the same files for key " + std::to_string(k.id) +
+                                               " and key " + std::to_string(other.id) + "; nothing was done");
+            }
+        }
+        if (!k.created) {
+            continue; // incomplete: no record to check (stage completes or discards it)
+        }
+        const bool old = k.retired.has_value();
+        if (old && !exists_nofollow(k.key_file) && !exists_nofollow(k.cert_file)) {
+            continue; // an old key whose files are gone already: retire only records it
+        }
+        check_key_files(layout, k);
+    }
+    return state;
+}
+
+std::optional<std::string> stable_pair_problem(const Layout& layout, const rotation::State& state) {
+    const rotation::KeyTimeline* cur = rotation::current_key(state);
+    if (cur == nullptr) {
+        return std::nullopt;
+    }
+    const auto key = link_target(layout.stable_key());
+    const auto cert = link_target(layout.stable_cert());
+    if (!key || !cert) {
+        return "the stable names " + layout.stable_key().string() + " and " + layout.stable_cert().string() +
+               " are not both symlinks: the MTA may not serve key " + std::to_string(cur->id);
+    }
+    if (*key == cur->key_file && *cert == cur->cert_file) {
+        return std::nullopt;
+    }
+    auto owner = [&state](const fs::path& target, bool is_key) -> std::string {
+        for (const auto& k : state.keys) {
+            if ((is_key ? k.key_file : k.cert_file) == target) {
+                return "key " + std::to_string(k.id);
+            }
+        }
+        return "no key of the state";
+    };
+    return "the stable names do not point at key " + std::to_string(cur->id) +
+           " (in service): " + layout.stable_key().filename().string() + " is " + owner(*key, true) + "'s, " +
+           layout.stable_cert().filename().string() + " is " + owner(*cert, false) + "'s; an MTA that reloads now " +
+           (owner(*key, true) != owner(*cert, false) ? "fails its TLS setup"
+                                                     : "serves a key the state does not expect");
+}
+
+bool complete_switch(const Layout& layout, const rotation::State& state) {
+    const rotation::KeyTimeline* cur = rotation::current_key(state);
+    if (cur == nullptr || !stable_pair_problem(layout, state)) {
+        return false;
+    }
+    // Only a pair left by a switch of ours is repaired: both names symlinks
+    // to files of keys the state knows. The state is the truth: a key
+    // becomes current in it only after its switch was proven live, so an
+    // interrupted switch goes back to the key in service.
+    const auto key = link_target(layout.stable_key());
+    const auto cert = link_target(layout.stable_cert());
+    auto known = [&state](const std::optional<fs::path>& t, bool is_key) {
+        return t && std::any_of(state.keys.begin(), state.keys.end(), [&](const rotation::KeyTimeline& k) {
+                   return !k.removed && (is_key ? k.key_file : k.cert_file) == *t;
+               });
+    };
+    if (!known(key, true) || !known(cert, false)) {
+        return false;
+    }
+    switch_to(layout, *cur);
+    return true;
 }
 
 InitResult init(const InitRequest& request) {
@@ -209,46 +418,104 @@ InitResult init(const InitRequest& request) {
     k.id = 1;
     k.key_file = r.key;
     k.cert_file = r.cert;
-    k.record = checked_pair(r.key, r.cert);
-    const auto cert = read_cert(r.cert);
-    k.created = x509::to_time_point(*X509_get0_notBefore(cert.get()));
-    k.active = request.now;
     r.state.host = l.host;
+    rotation::check_clock(r.state, request.now);
+    k.record = checked_pair(r.key, r.cert);
+    check_confined(l, k);
+    // The key existed no later than now, whatever the certificate claims
+    // (a notBefore ahead of this clock would put "created" after "active").
+    const auto cert = read_cert(r.cert);
+    std::tm tm{};
+    ossl::check(ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &tm), "reading a certificate time");
+    const std::time_t not_before = timegm(&tm);
+    const std::time_t now_t = rotation::Clock::to_time_t(request.now);
+    k.created = not_before < now_t && not_before >= 0 ? rotation::Clock::from_time_t(not_before) : request.now;
+    k.active = request.now;
     r.state.port = request.port;
     r.state.keys.push_back(k);
 
-    store::make_directories(l.state_dir, 0700);
+    // Locked only now, once everything was checked: a refused init leaves
+    // no trace. Under the lock, a concurrent init may have won the race.
+    const auto lock = lock_host(l, std::chrono::seconds(3), true);
+    if (exists_nofollow(l.state_file())) {
+        throw Error(Errc::exists, "the rollover of " + l.host + " is already set up (" + l.state_file().string() + ")");
+    }
     switch_to(l, k);
     rotation::save(l.state_file(), r.state);
     return r;
 }
 
+namespace {
+
+/// Refuses an incomplete key whose files are not ones a stage could have
+/// made: confined, named as stage names them, and no other key's.
+void check_incomplete(const Layout& l, const rotation::State& state, const rotation::KeyTimeline& k) {
+    check_confined(l, k);
+    const auto stamp = store::key_stamp(l.host, k.key_file.filename().string());
+    if (!stamp || k.cert_file.filename() != store::cert_file_name(l.host, *stamp)) {
+        throw Error(Errc::refused, "the rollover state names " + k.key_file.string() + " and " + k.cert_file.string() +
+                                       " for the incomplete key " + std::to_string(k.id) +
+                                       ", which are not names a stage makes; refusing to use or delete them");
+    }
+    for (const auto& other : state.keys) {
+        if (&other != &k && (other.key_file == k.key_file || other.cert_file == k.cert_file)) {
+            throw Error(Errc::refused, "the incomplete key " + std::to_string(k.id) + " names the files of key " +
+                                           std::to_string(other.id) + "; refusing to use or delete them");
+        }
+    }
+}
+
+/// Removes what an interrupted stage left for the incomplete key `k`
+/// (checked by check_incomplete first). Syncs the directories.
+void discard_incomplete(const Layout& l, const rotation::State& state, const rotation::KeyTimeline& k) {
+    check_incomplete(l, state, k);
+    for (const auto& f : {k.cert_file, k.key_file}) {
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+            throw Error(Errc::io, "cannot remove " + f.string() + ": " + std::strerror(errno));
+        }
+        store::remove_stale_temporaries(f);
+        store::sync_directory(f.parent_path());
+    }
+}
+
+} // namespace
+
 rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state) {
     const Layout& l = request.layout;
-    const rotation::KeyTimeline* cur = rotation::current_key(state);
+    rotation::check_clock(state, request.now);
     if (rotation::old_key(state) != nullptr) {
         throw Error(Errc::refused, "the previous rollover is not finished: retire the old key first "
                                    "('mxdane rollover retire " +
                                        l.host + "')");
     }
-    if (rotation::KeyTimeline* pending = rotation::next_key(state); pending != nullptr) {
-        if (pending->created) {
-            throw Error(Errc::refused, "a next key is already staged (" + pending->key_file.string() +
-                                           "); go on with 'mxdane rollover status " + l.host + "'");
-        }
-        // An interrupted stage: its files may be complete, partial or absent.
+    if (const rotation::KeyTimeline* staged = rotation::next_key(state); staged != nullptr) {
+        throw Error(Errc::refused, "a next key is already staged (" + staged->key_file.string() +
+                                       "); go on with 'mxdane rollover status " + l.host + "'");
+    }
+    const rotation::KeyTimeline* cur = rotation::current_key(state);
+    if (cur == nullptr) {
+        throw Error(Errc::refused, "no key is in service for " + l.host + "; run 'mxdane rollover init' first");
+    }
+    if (rotation::KeyTimeline* pending = rotation::incomplete_key(state); pending != nullptr) {
+        // An interrupted stage: its files are complete, partial or absent.
+        // A complete pair is adopted with the record of its key file; any
+        // thing else is removed and the key made afresh.
+        check_incomplete(l, state, *pending);
+        std::optional<tlsa::Record> record;
         if (exists_nofollow(pending->key_file) && exists_nofollow(pending->cert_file)) {
-            pending->record = checked_pair(pending->key_file, pending->cert_file);
+            try {
+                record = checked_pair(pending->key_file, pending->cert_file);
+            } catch (const Error&) {
+                record.reset(); // partial or mismatched: discarded below
+            }
+        }
+        if (record) {
+            pending->record = *record;
             pending->created = request.now;
             rotation::save(l.state_file(), state);
             return *pending;
         }
-        // Only files this stage recorded as its own are removed.
-        ::unlink(pending->cert_file.c_str());
-        ::unlink(pending->key_file.c_str());
-    }
-    if (cur == nullptr) {
-        throw Error(Errc::refused, "no key is in service for " + l.host + "; run 'mxdane rollover init' first");
+        discard_incomplete(l, state, *pending);
     }
 
     keygen::Request kg;
@@ -264,12 +531,15 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     kg.now = request.now;
     kg.stamp = free_stamp(l, request.now);
 
-    rotation::KeyTimeline* next = rotation::next_key(state);
+    rotation::KeyTimeline* next = rotation::incomplete_key(state);
     if (next == nullptr) {
         rotation::KeyTimeline fresh;
         std::uint32_t max_id = 0;
         for (const auto& k : state.keys) {
             max_id = std::max(max_id, k.id);
+        }
+        if (max_id == std::numeric_limits<std::uint32_t>::max()) {
+            throw Error(Errc::refused, "the rollover state of " + l.host + " has used every key id");
         }
         fresh.id = max_id + 1;
         state.keys.push_back(fresh);
@@ -277,52 +547,102 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     }
     next->key_file = absolute_of(l.key_dir / store::key_file_name(l.host, *kg.stamp));
     next->cert_file = absolute_of(l.cert_dir / store::cert_file_name(l.host, *kg.stamp));
-    next->record = tlsa::Record{3, 1, 1, tlsa::Bytes(32, 0)}; // placeholder until the key exists
-    // The state names the files before they exist: an interrupted run is
-    // recognised and resumed by the next one.
+    next->record = tlsa::Record{3, 1, 1, {}}; // none until the key file exists
+    // The state names the files before they exist, as an incomplete key: an
+    // interrupted run is recognised by the next one, never published.
     rotation::save(l.state_file(), state);
 
-    const keygen::Result made = keygen::run(kg);
-    next->record = made.records.front();
+    (void)keygen::run(kg);
+    // The record comes from the key file on disk, not from memory.
+    next->record = checked_pair(next->key_file, next->cert_file);
     next->created = request.now;
     rotation::save(l.state_file(), state);
     return *next;
 }
 
 void switch_to(const Layout& layout, const rotation::KeyTimeline& key) {
+    if (!key.created) {
+        throw Error(Errc::refused, "key " + std::to_string(key.id) + " is incomplete; not pointing the MTA at it");
+    }
+    check_key_files(layout, key);
     // Certificate first: an MTA that restarts between the two renames sees
     // a new certificate with the old key and fails its TLS setup for one
-    // process rather than serving a key DNS does not know.
+    // process rather than serving a key DNS does not know. The next locked
+    // run repairs such a pair (complete_switch), and status reports it.
+    // A switch killed between symlink() and rename() left its new link
+    // under a temporary name: only symlinks with that exact prefix go.
+    for (const auto& link : {layout.stable_cert(), layout.stable_key()}) {
+        const std::string prefix = store::temp_prefix(link.filename().string());
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(link.parent_path(), ec)) {
+            if (e.path().filename().string().rfind(prefix, 0) == 0 && e.is_symlink(ec)) {
+                ::unlink(e.path().c_str());
+            }
+        }
+    }
     store::replace_symlink(layout.stable_cert(), key.cert_file);
     store::replace_symlink(layout.stable_key(), key.key_file);
 }
 
 RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delete_files, TimePoint now) {
     RetireResult r;
-    if (link_target(layout.stable_key()) == absolute_of(old.key_file)) {
-        throw Error(Errc::refused, "the stable name " + layout.stable_key().string() +
-                                       " still points at the old key; not retiring it");
+    if (link_target(layout.stable_key()) == absolute_of(old.key_file) ||
+        link_target(layout.stable_cert()) == absolute_of(old.cert_file)) {
+        throw Error(Errc::refused, "a stable name (" + layout.stable_key().string() + " or " +
+                                       layout.stable_cert().string() +
+                                       ") still points at the old key; not retiring it");
+    }
+    if (old.removed || !old.retired) {
+        throw Error(Errc::refused, "key " + std::to_string(old.id) + " is not an old key; not retiring it");
+    }
+    if (now < *old.retired) {
+        throw Error(Errc::refused, "the clock says " + rotation::format_time(now) + ", earlier than " +
+                                       rotation::format_time(*old.retired) + " when key " + std::to_string(old.id) +
+                                       " was retired; fix the clock. Nothing was done");
+    }
+    // Before anything is deleted, moved or chmod-ed: the files are where the
+    // host keeps them, not symlinks, and the key is the one recorded. Files
+    // already gone (an earlier retire that was killed) are fine.
+    check_confined(layout, old);
+    const bool key_here = exists_nofollow(old.key_file);
+    const bool cert_here = exists_nofollow(old.cert_file);
+    if (key_here && cert_here) {
+        check_key_files(layout, old);
+    } else if (key_here || cert_here) {
+        const fs::path& f = key_here ? old.key_file : old.cert_file;
+        const tlsa::Record on_disk = key_here
+                                         ? tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *read_key(f))
+                                         : tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki,
+                                                                 tlsa::MatchingType::sha256, *read_cert(f));
+        if (on_disk != old.record) {
+            throw Error(Errc::refused, "the file " + f.string() + " of key " + std::to_string(old.id) +
+                                           " does not carry the recorded key; refusing to touch it");
+        }
     }
     if (delete_files) {
         for (const auto& f : {old.key_file, old.cert_file}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
                 throw Error(Errc::io, "cannot delete " + f.string() + ": " + std::strerror(errno));
             }
+            store::sync_directory(f.parent_path());
         }
     } else {
         const fs::path key_dest_dir = old.key_file.parent_path() / "retired";
         const fs::path cert_dest_dir = old.cert_file.parent_path() / "retired";
         store::make_directories(key_dest_dir, 0700);
         store::make_directories(cert_dest_dir, 0755);
-        if (exists_nofollow(old.key_file)) {
-            r.key = key_dest_dir / old.key_file.filename();
-            move_no_replace(old.key_file, *r.key);
-            if (::chmod(r.key->c_str(), 0400) != 0) {
-                throw Error(Errc::io, "cannot set the mode of " + r.key->string() + ": " + std::strerror(errno));
+        r.key = key_dest_dir / old.key_file.filename();
+        r.cert = cert_dest_dir / old.cert_file.filename();
+        if (key_here) {
+            // Read-only before the move, on the file itself (never through
+            // a symlink): a kill after the move cannot leave it writable.
+            const Fd fd(::open(old.key_file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (fd.get() < 0 || ::fchmod(fd.get(), 0400) != 0) {
+                throw Error(Errc::io, "cannot set the mode of " + old.key_file.string() + ": " + std::strerror(errno));
             }
+            move_no_replace(old.key_file, *r.key);
         }
-        if (exists_nofollow(old.cert_file)) {
-            r.cert = cert_dest_dir / old.cert_file.filename();
+        if (cert_here) {
             move_no_replace(old.cert_file, *r.cert);
         }
     }

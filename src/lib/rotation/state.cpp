@@ -1,7 +1,11 @@
 // The rotation state file: JSON, one per MX host, replaced atomically.
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +21,44 @@ using nlohmann::json;
 
 } // namespace
 
+namespace {
+
+// 1970-01-01T00:00:00Z and 2262-01-01T00:00:00Z in seconds since the epoch.
+constexpr std::int64_t earliest_seconds = 0;
+constexpr std::int64_t end_seconds = 9214646400;
+
+std::int64_t seconds_of(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+bool is_leap(int year) {
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int days_in_month(int year, int month) {
+    static constexpr std::array<int, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return days.at(static_cast<std::size_t>(month - 1)) + (month == 2 && is_leap(year) ? 1 : 0);
+}
+
+} // namespace
+
+TimePoint earliest_time() {
+    return TimePoint(std::chrono::seconds(earliest_seconds));
+}
+
+TimePoint latest_time() {
+    return TimePoint(std::chrono::seconds(end_seconds - 1));
+}
+
+std::optional<TimePoint> add_checked(TimePoint t, std::chrono::seconds d) {
+    const std::int64_t base = seconds_of(t);
+    std::int64_t sum = 0;
+    if (__builtin_add_overflow(base, d.count(), &sum) || sum < earliest_seconds || sum >= end_seconds) {
+        return std::nullopt;
+    }
+    return TimePoint(std::chrono::seconds(sum));
+}
+
 std::string format_time(TimePoint t) {
     const std::time_t tt = Clock::to_time_t(t);
     std::tm tm{};
@@ -30,25 +72,42 @@ std::optional<TimePoint> parse_time(const std::string& s) {
     if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z') {
         return std::nullopt;
     }
-    auto num = [&s](std::size_t pos, std::size_t len, int& out) {
-        const char* first = s.data() + pos;
-        const auto [ptr, ec] = std::from_chars(first, first + len, out);
-        return ec == std::errc() && ptr == first + len;
+    // Digits only: from_chars alone would take a sign ("-001") or stop early.
+    for (const std::size_t pos : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U, 11U, 12U, 14U, 15U, 17U, 18U}) {
+        if (s[pos] < '0' || s[pos] > '9') {
+            return std::nullopt;
+        }
+    }
+    auto num = [&s](std::size_t pos, std::size_t len) {
+        int v = 0;
+        for (std::size_t i = pos; i < pos + len; ++i) {
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
     };
-    std::tm tm{};
-    int year = 0;
-    int mon = 0;
-    if (!num(0, 4, year) || !num(5, 2, mon) || !num(8, 2, tm.tm_mday) || !num(11, 2, tm.tm_hour) ||
-        !num(14, 2, tm.tm_min) || !num(17, 2, tm.tm_sec)) {
+    const int year = num(0, 4);
+    const int mon = num(5, 2);
+    const int mday = num(8, 2);
+    const int hour = num(11, 2);
+    const int min = num(14, 2);
+    const int sec = num(17, 2);
+    // Leap seconds (":60") are not written by format_time and not accepted.
+    if (year < 1970 || mon < 1 || mon > 12 || mday < 1 || mday > days_in_month(year, mon) || hour > 23 || min > 59 ||
+        sec > 59) {
         return std::nullopt;
     }
-    if (mon < 1 || mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-        tm.tm_sec > 60) {
+    // Days since the epoch (proleptic Gregorian; H. Hinnant's days_from_civil).
+    const int y = mon <= 2 ? year - 1 : year;
+    const int era = y / 400;
+    const int yoe = y - era * 400;
+    const int doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + mday - 1;
+    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
+    const std::int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec;
+    if (secs < earliest_seconds || secs >= end_seconds) {
         return std::nullopt;
     }
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    return Clock::from_time_t(timegm(&tm));
+    return TimePoint(std::chrono::seconds(secs));
 }
 
 namespace {
@@ -87,7 +146,8 @@ std::optional<TimePoint> read_time(const json& k, const char* field) {
     }
     auto t = parse_time(k.at(field).get<std::string>());
     if (!t) {
-        throw Bad{std::string("'") + field + "' is not a time like 2026-11-28T21:00:00Z"};
+        throw Bad{std::string("'") + field + "' is not a time like 2026-11-28T21:00:00Z between " +
+                  format_time(earliest_time()) + " and " + format_time(latest_time())};
     }
     return t;
 }
@@ -105,7 +165,7 @@ const KeyTimeline* current_key(const State& s) {
 
 const KeyTimeline* next_key(const State& s) {
     for (const auto& k : s.keys) {
-        if (!k.active && !k.removed) {
+        if (!k.active && !k.removed && k.created) {
             return &k;
         }
     }
@@ -121,6 +181,44 @@ const KeyTimeline* old_key(const State& s) {
     return nullptr;
 }
 
+const KeyTimeline* incomplete_key(const State& s) {
+    for (const auto& k : s.keys) {
+        if (!k.active && !k.removed && !k.created) {
+            return &k;
+        }
+    }
+    return nullptr;
+}
+
+KeyTimeline* incomplete_key(State& s) {
+    return const_cast<KeyTimeline*>(incomplete_key(std::as_const(s)));
+} // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
+
+std::optional<TimePoint> newest_time(const State& s) {
+    std::optional<TimePoint> newest;
+    for (const auto& k : s.keys) {
+        for (const auto& t : {k.created, k.published, k.active, k.retired, k.removed}) {
+            if (t && (!newest || *t > *newest)) {
+                newest = t;
+            }
+        }
+    }
+    return newest;
+}
+
+void check_clock(const State& s, TimePoint now) {
+    if (now < earliest_time() || now > latest_time()) {
+        throw Error(Errc::bad_input, "the time is outside " + format_time(earliest_time()) + " to " +
+                                         format_time(latest_time()) + "; nothing was done");
+    }
+    if (const auto newest = newest_time(s); newest && now < *newest) {
+        throw Error(Errc::refused, "the clock says " + format_time(now) + ", earlier than " + format_time(*newest) +
+                                       ", the newest time in the rollover state of " + s.host +
+                                       ": a clock behind the state is wrong, not a new truth; fix the clock. "
+                                       "Nothing was done");
+    }
+}
+
 KeyTimeline* current_key(State& s) {
     return const_cast<KeyTimeline*>(current_key(std::as_const(s)));
 } // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
@@ -132,6 +230,7 @@ KeyTimeline* old_key(State& s) {
 } // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
 
 void mark_activated(State& s, TimePoint now) {
+    check_clock(s, now);
     KeyTimeline* next = next_key(s);
     if (next == nullptr) {
         throw Error(Errc::refused, "there is no next key to activate");
@@ -152,7 +251,7 @@ std::string to_json(const State& s) {
         j["keys"].push_back({{"id", k.id},
                              {"key_file", k.key_file.string()},
                              {"cert_file", k.cert_file.string()},
-                             {"tlsa", tlsa::rdata_text(k.record)},
+                             {"tlsa", k.created ? json(tlsa::rdata_text(k.record)) : json(nullptr)},
                              {"created", time_json(k.created)},
                              {"published", time_json(k.published)},
                              {"active", time_json(k.active)},
@@ -192,6 +291,7 @@ Expected<State> from_json(const std::string& text) {
             }
             s.port = static_cast<std::uint16_t>(j.at("port").get<unsigned>());
         }
+        std::vector<std::uint32_t> ids;
         for (const auto& k : j.at("keys")) {
             if (!k.is_object()) {
                 return Unexpected{"a key entry is not an object"};
@@ -199,33 +299,88 @@ Expected<State> from_json(const std::string& text) {
             KeyTimeline t;
             if (!k.contains("id") || !k.at("id").is_number_unsigned() || !k.contains("key_file") ||
                 !k.at("key_file").is_string() || !k.contains("cert_file") || !k.at("cert_file").is_string() ||
-                !k.contains("tlsa") || !k.at("tlsa").is_string()) {
+                !k.contains("tlsa") || !(k.at("tlsa").is_string() || k.at("tlsa").is_null())) {
                 return Unexpected{"a key entry lacks id, key_file, cert_file or tlsa"};
             }
-            t.id = k.at("id").get<std::uint32_t>();
+            // Read as 64 bits first: get<uint32_t>() would silently truncate.
+            const std::uint64_t id = k.at("id").get<std::uint64_t>();
+            if (id == 0 || id > std::numeric_limits<std::uint32_t>::max()) {
+                return Unexpected{"key id " + std::to_string(id) + " is outside 1 to 4294967295"};
+            }
+            t.id = static_cast<std::uint32_t>(id);
+            if (std::find(ids.begin(), ids.end(), t.id) != ids.end()) {
+                return Unexpected{"key id " + std::to_string(id) + " appears twice"};
+            }
+            ids.push_back(t.id);
+            const std::string name = "key " + std::to_string(t.id);
             t.key_file = k.at("key_file").get<std::string>();
             t.cert_file = k.at("cert_file").get<std::string>();
-            const std::string rd = k.at("tlsa").get<std::string>();
-            if (rd.size() != 6 + 64 || rd.compare(0, 6, "3 1 1 ") != 0) {
-                return Unexpected{"key " + std::to_string(t.id) + ": 'tlsa' is not a 3 1 1 record"};
+            if (!t.key_file.is_absolute() || !t.cert_file.is_absolute()) {
+                return Unexpected{name + ": 'key_file' and 'cert_file' must be absolute paths"};
             }
-            const auto data = parse_hex(rd.substr(6));
-            if (!data) {
-                return Unexpected{"key " + std::to_string(t.id) + ": 'tlsa' has bad hex"};
-            }
-            t.record = tlsa::Record{3, 1, 1, *data};
             t.created = read_time(k, "created");
             t.published = read_time(k, "published");
             t.active = read_time(k, "active");
             t.retired = read_time(k, "retired");
             t.removed = read_time(k, "removed");
-            if (k.contains("max_ttl_seen")) {
-                if (!k.at("max_ttl_seen").is_number_unsigned()) {
-                    return Unexpected{"key " + std::to_string(t.id) + ": 'max_ttl_seen' is not a number"};
+            if (k.at("tlsa").is_null()) {
+                if (t.created || t.active) {
+                    return Unexpected{name + ": 'tlsa' is missing for a key that was made"};
                 }
-                t.max_ttl_seen = k.at("max_ttl_seen").get<std::uint32_t>();
+                t.record = tlsa::Record{3, 1, 1, {}};
+            } else {
+                const std::string rd = k.at("tlsa").get<std::string>();
+                if (rd.size() != 6 + 64 || rd.compare(0, 6, "3 1 1 ") != 0) {
+                    return Unexpected{name + ": 'tlsa' is not a 3 1 1 record"};
+                }
+                const auto data = parse_hex(rd.substr(6));
+                if (!data) {
+                    return Unexpected{name + ": 'tlsa' has bad hex"};
+                }
+                const bool all_zero = std::all_of(data->begin(), data->end(), [](std::uint8_t b) { return b == 0; });
+                if (all_zero && (t.created || t.active)) {
+                    return Unexpected{name + ": 'tlsa' is all zeros, not the record of a real key"};
+                }
+                // An all-zero record without 'created' is the placeholder of
+                // an interrupted stage of older versions: incomplete.
+                t.record = tlsa::Record{3, 1, 1, all_zero ? tlsa::Bytes{} : *data};
+            }
+            if (t.published && !t.created) {
+                return Unexpected{name + ": 'published' is set but the key was never made ('created' is null)"};
+            }
+            // Every later step happens at or after the one before it.
+            const std::pair<const char*, const std::optional<TimePoint>*> order[] = {
+                {"created", &t.created}, {"published", &t.published}, {"active", &t.active}};
+            for (const auto& [field, value] : order) {
+                if (*value && t.created && **value < *t.created) {
+                    return Unexpected{name + ": '" + field + "' (" + format_time(**value) +
+                                      ") is earlier than 'created' (" + format_time(*t.created) + ")"};
+                }
+            }
+            if (t.retired && (!t.active || *t.retired < *t.active)) {
+                return Unexpected{name + ": 'retired' is set without an earlier 'active'"};
+            }
+            if (t.removed && t.retired && *t.removed < *t.retired) {
+                return Unexpected{name + ": 'removed' (" + format_time(*t.removed) + ") is earlier than 'retired' (" +
+                                  format_time(*t.retired) + ")"};
+            }
+            if (k.contains("max_ttl_seen")) {
+                if (!k.at("max_ttl_seen").is_number_unsigned() ||
+                    k.at("max_ttl_seen").get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max()) {
+                    return Unexpected{name + ": 'max_ttl_seen' is not a number from 0 to 4294967295"};
+                }
+                t.max_ttl_seen = static_cast<std::uint32_t>(k.at("max_ttl_seen").get<std::uint64_t>());
             }
             s.keys.push_back(std::move(t));
+        }
+        int waiting = 0;
+        int serving = 0;
+        for (const auto& k : s.keys) {
+            waiting += (!k.active && !k.removed) ? 1 : 0;
+            serving += (k.active && !k.retired) ? 1 : 0;
+        }
+        if (waiting > 1 || serving > 1) {
+            return Unexpected{"more than one key is " + std::string(waiting > 1 ? "next" : "in service")};
         }
         return s;
     } catch (const Bad& b) {

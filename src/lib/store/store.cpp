@@ -156,6 +156,57 @@ std::string cert_file_name(std::string_view host, std::string_view stamp) {
     return std::string(host) + "-MX-SS-" + std::string(stamp) + ".crt";
 }
 
+bool valid_stamp(std::string_view stamp) {
+    auto digits = [](std::string_view s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (stamp.size() < 8 || !digits(stamp.substr(0, 8))) {
+        return false;
+    }
+    auto num = [](std::string_view s) {
+        int v = 0;
+        for (const char c : s) {
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    };
+    const int year = num(stamp.substr(0, 4));
+    const int month = num(stamp.substr(4, 2));
+    const int day = num(stamp.substr(6, 2));
+    if (year < 1970 || month < 1 || month > 12 || day < 1) {
+        return false;
+    }
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static constexpr std::array<int, 12> days_in{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (day > days_in.at(static_cast<std::size_t>(month - 1)) + (month == 2 && leap ? 1 : 0)) {
+        return false;
+    }
+    if (stamp.size() == 8) {
+        return true;
+    }
+    const std::string_view n = stamp.substr(9);
+    // "-2" to "-999": the counter free names use (src/lib/rotation/rollover.cpp).
+    return stamp[8] == '-' && digits(n) && n.size() <= 3 && n.front() != '0' && num(n) >= 2;
+}
+
+std::optional<std::string> key_stamp(std::string_view host, std::string_view file_name) {
+    const std::string prefix = std::string(host) + "-MX-";
+    const std::string_view suffix = ".key";
+    if (file_name.size() <= prefix.size() + suffix.size() || file_name.substr(0, prefix.size()) != prefix ||
+        file_name.substr(file_name.size() - suffix.size()) != suffix) {
+        return std::nullopt;
+    }
+    const std::string_view stamp = file_name.substr(prefix.size(), file_name.size() - prefix.size() - suffix.size());
+    if (!valid_stamp(stamp)) {
+        return std::nullopt;
+    }
+    return std::string(stamp);
+}
+
+void sync_directory(const fs::path& dir) {
+    fsync_directory(dir);
+}
+
 std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t parent_mode) {
     fs::path leaf = dir;
     while (!leaf.has_filename() && leaf.has_relative_path()) {
