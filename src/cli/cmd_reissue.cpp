@@ -55,13 +55,8 @@ struct ReissueCli {
 Exit do_reissue(ReissueCli& c, Io& io) {
     const auto l = layout_of(c.o);
     (void)load_state(l); // refuses a host without a rollover state
-    // The lock of rollover auto: a pass and a reissue never interleave.
-    const fs::path lock_file = l.state_dir / (l.host + ".lock");
-    const auto lock = store::FileLock::try_lock(lock_file);
-    if (!lock) {
-        throw Error(Errc::refused, "another mxdane run for " + l.host + " holds " + lock_file.string() +
-                                       "; try again when it has finished");
-    }
+    // The host lock every rollover command takes: a pass and a reissue never interleave.
+    const auto lock = rollover::lock_host(l);
     rotation::State s = load_state(l);
     const auto which = c.next ? reissue::Which::next : reissue::Which::current;
     const auto r = reissue_key(c.o, l, s, which, c.names, io);
