@@ -19,18 +19,25 @@ namespace {
 constexpr unsigned default_jobs = 32;
 constexpr unsigned default_per_host = 2;
 
-std::string read_list(const std::string& file) {
+/// The whole file; `what` names it in the error.
+std::string read_whole(const std::string& file, const std::string& what) {
+    std::error_code ec;
+    std::ifstream in(file);
+    if (!in || std::filesystem::is_directory(file, ec)) {
+        throw Error(Errc::io, "cannot read " + what + " " + file);
+    }
     std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string read_list(const std::string& file) {
     if (file == "-") {
+        std::ostringstream ss;
         ss << std::cin.rdbuf();
         return ss.str();
     }
-    std::ifstream in(file);
-    if (!in) {
-        throw Error(Errc::io, "cannot read domain list " + file);
-    }
-    ss << in.rdbuf();
-    return ss.str();
+    return read_whole(file, "domain list");
 }
 
 /// The previous output of --resume; a file that does not exist yet means
@@ -40,13 +47,7 @@ std::string read_previous(const std::string& file) {
     if (!std::filesystem::exists(file, ec) && !ec) {
         return {};
     }
-    std::ifstream in(file);
-    if (!in) {
-        throw Error(Errc::io, "cannot read --resume file " + file);
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return read_whole(file, "--resume file");
 }
 
 int severity(Exit e) {
