@@ -87,7 +87,7 @@ struct Batch {
 };
 
 struct BatchSlot {
-    Batch* batch;
+    std::shared_ptr<Batch> batch; ///< outlives an asker that gave up
     std::size_t index;
 };
 
@@ -270,14 +270,15 @@ class UnboundResolver final : public Resolver {
 
   private:
     std::vector<Answer> resolve_concurrently(const std::vector<std::pair<std::string, RrType>>& questions) {
-        Batch b;
+        const auto shared = std::make_shared<Batch>();
+        Batch& b = *shared;
         b.pending.resize(questions.size());
         {
             const std::lock_guard lock(b.mutex);
             b.left = questions.size();
         }
         for (std::size_t i = 0; i < questions.size(); ++i) {
-            auto slot = std::make_unique<BatchSlot>(BatchSlot{&b, i});
+            auto slot = std::make_unique<BatchSlot>(BatchSlot{shared, i});
             const int rc =
                 ub_resolve_async(m_ctx.get(), questions[i].first.c_str(), static_cast<int>(questions[i].second), 1,
                                  slot.get(), on_batch_result, nullptr);
@@ -291,7 +292,11 @@ class UnboundResolver final : public Resolver {
             }
         }
         std::unique_lock lock(b.mutex);
-        b.cv.wait(lock, [&] { return b.left == 0; });
+        while (!b.cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return b.left == 0; })) {
+            if (m_broken) {
+                throw Error(Errc::io, "resolver: the libunbound worker stopped answering (ub_process failed)");
+            }
+        }
         std::vector<Answer> out;
         out.reserve(questions.size());
         for (std::size_t i = 0; i < questions.size(); ++i) {
@@ -312,15 +317,18 @@ class UnboundResolver final : public Resolver {
                 }
                 continue;
             }
-            // An error here leaves the askers waiting; ub_process fails
-            // only when the pipe to the worker broke, and then nothing
-            // would answer them anyway.
-            (void)ub_process(m_ctx.get());
+            // ub_process fails only when the pipe to the worker broke:
+            // nothing will answer any more, the askers give up.
+            if (ub_process(m_ctx.get()) != 0) {
+                m_broken = true;
+                return;
+            }
         }
     }
 
     CtxPtr m_ctx;
     std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_broken{false};
     std::thread m_dispatcher; ///< last: started after m_ctx is set up
 };
 
