@@ -123,10 +123,10 @@ for n in "${SIZES[@]}"; do
     fi
 done
 for n in "${SIZES[@]}"; do
-    mxrun "$n" 32 "mxdane check --domains (default --jobs 32)"
+    mxrun "$n" 8 "mxdane check --domains (default --jobs 8)"
     if ((n <= 1000)); then
         for p in $PF_P; do pfrun "$n" "$p"; done
-        mxrun "$n" 32 "mxdane check --domains (again, alternating)"
+        mxrun "$n" 8 "mxdane check --domains (again, alternating)"
     fi
 done
 for p in 4 16; do hsrun "$p"; done
