@@ -119,6 +119,11 @@ struct UnboundOptions {
     std::vector<ServerAddr> forwarders;                       ///< forward everything here (still validated)
     std::vector<std::pair<std::string, ServerAddr>> stubs;    ///< zone -> authoritative server
     std::vector<std::pair<std::string, std::string>> options; ///< ub_ctx_set_option("NAME:", VALUE)
+    /// Many threads ask at once (bulk check): one thread of the resolver
+    /// waits on ub_fd and runs every callback, the askers wait for their
+    /// own answers only. Without it, resolve_all must not run in two
+    /// threads at once (ub_wait waits for every outstanding query).
+    bool concurrent = false;
 };
 
 /// Parses "ZONE=ADDR[@PORT]".

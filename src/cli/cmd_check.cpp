@@ -4,6 +4,7 @@
 #include <array>
 #include <memory>
 
+#include "check_cli.h"
 #include "cli.h"
 #include "format.h"
 #include "mxdane/check.h"
@@ -22,6 +23,7 @@ struct CheckOptions {
     ResolverCli resolver;
     std::string helo;
     bool json = false;
+    BulkCli bulk;
 };
 
 std::string default_helo() {
@@ -147,6 +149,8 @@ nlohmann::json probe_json(const smtp::ProbeResult& p, const std::string& owner) 
     return j;
 }
 
+} // namespace
+
 nlohmann::json report_json(const check::Report& r, Exit code) {
     nlohmann::json j;
     j["domain"] = r.domain;
@@ -215,6 +219,20 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
     return j;
 }
 
+Exit check_exit(const check::Report& r) {
+    switch (check::overall(r)) {
+    case check::Overall::all_validated:
+        return Exit::ok;
+    case check::Overall::some_failed:
+        return Exit::no;
+    case check::Overall::not_in_effect:
+        return Exit::not_in_effect;
+    }
+    return Exit::no;
+}
+
+namespace {
+
 Runner setup(CLI::App& app) {
     auto o = std::make_shared<CheckOptions>();
     app.add_option("DOMAIN", o->domain, "the mail domain whose MX hosts to check");
@@ -224,12 +242,20 @@ Runner setup(CLI::App& app) {
     add_resolver_options(app, o->resolver);
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
+    add_bulk_options(app, o->bulk);
     app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
                "            2 could not check, 3 DANE not in effect, 64 bad usage.\n"
-               "Example:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net");
+               "Example:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net\n"
+               "  mxdane check --domains list.txt --json > out.jsonl");
 
     return [o](Io& io) {
-        if (o->domain.empty() == o->mx.empty()) {
+        if (!o->bulk.file.empty() && (!o->domain.empty() || !o->mx.empty())) {
+            throw Error(Errc::bad_input, "give either DOMAIN, --mx HOST or --domains FILE (exactly one)");
+        }
+        if (o->bulk.file.empty() && bulk_only_given(o->bulk)) {
+            throw Error(Errc::bad_input, "--jobs, --per-host, --shard and --resume need --domains FILE");
+        }
+        if (o->domain.empty() == o->mx.empty() && o->bulk.file.empty()) {
             throw Error(Errc::bad_input, "give either DOMAIN or --mx HOST (exactly one)");
         }
         if (o->timeout == 0 || o->timeout > 3600) {
@@ -237,6 +263,14 @@ Runner setup(CLI::App& app) {
         }
         if (o->port == 0) {
             throw Error(Errc::bad_input, "--port: must be 1 to 65535");
+        }
+        if (!o->bulk.file.empty()) {
+            check::Request base;
+            base.port = o->port;
+            base.helo_name = o->helo.empty() ? default_helo() : o->helo;
+            base.step_timeout = std::chrono::seconds(o->timeout);
+            base.total_timeout = base.step_timeout * 4;
+            return run_check_bulk(o->bulk, base, to_unbound_options(o->resolver), o->json, io);
         }
         const std::string subject = o->domain.empty() ? o->mx : o->domain;
         const auto name = names::normalize_host(subject);
@@ -253,19 +287,7 @@ Runner setup(CLI::App& app) {
         req.step_timeout = std::chrono::seconds(o->timeout);
         req.total_timeout = req.step_timeout * 4;
         const check::Report r = check::run(req, *resolver, smtp::probe);
-
-        Exit code = Exit::ok;
-        switch (check::overall(r)) {
-        case check::Overall::all_validated:
-            code = Exit::ok;
-            break;
-        case check::Overall::some_failed:
-            code = Exit::no;
-            break;
-        case check::Overall::not_in_effect:
-            code = Exit::not_in_effect;
-            break;
-        }
+        const Exit code = check_exit(r);
         if (o->json) {
             io.out << report_json(r, code).dump(2) << "\n";
         } else {

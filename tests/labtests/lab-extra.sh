@@ -8,6 +8,9 @@
 #                 MTA-STS TXT next to mx1's self-signed certificate
 #   mx30          A of mx1 + only a 3 0 1 record (breaks at every reissue)
 #   mx31          A of mx1 + 3 1 1, a 1 1 1, nine records, TTL above a day
+#   deadN (1..3)  MX mxdeadN, all at 127.0.1.40 where count_peer.py is silent
+#   capN (1..6)   MX mxcapN, all at 127.0.1.41 where count_peer.py counts
+#                 connections at a time (check --domains --per-host)
 set -euo pipefail
 LABCTL=$1
 DIR=$2
@@ -30,6 +33,14 @@ mx1c=$(cert "$LAB_MX1_CERT")
     printf '_25._tcp.mx31\t86401\tIN\tTLSA\t1 1 1 %s\n' "$ca"
     for i in 1 2 3 4 5 6 7; do
         printf '_25._tcp.mx31\t86401\tIN\tTLSA\t3 1 1 %s\n' "$(printf 'other %s' "$i" | openssl dgst -sha256 | sed 's/.*= //')"
+    done
+    for i in 1 2 3; do
+        printf 'dead%s\tIN\tMX\t10 mxdead%s.secure.test.\nmxdead%s\tIN\tA\t127.0.1.40\n' "$i" "$i" "$i"
+        printf '_25._tcp.mxdead%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
+    done
+    for i in 1 2 3 4 5 6; do
+        printf 'cap%s\tIN\tMX\t10 mxcap%s.secure.test.\nmxcap%s\tIN\tA\t127.0.1.41\n' "$i" "$i" "$i"
+        printf '_25._tcp.mxcap%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
     done
 } >>"$LAB_ZONES_DIR/secure.test.zone"
 LAB_QUIET=1 "$LABCTL" reload-dns "$DIR"

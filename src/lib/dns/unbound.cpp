@@ -1,11 +1,16 @@
 // The libunbound resolver: unbound validates DNSSEC itself, so "secure" here
 // means this process checked the signatures (RFC 7672 §2.1), not that some
 // upstream set the AD bit.
+#include <poll.h>
 #include <unbound.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "mxdane/dns.h"
 #include "mxdane/error.h"
@@ -70,6 +75,33 @@ void on_result(void* data, int err, ub_result* result) {
     p->done = true;
     p->err = err;
     p->result.reset(result);
+}
+
+/// The answers one asker waits for while the dispatcher thread runs the
+/// callbacks (UnboundOptions::concurrent).
+struct Batch {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::size_t left = 0;
+    std::vector<Pending> pending;
+};
+
+struct BatchSlot {
+    std::shared_ptr<Batch> batch; ///< outlives an asker that gave up
+    std::size_t index;
+};
+
+void on_batch_result(void* data, int err, ub_result* result) {
+    std::unique_ptr<BatchSlot> slot(static_cast<BatchSlot*>(data));
+    Batch& b = *slot->batch;
+    const std::lock_guard lock(b.mutex);
+    Pending& p = b.pending[slot->index];
+    p.done = true;
+    p.err = err;
+    p.result.reset(result);
+    if (--b.left == 0) {
+        b.cv.notify_all();
+    }
 }
 
 /// The Answer for one ub_result; rc is ub_resolve's return code.
@@ -181,6 +213,24 @@ class UnboundResolver final : public Resolver {
             ub_check(ub_ctx_set_stub(ctx, zone.c_str(), with_port(server).c_str(), 0),
                      "stub " + zone + "=" + with_port(server));
         }
+        if (opts.concurrent) {
+            // ub_fd becomes valid once the background worker runs, which
+            // the first ub_resolve_async starts; the dispatcher polls with
+            // a short timeout so that it also sees m_stop.
+            m_dispatcher = std::thread([this] { dispatch(); });
+        }
+    }
+
+    UnboundResolver(const UnboundResolver&) = delete;
+    UnboundResolver& operator=(const UnboundResolver&) = delete;
+    UnboundResolver(UnboundResolver&&) = delete;
+    UnboundResolver& operator=(UnboundResolver&&) = delete;
+
+    ~UnboundResolver() override {
+        if (m_dispatcher.joinable()) {
+            m_stop = true;
+            m_dispatcher.join();
+        }
     }
 
     Answer resolve(std::string_view name, RrType type) override {
@@ -188,6 +238,9 @@ class UnboundResolver final : public Resolver {
     }
 
     std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+        if (m_dispatcher.joinable()) {
+            return resolve_concurrently(questions);
+        }
         // Every question goes through the one background worker (a thread,
         // ub_ctx_async in the constructor): ub_resolve would set up a new
         // foreground worker (event base, sockets) per call, which costs
@@ -216,7 +269,67 @@ class UnboundResolver final : public Resolver {
     }
 
   private:
+    std::vector<Answer> resolve_concurrently(const std::vector<std::pair<std::string, RrType>>& questions) {
+        const auto shared = std::make_shared<Batch>();
+        Batch& b = *shared;
+        b.pending.resize(questions.size());
+        {
+            const std::lock_guard lock(b.mutex);
+            b.left = questions.size();
+        }
+        for (std::size_t i = 0; i < questions.size(); ++i) {
+            auto slot = std::make_unique<BatchSlot>(BatchSlot{shared, i});
+            const int rc =
+                ub_resolve_async(m_ctx.get(), questions[i].first.c_str(), static_cast<int>(questions[i].second), 1,
+                                 slot.get(), on_batch_result, nullptr);
+            if (rc == 0) {
+                (void)slot.release(); // the callback owns it now
+            } else {
+                const std::lock_guard lock(b.mutex);
+                b.pending[i].err = rc;
+                b.pending[i].done = true;
+                --b.left;
+            }
+        }
+        std::unique_lock lock(b.mutex);
+        while (!b.cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return b.left == 0; })) {
+            if (m_broken) {
+                throw Error(Errc::io, "resolver: the libunbound worker stopped answering (ub_process failed)");
+            }
+        }
+        std::vector<Answer> out;
+        out.reserve(questions.size());
+        for (std::size_t i = 0; i < questions.size(); ++i) {
+            out.push_back(
+                to_answer(questions[i].first, questions[i].second, b.pending[i].err, b.pending[i].result.get()));
+        }
+        return out;
+    }
+
+    /// Runs the callbacks of every asker (UnboundOptions::concurrent).
+    void dispatch() {
+        while (!m_stop) {
+            const int fd = ub_fd(m_ctx.get());
+            pollfd p{fd, POLLIN, 0};
+            if (fd < 0 || ::poll(&p, 1, 50) <= 0) {
+                if (fd < 0) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
+                continue;
+            }
+            // ub_process fails only when the pipe to the worker broke:
+            // nothing will answer any more, the askers give up.
+            if (ub_process(m_ctx.get()) != 0) {
+                m_broken = true;
+                return;
+            }
+        }
+    }
+
     CtxPtr m_ctx;
+    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_broken{false};
+    std::thread m_dispatcher; ///< last: started after m_ctx is set up
 };
 
 } // namespace

@@ -1,0 +1,134 @@
+#!/bin/bash
+# bench/bulk.sh [N...]: mxdane check --domains against posttls-finger -l dane
+# through xargs -P, on a generated list of N mail domains (default 1000 and
+# 10000) spread over the lab's MX hosts (tests/lab), and the STARTTLS
+# handshake capacity of the lab's Postfix. Not a test: nothing is asserted.
+#
+# Like bench/check.sh it runs in private network + mount namespaces with the
+# lab on ports 25/53 and a validating unbound on 127.0.0.53 bind-mounted as
+# /etc/resolv.conf (posttls-finger only knows the system resolver).
+#   MXDANE=build/test/mxdane bench/bulk.sh 1000 10000
+#   JOBS="8 16 32 64" bench/bulk.sh 1000     # the --jobs sweep behind the default
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SIZES=("$@"); [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(1000 10000)
+MXDANE=${MXDANE:-$here/build/test/mxdane}
+JOBS=${JOBS:-}
+PF_P=${PF_P:-"8 16 32"}
+[[ -x $MXDANE ]] || { echo "bench: no mxdane binary at $MXDANE (build first or set MXDANE)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 2; }
+
+if [[ -z ${MXDANE_BENCH_OUTER_MNT:-} ]]; then
+    MXDANE_BENCH_OUTER_MNT=$(readlink /proc/self/ns/mnt) MXDANE_BENCH_OUTER_NET=$(readlink /proc/self/ns/net) \
+        exec unshare -n -m --propagation private "$0" "$@"
+fi
+mnt=$(readlink /proc/self/ns/mnt); net=$(readlink /proc/self/ns/net)
+if [[ -z $mnt || -z $net || $mnt == "$MXDANE_BENCH_OUTER_MNT" || $net == "$MXDANE_BENCH_OUTER_NET" ]]; then
+    echo "bench: not in private namespaces (unshare -n -m failed?); refusing to touch /etc/resolv.conf" >&2
+    exit 2
+fi
+
+ip link set lo up
+DIR=$(mktemp -d /tmp/mxdane-bulkbench.XXXXXX)
+chmod 755 "$DIR"
+LAB_QUIET=1 LAB_FORCE_DNS_PORT=53 LAB_FORCE_SMTP_PORT=25 "$here/tests/lab/labctl" start "$DIR/lab"
+cleanup() {
+    [[ -s $DIR/lab/run/unbound.pid ]] && kill "$(cat "$DIR/lab/run/unbound.pid")" 2>/dev/null
+    "$here/tests/lab/labctl" stop "$DIR/lab" >/dev/null 2>&1 || true
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
+# shellcheck disable=SC1091
+source "$DIR/lab/lab.env"
+
+# The generated domains: bN.secure.test / bN.bogus.test, each with one MX
+# among the lab's Postfix hosts, most on a few of them as at a hosting
+# provider. Verdicts: validated (mx1 3 4 9 12 13 14), FAILED (mx2 mismatch),
+# no DANE (mx5 NODATA, mx10 NXDOMAIN, mx6 insecure zone), would defer (bogus).
+max=0; for n in "${SIZES[@]}"; do ((n > max)) && max=$n; done
+hosts=(mx1 mx1 mx1 mx1 mx1 mx1 mx1 mx1 mx3 mx3 mx3 mx2 mx2 mx5 mx5 mx4 mx9 mx12 mx13 mx14 mx10 mx6.insecure.test.)
+: >"$DIR/all.txt"
+{
+    for ((i = 1; i <= max; i++)); do
+        if ((i % 20 == 0)); then
+            echo "b$i.bogus.test" >>"$DIR/all.txt"
+            continue
+        fi
+        h=${hosts[$((i * 7 % ${#hosts[@]}))]}
+        printf 'b%d\tIN\tMX\t10 %s\n' "$i" "$h"
+        echo "b$i.secure.test" >>"$DIR/all.txt"
+    done
+} >>"$LAB_ZONES_DIR/secure.test.zone"
+for ((i = 20; i <= max; i += 20)); do printf 'b%d\tIN\tMX\t10 mx7\n' "$i"; done >>"$LAB_ZONES_DIR/bogus.test.zone"
+LAB_QUIET=1 "$here/tests/lab/labctl" reload-dns "$DIR/lab"
+
+{
+    echo "server:"
+    printf '\t%s\n' "interface: 127.0.0.53" "port: 53" 'username: ""' 'chroot: ""' \
+        "directory: \"$LAB_DIR\"" "pidfile: \"$LAB_DIR/run/unbound.pid\"" "use-syslog: no" \
+        "logfile: \"$LAB_DIR/log/unbound.log\"" "access-control: 127.0.0.0/8 allow" "msg-cache-size: 64m" \
+        "rrset-cache-size: 64m" "num-queries-per-thread: 4096"
+    sed '1,/^server:/d' "$LAB_UNBOUND_CONF"
+} >"$LAB_DIR/unbound-daemon.conf"
+unbound -c "$LAB_DIR/unbound-daemon.conf"
+for _ in $(seq 100); do
+    dig +time=1 +tries=1 @127.0.0.53 SOA test. >/dev/null 2>&1 && break
+    sleep 0.05
+done
+printf 'nameserver 127.0.0.53\noptions trust-ad\n' >"$DIR/resolv.conf"
+mount --bind "$DIR/resolv.conf" /etc/resolv.conf # private mount namespace: checked above
+
+stubs=()
+for z in $LAB_STUB_ZONES; do stubs+=(--stub "$z=127.0.0.1@$LAB_DNS_PORT"); done
+
+timed() { # OUT CMD...: prints "wall_s rss_kib"
+    local out=$1; shift
+    local t0=$EPOCHREALTIME
+    /usr/bin/time -f %M -o "$DIR/rss" "$@" >"$out" 2>"$out.err" || true
+    local t1=$EPOCHREALTIME
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $(tail -n 1 "$DIR/rss")"
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / s }'; }
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-48s %8s %9s %10s %9s\n' run domains wall_s domains/s rss_kib
+
+mxrun() { # N JOBS LABEL
+    head -n "$1" "$DIR/all.txt" >"$DIR/list.$1"
+    read -r wall rss < <(timed "$DIR/mx.out" "$MXDANE" check --trust-anchor "$LAB_TRUST_ANCHOR" "${stubs[@]}" \
+        --timeout 10 --jobs "$2" --domains "$DIR/list.$1")
+    printf '%-48s %8d %9s %10s %9s\n' "$3" "$1" "$wall" "$(rate "$1" "$wall")" "$rss"
+    grep "^summary:" "$DIR/mx.out.err" | sed "s/^/    /"
+}
+
+pfrun() { # N P: posttls-finger per domain, P at a time
+    head -n "$1" "$DIR/all.txt" >"$DIR/list.$1"
+    read -r wall rss < <(timed "$DIR/pf.out" xargs -P "$2" -I{} env MAIL_CONFIG="$LAB_DIR/postfix/conf" \
+        posttls-finger -o dnssec_probe= -l dane -t 10 -T 10 {} <"$DIR/list.$1")
+    printf '%-48s %8d %9s %10s %9s\n' "posttls-finger -l dane, xargs -P $2" "$1" "$wall" "$(rate "$1" "$wall")" "-"
+}
+
+# Handshake capacity: STARTTLS sessions to one Postfix address at
+# saturation (posttls-finger, which does nothing else), 200 sessions.
+hsrun() { # P
+    seq 200 >"$DIR/hs.list"
+    read -r wall _ < <(timed "$DIR/hs.out" xargs -P "$1" -I{} env MAIL_CONFIG="$LAB_DIR/postfix/conf" \
+        posttls-finger -o dnssec_probe= -c -l may "[127.0.1.1]" <"$DIR/hs.list")
+    printf '%-48s %8s %9s %10s\n' "STARTTLS sessions to 127.0.1.1, -P $1" 200 "$wall" "$(rate 200 "$wall")/s"
+}
+
+for n in "${SIZES[@]}"; do
+    if [[ -n $JOBS ]]; then
+        for j in $JOBS; do mxrun "$n" "$j" "mxdane check --domains --jobs $j"; done
+    fi
+done
+for n in "${SIZES[@]}"; do
+    mxrun "$n" 8 "mxdane check --domains (default --jobs 8)"
+    if ((n <= 1000)); then
+        for p in $PF_P; do pfrun "$n" "$p"; done
+        mxrun "$n" 8 "mxdane check --domains (again, alternating)"
+    fi
+done
+for p in 4 16; do hsrun "$p"; done
+echo "distinct probes needed for these lists: $(grep -o '[0-9]* SMTP connections' "$DIR/mx.out.err")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

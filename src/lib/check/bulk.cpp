@@ -1,0 +1,415 @@
+// Many domains in one run (README "Bulk check"). Each domain goes through
+// check::run unchanged, so its verdict is the one a single check gives;
+// what is shared is the resolver (one libunbound context and cache) and the
+// probes (SharedProber).
+#include "mxdane/bulk.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "mxdane/names.h"
+
+namespace mxdane::check::bulk {
+
+DomainList parse_domain_list(std::string_view text) {
+    DomainList out;
+    std::set<std::string> seen;
+    std::size_t line_no = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        ++line_no;
+        const std::string_view raw = line;
+        if (const auto hash = line.find('#'); hash != std::string_view::npos) {
+            line = line.substr(0, hash);
+        }
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos) {
+            continue;
+        }
+        line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+        auto name = names::normalize_host(line);
+        if (!name) {
+            out.bad.push_back({line_no, std::string(raw), name.error()});
+            continue;
+        }
+        if (!seen.insert(*name).second) {
+            ++out.duplicates;
+            continue;
+        }
+        out.domains.push_back(std::move(*name));
+    }
+    return out;
+}
+
+namespace {
+
+Expected<unsigned> parse_count(std::string_view s) {
+    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return Unexpected{"'" + std::string(s) + "' is not a number"};
+    }
+    unsigned v = 0;
+    for (const char c : s) {
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    return v;
+}
+
+} // namespace
+
+Expected<Shard> parse_shard(std::string_view text) {
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos) {
+        return Unexpected{"'" + names::printable(text) + "' is not K/N (e.g. 2/5)"};
+    }
+    const auto k = parse_count(text.substr(0, slash));
+    const auto n = parse_count(text.substr(slash + 1));
+    if (!k || !n) {
+        return Unexpected{"'" + names::printable(text) + "' is not K/N (e.g. 2/5)"};
+    }
+    if (*n < 1 || *n > 65536 || *k < 1 || *k > *n) {
+        return Unexpected{"'" + names::printable(text) + "': K must be 1 to N, and N 1 to 65536"};
+    }
+    return Shard{*k, *n};
+}
+
+std::uint64_t domain_hash(std::string_view domain) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : domain) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+bool in_shard(std::string_view domain, Shard s) {
+    return domain_hash(domain) % s.n == s.k - 1;
+}
+
+std::set<std::string> answered_domains(std::string_view jsonl) {
+    std::set<std::string> out;
+    std::size_t pos = 0;
+    while (pos < jsonl.size()) {
+        const std::size_t nl = jsonl.find('\n', pos);
+        const std::string_view line =
+            jsonl.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? jsonl.size() : nl + 1;
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("domain") && j["domain"].is_string()) {
+            out.insert(j["domain"].get<std::string>());
+        }
+    }
+    return out;
+}
+
+std::string_view domain_verdict_name(DomainVerdict v) {
+    switch (v) {
+    case DomainVerdict::validated:
+        return "validated";
+    case DomainVerdict::failed:
+        return "failed";
+    case DomainVerdict::would_defer:
+        return "would-defer";
+    case DomainVerdict::no_dane:
+        return "no-dane";
+    case DomainVerdict::error:
+        return "error";
+    }
+    return "error";
+}
+
+DomainVerdict domain_verdict(const Report& r) {
+    switch (overall(r)) {
+    case Overall::all_validated:
+        return DomainVerdict::validated;
+    case Overall::not_in_effect:
+        return DomainVerdict::no_dane;
+    case Overall::some_failed:
+        break;
+    }
+    bool defer = r.mx_verdict && *r.mx_verdict == Verdict::would_defer;
+    for (const auto& h : r.hosts) {
+        defer = defer || h.verdict == Verdict::would_defer;
+    }
+    return defer ? DomainVerdict::would_defer : DomainVerdict::failed;
+}
+
+void Counts::add(DomainVerdict v) {
+    switch (v) {
+    case DomainVerdict::validated:
+        ++validated;
+        break;
+    case DomainVerdict::failed:
+        ++failed;
+        break;
+    case DomainVerdict::would_defer:
+        ++would_defer;
+        break;
+    case DomainVerdict::no_dane:
+        ++no_dane;
+        break;
+    case DomainVerdict::error:
+        ++errors;
+        break;
+    }
+}
+
+// --- SharedProber ---------------------------------------------------------
+
+namespace {
+
+/// Everything the result of a probe depends on.
+std::string probe_key(const smtp::ProbeRequest& r) {
+    std::string k = r.address + "|" + std::to_string(r.port) + "|" + r.base_name + "|" + r.helo_name + "|" +
+                    std::to_string(r.step_timeout.count()) + "|" + std::to_string(r.total_timeout.count());
+    for (const auto& n : r.extra_names) {
+        k += "|n:" + n;
+    }
+    for (const auto& rec : r.records) {
+        k += "|r:" + tlsa::rdata_text(rec);
+    }
+    return k;
+}
+
+/// The address did not answer at all: nothing in the result depends on the
+/// name or the records asked about, so every other request to it would end
+/// the same way.
+bool never_answered(const smtp::ProbeResult& r) {
+    if (r.outcome == smtp::Outcome::connect_failed) {
+        return true;
+    }
+    if (r.outcome != smtp::Outcome::timeout || r.steps.empty()) {
+        return false;
+    }
+    const auto& last = r.steps.back().name;
+    return last == "connect" || last == "banner";
+}
+
+} // namespace
+
+struct SharedProber::State {
+    /// One address (and port): connections open, and what its first
+    /// contact showed.
+    struct Host {
+        unsigned in_flight = 0;
+        bool contacted = false;
+        std::optional<smtp::ProbeResult> dead;
+    };
+
+    Prober inner;
+    unsigned per_host = 2;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::unordered_map<std::string, std::shared_future<smtp::ProbeResult>> results;
+    std::unordered_map<std::string, Host> hosts;
+    std::size_t connections = 0;
+
+    smtp::ProbeResult probe_politely(const smtp::ProbeRequest& req) {
+        const std::string addr = req.address + "|" + std::to_string(req.port);
+        std::unique_lock lock(mutex);
+        Host& h = hosts[addr];
+        // Until the first connection to an address has ended, nobody else
+        // connects: a dead address then costs one timeout, not one per
+        // request (README "Bulk check").
+        cv.wait(lock, [&] { return h.dead || (h.in_flight < per_host && (h.contacted || h.in_flight == 0)); });
+        if (h.dead) {
+            return *h.dead;
+        }
+        ++h.in_flight;
+        ++connections;
+        lock.unlock();
+        smtp::ProbeResult res;
+        try {
+            res = inner(req);
+        } catch (...) {
+            lock.lock();
+            --h.in_flight;
+            h.contacted = true;
+            cv.notify_all();
+            throw;
+        }
+        lock.lock();
+        --h.in_flight;
+        h.contacted = true;
+        if (never_answered(res)) {
+            h.dead = res;
+        }
+        cv.notify_all();
+        return res;
+    }
+};
+
+SharedProber::SharedProber(Prober inner, unsigned per_host) : m_state(std::make_unique<State>()) {
+    m_state->inner = std::move(inner);
+    m_state->per_host = std::max(per_host, 1U);
+}
+
+SharedProber::~SharedProber() = default;
+
+std::size_t SharedProber::connections() const {
+    const std::lock_guard lock(m_state->mutex);
+    return m_state->connections;
+}
+
+smtp::ProbeResult SharedProber::operator()(const smtp::ProbeRequest& req) {
+    const std::string key = probe_key(req);
+    std::promise<smtp::ProbeResult> mine;
+    std::optional<std::shared_future<smtp::ProbeResult>> earlier;
+    {
+        const std::lock_guard lock(m_state->mutex);
+        if (const auto it = m_state->results.find(key); it != m_state->results.end()) {
+            earlier = it->second;
+        } else {
+            m_state->results.emplace(key, mine.get_future().share());
+        }
+    }
+    if (earlier) {
+        return earlier->get(); // made, or being made, for another domain
+    }
+    try {
+        smtp::ProbeResult res = m_state->probe_politely(req);
+        mine.set_value(res);
+        return res;
+    } catch (...) {
+        mine.set_exception(std::current_exception());
+        throw;
+    }
+}
+
+// --- findings -------------------------------------------------------------
+
+std::string_view finding_kind_name(Finding::Kind k) {
+    switch (k) {
+    case Finding::Kind::no_rollover_scheme:
+        return "no-rollover-scheme";
+    case Finding::Kind::cert_only:
+        return "3-0-x-only";
+    case Finding::Kind::ttl_above_day:
+        return "ttl-above-day";
+    case Finding::Kind::address_fails_all:
+        return "address-fails-all";
+    }
+    return "?";
+}
+
+void FindingCollector::add(const Report& r) {
+    for (const auto& h : r.hosts) {
+        if (!h.tlsa.empty()) {
+            Owner& o = m_owners[h.tlsa_owner];
+            o.records = h.tlsa;
+            o.ttl = h.tlsa_ttl;
+            o.domains.insert(r.domain);
+        }
+        for (const auto& a : h.addresses) {
+            if (!a.probe) {
+                continue;
+            }
+            Addr& ad = m_addresses[a.address.text];
+            ad.domains.insert(r.domain);
+            if (a.verdict == Verdict::dane_validated) {
+                ad.any_ok = true;
+            } else if (ad.reason.empty()) {
+                ad.reason = a.reason;
+            }
+        }
+    }
+}
+
+std::vector<Finding> FindingCollector::findings() const {
+    std::vector<Finding> out;
+    for (const auto& [owner, o] : m_owners) {
+        std::size_t spki_ee = 0;
+        std::size_t ta = 0;
+        std::size_t cert_ee = 0;
+        std::size_t usable = 0;
+        for (const auto& rec : o.records) {
+            if (!tlsa::unusable_reason(rec).empty()) {
+                continue;
+            }
+            ++usable;
+            spki_ee += rec.usage == 3 && rec.selector == 1 ? 1 : 0;
+            cert_ee += rec.usage == 3 && rec.selector == 0 ? 1 : 0;
+            ta += rec.usage == 2 ? 1 : 0;
+        }
+        if (usable > 0 && cert_ee == usable) {
+            out.push_back({Finding::Kind::cert_only, owner, o.domains.size(),
+                           "only 3 0 x records: they pin the certificate and break at every reissue"});
+        } else if (spki_ee == 1 && ta == 0) {
+            // RFC 7671 §8.1: a rollover publishes the next key's 3 1 1 next
+            // to the current one (or relies on a 2 1 1 that stays).
+            out.push_back({Finding::Kind::no_rollover_scheme, owner, o.domains.size(),
+                           "a single 3 1 x record and no 2 x x: the next key cannot be pre-published (RFC 7671 "
+                           "§8.1); publish current + next 3 1 1"});
+        }
+        if (o.ttl > 86400) {
+            out.push_back({Finding::Kind::ttl_above_day, owner, o.domains.size(),
+                           "TLSA TTL " + std::to_string(o.ttl) + " s is above a day: a rollover must wait that long"});
+        }
+    }
+    for (const auto& [addr, a] : m_addresses) {
+        if (!a.any_ok && a.domains.size() >= 2) {
+            out.push_back({Finding::Kind::address_fails_all, addr, a.domains.size(),
+                           "fails for every domain that uses it: " + a.reason});
+        }
+    }
+    return out;
+}
+
+// --- the run ----------------------------------------------------------------
+
+void run(const std::vector<std::string>& domains, const Options& opts, dns::Resolver& resolver, const Prober& prober,
+         const std::function<void(DomainResult&&)>& done) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex done_mutex;
+    std::exception_ptr failure;
+    const auto worker = [&] {
+        for (std::size_t i = next++; i < domains.size() && !stop; i = next++) {
+            DomainResult res;
+            res.domain = domains[i];
+            Request req = opts.request;
+            req.domain = domains[i];
+            req.mx_host = false;
+            try {
+                res.report = check::run(req, resolver, prober);
+                res.verdict = domain_verdict(*res.report);
+            } catch (const std::exception& e) {
+                res.error = e.what();
+                res.verdict = DomainVerdict::error;
+            }
+            const std::lock_guard lock(done_mutex);
+            if (stop) {
+                return;
+            }
+            try {
+                done(std::move(res));
+            } catch (...) {
+                failure = std::current_exception();
+                stop = true;
+            }
+        }
+    };
+    const std::size_t n = std::min<std::size_t>(std::max(opts.jobs, 1U), domains.size());
+    std::vector<std::thread> threads;
+    threads.reserve(n);
+    for (std::size_t t = 0; t < n; ++t) {
+        threads.emplace_back(worker);
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+} // namespace mxdane::check::bulk

@@ -1,0 +1,57 @@
+// mxdane check --domains: the usage errors, through the real binary; none of
+// them reaches the network (the lab tests in tests/labtests check verdicts).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli_harness.h"
+
+namespace {
+using namespace mxdane::test;
+
+void expect_error(const std::vector<std::string>& args, int code, const std::string& message) {
+    const auto r = run_mxdane(args);
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(r.err, "error: " + message + "\n");
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(CheckBulkCli, OneSubjectOnly) {
+    expect_error({"check", "--domains", "list.txt", "example.net"}, 64,
+                 "give either DOMAIN, --mx HOST or --domains FILE (exactly one)");
+    expect_error({"check", "--domains", "list.txt", "--mx", "mx.example.net"}, 64,
+                 "give either DOMAIN, --mx HOST or --domains FILE (exactly one)");
+}
+
+TEST(CheckBulkCli, BulkOptionsNeedDomains) {
+    for (const std::string opt : {"--jobs", "--per-host", "--shard", "--resume"}) {
+        expect_error({"check", opt, opt == "--shard" ? "1/2" : "2", "example.net"}, 64,
+                     "--jobs, --per-host, --shard and --resume need --domains FILE");
+    }
+}
+
+TEST(CheckBulkCli, RefusesBadValues) {
+    expect_error({"check", "--domains", "list.txt", "--jobs", "0"}, 64, "--jobs: must be 1 to 1024");
+    expect_error({"check", "--domains", "list.txt", "--jobs", "1025"}, 64, "--jobs: must be 1 to 1024");
+    expect_error({"check", "--domains", "list.txt", "--per-host", "0"}, 64, "--per-host: must be 1 to 64");
+    expect_error({"check", "--domains", "list.txt", "--shard", "3"}, 64, "--shard: '3' is not K/N (e.g. 2/5)");
+    expect_error({"check", "--domains", "list.txt", "--shard", "4/3"}, 64,
+                 "--shard: '4/3': K must be 1 to N, and N 1 to 65536");
+}
+
+TEST(CheckBulkCli, UnreadableListIsExit2) {
+    const TempDir dir;
+    const auto missing = (dir.path() / "missing.txt").string();
+    expect_error({"check", "--domains", missing}, 2, "cannot read domain list " + missing);
+}
+
+TEST(CheckBulkCli, UnreadableResumeFileIsExit2) {
+    const TempDir dir;
+    const auto list = (dir.path() / "list.txt").string();
+    std::ofstream(list) << "example.net\n";
+    // A directory exists but cannot be read as a file.
+    expect_error({"check", "--domains", list, "--resume", dir.path().string()}, 2,
+                 "cannot read --resume file " + dir.path().string());
+}
+
+} // namespace

@@ -1,0 +1,336 @@
+// check --domains without the network: the list parser, --shard, --resume,
+// the shared prober (one probe per request, a dead address once, the
+// per-address cap) and the findings across domains.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "mxdane/bulk.h"
+
+namespace {
+using namespace mxdane;
+using namespace mxdane::check;
+using namespace mxdane::check::bulk;
+
+TEST(BulkList, CommentsBlanksDuplicatesAndBadLines) {
+    const auto l = parse_domain_list("# customers\n"
+                                     "good.example\n"
+                                     "\n"
+                                     "   \t\n"
+                                     "Good.Example.  # same name, other spelling\n"
+                                     "exa mple.net\n"
+                                     "two.example\r\n"
+                                     "good.example\n"
+                                     "last.example");
+    EXPECT_EQ(l.domains, (std::vector<std::string>{"good.example", "two.example", "last.example"}));
+    EXPECT_EQ(l.duplicates, 2U);
+    ASSERT_EQ(l.bad.size(), 1U);
+    EXPECT_EQ(l.bad[0].line, 6U);
+    EXPECT_EQ(l.bad[0].text, "exa mple.net");
+    EXPECT_EQ(l.bad[0].reason, "whitespace is not allowed in a host name");
+}
+
+TEST(BulkList, EmptyInput) {
+    EXPECT_TRUE(parse_domain_list("").domains.empty());
+    EXPECT_TRUE(parse_domain_list("\n# only a comment\n").domains.empty());
+}
+
+TEST(BulkShard, PartsAreDisjointAndCoverTheList) {
+    std::vector<std::string> names;
+    for (int i = 0; i < 1000; ++i) {
+        names.push_back("d" + std::to_string(i) + ".example");
+    }
+    for (unsigned n = 1; n <= 5; ++n) {
+        std::map<std::string, int> seen;
+        for (unsigned k = 1; k <= n; ++k) {
+            std::size_t in_part = 0;
+            for (const auto& d : names) {
+                if (in_shard(d, {k, n})) {
+                    ++seen[d];
+                    ++in_part;
+                }
+            }
+            // Not a fairness test, only that no part is empty or everything.
+            EXPECT_GT(in_part, 0U) << k << "/" << n;
+        }
+        EXPECT_EQ(seen.size(), names.size()) << "N=" << n;
+        for (const auto& [d, count] : seen) {
+            EXPECT_EQ(count, 1) << d << " N=" << n;
+        }
+    }
+}
+
+TEST(BulkShard, HashIsFnv1a) {
+    // FNV-1a 64 test vectors (Fowler/Noll/Vo reference): stable across
+    // machines, which is what lets hosts split a list without talking.
+    EXPECT_EQ(domain_hash(""), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(domain_hash("a"), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(domain_hash("foobar"), 0x85944171f73967e8ULL);
+}
+
+TEST(BulkShard, Parse) {
+    const auto s = parse_shard("2/5");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->k, 2U);
+    EXPECT_EQ(s->n, 5U);
+    EXPECT_EQ(parse_shard("2").error(), "'2' is not K/N (e.g. 2/5)");
+    EXPECT_EQ(parse_shard("a/5").error(), "'a/5' is not K/N (e.g. 2/5)");
+    EXPECT_EQ(parse_shard("-1/5").error(), "'-1/5' is not K/N (e.g. 2/5)");
+    EXPECT_EQ(parse_shard("0/5").error(), "'0/5': K must be 1 to N, and N 1 to 65536");
+    EXPECT_EQ(parse_shard("6/5").error(), "'6/5': K must be 1 to N, and N 1 to 65536");
+    EXPECT_EQ(parse_shard("1/0").error(), "'1/0': K must be 1 to N, and N 1 to 65536");
+}
+
+TEST(BulkResume, AnsweredDomainsIgnoreACutLineAndTheSummary) {
+    const auto done = answered_domains("{\"domain\":\"a.example\",\"exit\":0}\n"
+                                       "{\"domain\":\"b.example\",\"exit\":1}\n"
+                                       "{\"command\":\"check\",\"summary\":{}}\n"
+                                       "not json\n"
+                                       "{\"domain\":\"c.exa");
+    EXPECT_EQ(done, (std::set<std::string>{"a.example", "b.example"}));
+}
+
+smtp::ProbeRequest request(const std::string& addr, const std::string& base) {
+    smtp::ProbeRequest r;
+    r.address = addr;
+    r.base_name = base;
+    r.records = {{3, 1, 1, tlsa::Bytes(32, 0xaa)}};
+    return r;
+}
+
+TEST(BulkProber, OneProbePerRequestSharedByEveryAsker) {
+    std::atomic<int> calls{0};
+    SharedProber shared(
+        [&](const smtp::ProbeRequest&) {
+            ++calls;
+            smtp::ProbeResult r;
+            r.outcome = smtp::Outcome::validated;
+            return r;
+        },
+        2);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back(
+            [&] { EXPECT_EQ(shared(request("192.0.2.1", "mx.example")).outcome, smtp::Outcome::validated); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(shared.connections(), 1U);
+    // Another name at the same address is another question (SNI, records).
+    (void)shared(request("192.0.2.1", "mx2.example"));
+    EXPECT_EQ(calls, 2);
+}
+
+TEST(BulkProber, ADeadAddressIsTriedOnce) {
+    std::atomic<int> calls{0};
+    SharedProber shared(
+        [&](const smtp::ProbeRequest&) {
+            ++calls;
+            smtp::ProbeResult r;
+            r.outcome = smtp::Outcome::timeout;
+            r.reason = "no answer within 1 s at banner";
+            r.steps = {{"connect", true, ""}, {"banner", false, r.reason}};
+            return r;
+        },
+        2);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+        threads.emplace_back([&, i] {
+            const auto r = shared(request("192.0.2.9", "mx" + std::to_string(i) + ".example"));
+            EXPECT_EQ(r.outcome, smtp::Outcome::timeout);
+            EXPECT_EQ(r.reason, "no answer within 1 s at banner");
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(calls, 1);
+}
+
+TEST(BulkProber, AnAnsweringFailureIsNotShared) {
+    // A 554 banner or a TLS failure may depend on SNI: each name is asked.
+    std::atomic<int> calls{0};
+    SharedProber shared(
+        [&](const smtp::ProbeRequest&) {
+            ++calls;
+            smtp::ProbeResult r;
+            r.outcome = smtp::Outcome::smtp_error;
+            r.steps = {{"connect", true, ""}, {"banner", false, "554"}};
+            return r;
+        },
+        2);
+    (void)shared(request("192.0.2.9", "a.example"));
+    (void)shared(request("192.0.2.9", "b.example"));
+    EXPECT_EQ(calls, 2);
+}
+
+TEST(BulkProber, NeverMoreThanPerHostConnectionsToOneAddress) {
+    std::atomic<int> in_flight{0};
+    std::atomic<int> most{0};
+    std::atomic<int> calls{0};
+    SharedProber shared(
+        [&](const smtp::ProbeRequest&) {
+            const int now = ++in_flight;
+            int seen = most.load();
+            while (now > seen && !most.compare_exchange_weak(seen, now)) {
+            }
+            for (int i = 0; i < 2000; ++i) {
+                std::this_thread::yield(); // hold the slot a while, without sleeping
+            }
+            --in_flight;
+            ++calls;
+            smtp::ProbeResult r;
+            r.outcome = smtp::Outcome::validated;
+            return r;
+        },
+        2);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 12; ++i) {
+        threads.emplace_back([&, i] { (void)shared(request("192.0.2.7", "mx" + std::to_string(i) + ".example")); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(calls, 12);
+    EXPECT_LE(most.load(), 2);
+    EXPECT_GE(most.load(), 1);
+}
+
+TEST(BulkProber, AnExceptionReachesEveryAsker) {
+    SharedProber shared([](const smtp::ProbeRequest&) -> smtp::ProbeResult { throw std::runtime_error("no OpenSSL"); },
+                        2);
+    EXPECT_THROW((void)shared(request("192.0.2.1", "mx.example")), std::runtime_error);
+    EXPECT_THROW((void)shared(request("192.0.2.1", "mx.example")), std::runtime_error);
+}
+
+Report report_with(const std::string& domain, const std::string& owner, std::vector<tlsa::Record> recs,
+                   std::uint32_t ttl, Verdict v, const std::string& addr = "192.0.2.1") {
+    Report r;
+    r.domain = domain;
+    HostCheck h;
+    h.host = "mx.example";
+    h.tlsa_owner = owner;
+    h.tlsa = std::move(recs);
+    h.tlsa_ttl = ttl;
+    h.verdict = v;
+    AddressCheck a;
+    a.address = {false, addr};
+    a.verdict = v;
+    a.reason = v == Verdict::failed ? "connect: Connection refused" : "";
+    a.probe = smtp::ProbeResult{};
+    h.addresses.push_back(a);
+    r.hosts.push_back(h);
+    return r;
+}
+
+TEST(BulkFindings, RolloverSchemeCertOnlyTtlAndDeadAddress) {
+    const tlsa::Record spki{3, 1, 1, tlsa::Bytes(32, 0x01)};
+    const tlsa::Record next{3, 1, 1, tlsa::Bytes(32, 0x02)};
+    const tlsa::Record cert{3, 0, 1, tlsa::Bytes(32, 0x03)};
+    const tlsa::Record ta{2, 1, 1, tlsa::Bytes(32, 0x04)};
+    FindingCollector c;
+    c.add(report_with("a.example", "_25._tcp.single.", {spki}, 300, Verdict::dane_validated));
+    c.add(report_with("b.example", "_25._tcp.single.", {spki}, 300, Verdict::dane_validated));
+    c.add(report_with("c.example", "_25._tcp.pair.", {spki, next}, 300, Verdict::dane_validated));
+    c.add(report_with("d.example", "_25._tcp.ta.", {spki, ta}, 300, Verdict::dane_validated));
+    c.add(report_with("e.example", "_25._tcp.cert.", {cert}, 300, Verdict::dane_validated));
+    c.add(report_with("f.example", "_25._tcp.long.", {spki, next}, 86401, Verdict::dane_validated));
+    c.add(report_with("g.example", "_25._tcp.dead.", {spki, next}, 300, Verdict::failed, "192.0.2.99"));
+    c.add(report_with("h.example", "_25._tcp.dead.", {spki, next}, 300, Verdict::failed, "192.0.2.99"));
+    std::vector<std::string> got;
+    for (const auto& f : c.findings()) {
+        got.push_back(std::string(finding_kind_name(f.kind)) + " " + f.subject + " " + std::to_string(f.domains));
+    }
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"3-0-x-only _25._tcp.cert. 1", "ttl-above-day _25._tcp.long. 1",
+                                        "no-rollover-scheme _25._tcp.single. 2", "address-fails-all 192.0.2.99 2"}));
+}
+
+/// A resolver many threads may ask at once.
+class FakeResolver final : public dns::Resolver {
+  public:
+    dns::Answer resolve(std::string_view name, dns::RrType type) override {
+        const std::lock_guard lock(m_mutex);
+        dns::Answer a;
+        a.qname = std::string(name);
+        a.qtype = type;
+        a.security = dns::Security::secure;
+        const auto it = m_answers.find({std::string(name), type});
+        if (it == m_answers.end()) {
+            a.rcode = 3;
+            a.nxdomain = true;
+            return a;
+        }
+        a.records = it->second;
+        return a;
+    }
+    void set(const std::string& name, dns::RrType type, std::vector<dns::Rdata> rrs) {
+        m_answers[{name, type}] = std::move(rrs);
+    }
+
+  private:
+    std::mutex m_mutex;
+    std::map<std::pair<std::string, dns::RrType>, std::vector<dns::Rdata>> m_answers;
+};
+
+TEST(BulkRun, EveryDomainGetsTheVerdictOfASingleCheck) {
+    FakeResolver dns;
+    std::vector<std::string> domains;
+    for (int i = 0; i < 40; ++i) {
+        const std::string d = "d" + std::to_string(i) + ".example";
+        const std::string mx = "mx" + std::to_string(i % 4) + ".example";
+        domains.push_back(d);
+        dns.set(d, dns::RrType::mx, {dns::Mx{10, mx}});
+        dns.set(mx, dns::RrType::a, {dns::Address{false, "192.0.2." + std::to_string(i % 4)}});
+        if (i % 4 != 3) {
+            dns.set("_25._tcp." + mx, dns::RrType::tlsa, {tlsa::Record{3, 1, 1, tlsa::Bytes(32, 0xaa)}});
+        }
+    }
+    domains.push_back("missing.example");
+    std::atomic<int> probes{0};
+    const Prober inner = [&](const smtp::ProbeRequest& r) {
+        ++probes;
+        smtp::ProbeResult res;
+        res.outcome = r.address == "192.0.2.1" ? smtp::Outcome::no_match : smtp::Outcome::validated;
+        return res;
+    };
+    SharedProber shared(inner, 2);
+    const Prober prober = [&](const smtp::ProbeRequest& r) { return shared(r); };
+    std::map<std::string, DomainVerdict> got;
+    Options opts;
+    opts.jobs = 8;
+    run(domains, opts, dns, prober,
+        [&](DomainResult&& d) { EXPECT_TRUE(got.emplace(d.domain, d.verdict).second) << d.domain; });
+    ASSERT_EQ(got.size(), domains.size());
+    EXPECT_EQ(probes, 3); // mx0, mx1, mx2: once each; mx3 has no TLSA
+    for (const auto& d : domains) {
+        Request req = opts.request;
+        req.domain = d;
+        EXPECT_EQ(got[d], domain_verdict(check::run(req, dns, inner))) << d;
+    }
+    EXPECT_EQ(got["d1.example"], DomainVerdict::failed);
+    EXPECT_EQ(got["d0.example"], DomainVerdict::validated);
+    EXPECT_EQ(got["d3.example"], DomainVerdict::no_dane);
+    EXPECT_EQ(got["missing.example"], DomainVerdict::failed);
+}
+
+TEST(BulkRun, AnErrorInTheSinkStopsTheRunAndIsRethrown) {
+    FakeResolver dns;
+    const Prober prober = [](const smtp::ProbeRequest&) { return smtp::ProbeResult{}; };
+    const std::vector<std::string> domains{"a.example", "b.example", "c.example"};
+    int calls = 0;
+    EXPECT_THROW(run(domains, {}, dns, prober,
+                     [&](DomainResult&&) {
+                         ++calls;
+                         throw std::runtime_error("disk full");
+                     }),
+                 std::runtime_error);
+    EXPECT_EQ(calls, 1);
+}
+
+} // namespace
