@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -115,6 +116,48 @@ TEST(Store, RemovesOnlyItsOwnStaleTemporaries) {
     const auto removed = store::remove_stale_temporaries(target);
     ASSERT_EQ(removed.size(), 1U);
     EXPECT_EQ(test::list_tree(dir.path()), std::vector<std::string>{"unrelated"});
+}
+
+} // namespace
+
+namespace {
+
+// Presence has three answers; "cannot tell" is never "absent". (Permission
+// denied needs another uid: KeygenNonRoot in tests/cli covers it; here a
+// symlink loop on the way gives an lstat error other than ENOENT.)
+TEST(StorePresence, AbsentPresentAndCannotTell) {
+    const test::TempDir dir;
+    const fs::path file = dir.path() / "f";
+    std::ofstream(file) << "x";
+    fs::create_symlink("nowhere", dir.path() / "dangling");
+    fs::create_symlink("loop", dir.path() / "loop");
+    using Kind = store::Presence::Kind;
+    EXPECT_EQ(store::presence(dir.path() / "missing").kind, Kind::absent);
+    EXPECT_EQ(store::presence(file / "below-a-file").kind, Kind::absent); // ENOTDIR
+    EXPECT_EQ(store::presence(file).kind, Kind::file);
+    EXPECT_EQ(store::presence(dir.path()).kind, Kind::file);
+    EXPECT_EQ(store::presence(dir.path() / "dangling").kind, Kind::symlink);
+    EXPECT_TRUE(store::presence(dir.path() / "dangling").present());
+    const auto unknown = store::presence(dir.path() / "loop" / "x");
+    EXPECT_EQ(unknown.kind, Kind::unknown);
+    EXPECT_EQ(unknown.error, ELOOP);
+    EXPECT_FALSE(unknown.present());
+}
+
+TEST(StorePresence, CannotTellThrowsWithThePathAndTheReason) {
+    const test::TempDir dir;
+    fs::create_symlink("loop", dir.path() / "loop");
+    const fs::path p = dir.path() / "loop" / "x";
+    EXPECT_FALSE(store::exists_nofollow(dir.path() / "missing"));
+    EXPECT_TRUE(store::exists_nofollow(dir.path()));
+    try {
+        (void)store::known_presence(p);
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot tell whether " + p.string() + " exists: Too many levels of symbolic links");
+    }
 }
 
 } // namespace
