@@ -4,12 +4,14 @@
 # (debian/mxdane.postinst), and mxdane makes it 0700 on first use.
 include(GNUInstallDirs)
 
-set(MXDANE_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
-    CACHE PATH "where the systemd service and timer are installed")
-set(MXDANE_BASH_COMPLETION_DIR "${CMAKE_INSTALL_FULL_DATADIR}/bash-completion/completions"
-    CACHE PATH "where the bash completion is installed")
-set(MXDANE_ZSH_COMPLETION_DIR "${CMAKE_INSTALL_FULL_DATADIR}/zsh/vendor-completions"
-    CACHE PATH "where the zsh completion is installed")
+# Relative to the prefix unless absolute, so that cmake --install --prefix
+# moves them too (Debian: MXDANE_SYSTEMD_UNIT_DIR=/lib/systemd/system).
+set(MXDANE_SYSTEMD_UNIT_DIR "lib/systemd/system"
+    CACHE STRING "where the systemd service and timer are installed (relative: under the prefix)")
+set(MXDANE_BASH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
+    CACHE STRING "where the bash completion is installed (relative: under the prefix)")
+set(MXDANE_ZSH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions"
+    CACHE STRING "where the zsh completion is installed (relative: under the prefix)")
 
 install(TARGETS mxdane RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
