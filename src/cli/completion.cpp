@@ -143,8 +143,7 @@ _mxdane() {
                                                             {Value::mta, "mta"},
                                                             {Value::word, "word"}};
             if (o.value != Value::none) {
-                out << "    kind[\"" << bash_key(n.path) << " " << o.name << "\"]=" << kinds.at(o.value)
-                    << "\n";
+                out << "    kind[\"" << bash_key(n.path) << " " << o.name << "\"]=" << kinds.at(o.value) << "\n";
             }
         }
     }
@@ -173,11 +172,13 @@ _mxdane() {
         return
         ;;
     keytype)
-        COMPREPLY=($(compgen -W ")SH" << words_of(Value::key_type) << R"SH(" -- "$cur"))
+        COMPREPLY=($(compgen -W ")SH"
+        << words_of(Value::key_type) << R"SH(" -- "$cur"))
         return
         ;;
     mta)
-        COMPREPLY=($(compgen -W ")SH" << words_of(Value::mta) << R"SH(" -- "$cur"))
+        COMPREPLY=($(compgen -W ")SH"
+        << words_of(Value::mta) << R"SH(" -- "$cur"))
         return
         ;;
     word)
