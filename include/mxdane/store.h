@@ -17,6 +17,31 @@ namespace fs = std::filesystem;
 inline const fs::path default_key_dir{"/etc/pki/tls/private"};
 inline const fs::path default_cert_dir{"/etc/pki/tls/certs"};
 
+/// What is at a path, without following a final symbolic link. "Is it
+/// there?" has three answers: absent, present, or cannot tell (a directory
+/// on the way that this user may not search, an I/O error). "Cannot tell"
+/// is never read as "absent": a check that did so would report a file that
+/// exists, but is hidden from this user, as missing.
+struct Presence {
+    enum class Kind { absent, file, symlink, unknown };
+    Kind kind = Kind::absent;
+    int error = 0; ///< errno of lstat when kind is unknown
+    [[nodiscard]] bool present() const noexcept { return kind == Kind::file || kind == Kind::symlink; }
+};
+
+/// lstat(2) of `p`: ENOENT and ENOTDIR are absent, any other failure is
+/// unknown with its errno. Directories count as files.
+Presence presence(const fs::path& p);
+
+/// presence(p) when it is known (absent, file or symlink); throws
+/// Error(permission) or Error(io) "cannot tell whether P exists: <reason>"
+/// when it is not.
+Presence::Kind known_presence(const fs::path& p);
+
+/// known_presence(p) != absent: true when `p` is there as anything (links
+/// not followed); throws when that cannot be known.
+bool exists_nofollow(const fs::path& p);
+
 /// YYYYMMDD of `when` in the local time zone (the seed script's stamp).
 std::string date_stamp(std::chrono::system_clock::time_point when);
 

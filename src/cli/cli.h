@@ -37,6 +37,15 @@ struct Command {
     std::function<Runner(CLI::App& app)> setup;
 };
 
+/// What --version prints: mxdane's version, then one line per library
+/// (OpenSSL, libunbound, libldns) as each reports itself at run time.
+std::string version_text();
+
+/// Writes the bash or zsh completion script for `app` (its commands,
+/// subcommands and options); false for another shell. The build calls it
+/// through the hidden `mxdane __completion SHELL`.
+bool print_completion(const CLI::App& app, const std::string& shell, std::ostream& out);
+
 /// Runs mxdane with argv; the only place errors become messages and exit
 /// codes.
 int run(int argc, const char* const* argv, Io& io);

@@ -1,5 +1,6 @@
 #include <csignal>
 #include <iostream>
+#include <string_view>
 
 #include "cli.h"
 #include "mxdane/error.h"
@@ -66,11 +67,15 @@ std::string one_line(std::string s) {
 int run(int argc, const char* const* argv, Io& io) {
     CLI::App app{"mxdane: the DANE life of a mail server's MX host", "mxdane"};
     app.require_subcommand(0, 1);
-    app.set_version_flag("--version", std::string("mxdane ") + MXDANE_VERSION);
+    app.set_version_flag("--version", version_text());
     std::vector<std::pair<CLI::App*, Runner>> runners;
     for (auto& cmd : command_table()) {
         CLI::App* sub = app.add_subcommand(cmd.name, cmd.summary);
         runners.emplace_back(sub, cmd.setup(*sub));
+    }
+    // Build-time hook, not in --help: the completions come from this table.
+    if (argc == 3 && std::string_view(argv[1]) == "__completion" && print_completion(app, argv[2], io.out)) {
+        return static_cast<int>(Exit::ok);
     }
     try {
         app.parse(argc, argv);

@@ -301,4 +301,23 @@ TEST(RolloverCli, EmergencyWithoutAnMtaSwitchesBackAndSaysSo) {
     EXPECT_EQ(fs::read_symlink(b.keys / (host + "-MX.key")), before);
 }
 
+// A state file this user cannot see is not a missing one: read as "no
+// state", the next init or stage would start over beside a rotation under
+// way. Root bypasses modes, so the run is nobody's.
+TEST(RolloverCli, AStateHiddenByItsDirectoryIsNotMissing) {
+    const Box b;
+    fs::create_directory(b.state);
+    fs::permissions(b.state, fs::perms(0700)); // root's
+    RunOptions nobody;
+    nobody.cwd = b.tmp.path();
+    nobody.uid = 65534;
+    nobody.gid = 65534;
+    const auto r = run_process({mxdane_binary_for_all().string(), "rollover", "status", "--state-dir", b.state.string(),
+                                "--out", b.keys.string(), host},
+                               nobody);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err,
+              "error: cannot tell whether " + (b.state / (host + ".json")).string() + " exists: Permission denied\n");
+}
+
 } // namespace

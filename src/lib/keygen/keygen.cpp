@@ -29,16 +29,12 @@ gid_t lookup_group(const std::string& name) {
     return found->gr_gid;
 }
 
-enum class Presence { absent, file, symlink };
+using Kind = store::Presence::Kind;
 
-Presence presence(const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) {
-        // ENOENT, or a directory we cannot search: writing there fails
-        // later with the precise reason.
-        return Presence::absent;
-    }
-    return S_ISLNK(st.st_mode) ? Presence::symlink : Presence::file;
+/// Present or absent; "cannot tell" stops the run with the reason: a key
+/// directory this user may not search hides the key, it does not remove it.
+Kind presence(const fs::path& p) {
+    return store::known_presence(p);
 }
 
 std::string join_paths(const std::vector<fs::path>& paths) {
@@ -53,12 +49,12 @@ std::string join_paths(const std::vector<fs::path>& paths) {
 /// run (a lone file or a temporary) so that the admin knows what they are.
 void refuse_existing(const fs::path& key, const fs::path& cert) {
     for (const auto& p : {key, cert}) {
-        if (presence(p) == Presence::symlink) {
+        if (presence(p) == Kind::symlink) {
             throw Error(Errc::exists, p.string() + " is a symbolic link; not writing through it (remove it first)");
         }
     }
-    const bool key_exists = presence(key) == Presence::file;
-    const bool cert_exists = presence(cert) == Presence::file;
+    const bool key_exists = presence(key) == Kind::file;
+    const bool cert_exists = presence(cert) == Kind::file;
     if (!key_exists && !cert_exists) {
         return;
     }
@@ -138,11 +134,11 @@ class CreatedDirs {
     bool m_keep = false;
 };
 
-std::vector<fs::path> prepare_dir(const fs::path& dir, mode_t mode, bool is_default) {
+/// Runs `step`; a permission error about the default directories gets the
+/// way out appended.
+template <class Step> auto with_default_hint(bool is_default, Step step) {
     try {
-        auto created = store::make_directories(dir, mode);
-        require_writable(dir);
-        return created;
+        return step();
     } catch (const Error& e) {
         if (is_default && e.code() == Errc::permission) {
             throw Error(Errc::permission,
@@ -150,6 +146,14 @@ std::vector<fs::path> prepare_dir(const fs::path& dir, mode_t mode, bool is_defa
         }
         throw;
     }
+}
+
+std::vector<fs::path> prepare_dir(const fs::path& dir, mode_t mode, bool is_default) {
+    return with_default_hint(is_default, [&] {
+        auto created = store::make_directories(dir, mode);
+        require_writable(dir);
+        return created;
+    });
 }
 
 } // namespace
@@ -182,7 +186,8 @@ Result run(const Request& request) {
 
     CreatedDirs dirs;
     if (!request.dry_run) {
-        refuse_existing(result.key_path, result.cert_path);
+        with_default_hint(key_dir == store::default_key_dir || cert_dir == store::default_cert_dir,
+                          [&] { refuse_existing(result.key_path, result.cert_path); });
         // The key directory first: when it is also the certificate
         // directory (--out), the private mode wins.
         dirs.add(prepare_dir(key_dir, private_dir_mode, key_dir == store::default_key_dir));

@@ -109,9 +109,9 @@ tlsa::Record checked_pair(const fs::path& key_file, const fs::path& cert_file) {
     return tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *key);
 }
 
+/// Absent or present; "cannot tell" (permission denied) throws.
 bool exists_nofollow(const fs::path& p) {
-    struct stat st {};
-    return ::lstat(p.c_str(), &st) == 0;
+    return store::exists_nofollow(p);
 }
 
 fs::path absolute_of(const fs::path& p) {

@@ -395,8 +395,9 @@ fs::path state_path(const fs::path& state_dir, const std::string& host) {
 }
 
 std::optional<State> load(const fs::path& path) {
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(path, ec))) {
+    // "Cannot tell" (a state directory this user may not search) throws:
+    // read as "no state", it would start over beside a rotation under way.
+    if (!store::exists_nofollow(path)) {
         return std::nullopt;
     }
     std::ifstream in(path, std::ios::binary);

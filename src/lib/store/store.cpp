@@ -137,6 +137,30 @@ void create_missing(const std::vector<fs::path>& missing, mode_t mode, mode_t pa
 
 } // namespace
 
+Presence presence(const fs::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0) {
+        return {S_ISLNK(st.st_mode) ? Presence::Kind::symlink : Presence::Kind::file, 0};
+    }
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+        return {Presence::Kind::absent, 0};
+    }
+    return {Presence::Kind::unknown, err};
+}
+
+Presence::Kind known_presence(const fs::path& p) {
+    const Presence found = presence(p);
+    if (found.kind == Presence::Kind::unknown) {
+        throw os_error("cannot tell whether " + p.string() + " exists", found.error);
+    }
+    return found.kind;
+}
+
+bool exists_nofollow(const fs::path& p) {
+    return known_presence(p) != Presence::Kind::absent;
+}
+
 std::string date_stamp(std::chrono::system_clock::time_point when) {
     const std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm tm{};
