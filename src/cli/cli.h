@@ -1,12 +1,15 @@
 // The command table and what every command shares.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "mxdane/error.h"
 
 namespace mxdane::cli {
 
@@ -36,6 +39,12 @@ struct Command {
     std::string summary;
     std::function<Runner(CLI::App& app)> setup;
 };
+
+/// The exit code for a library error kind (README "Exit codes").
+Exit exit_for(Errc code);
+
+/// --port P, 1..65535 (0 is no port; every command takes the same range).
+CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const std::string& help);
 
 /// Runs mxdane with argv; the only place errors become messages and exit
 /// codes.

@@ -63,12 +63,17 @@ TEST(TlsaCli, Formats) {
                            openssl_hex("rsa2048.pem", "3 1 0") + "\n3 0 1 " + openssl_hex("rsa2048.pem", "3 0 1") +
                            "\n3 0 2 " + openssl_hex("rsa2048.pem", "3 0 2") + "\n3 0 0 " +
                            shell("openssl x509 -in '" + f + "' -outform DER | od -An -v -tx1 | tr -d ' \\n'") + "\n");
-    const auto json = nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f, corpus("p256.ec.key")}).out);
+    const auto top = nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f, corpus("p256.ec.key")}).out);
+    EXPECT_EQ(top["command"], "tlsa");
+    EXPECT_EQ(top["exit"], 0);
+    const auto& json = top["files"];
     ASSERT_EQ(json.size(), 2U);
-    EXPECT_EQ(json[0]["owner"], owner);
-    EXPECT_EQ(json[0]["data"], h);
-    EXPECT_EQ(json[1]["owner"], nullptr); // a key has no name
-    EXPECT_EQ(json[1]["data"], openssl_hex("p256.ec.key", "3 1 1"));
+    EXPECT_EQ(json[0]["records"][0]["owner"], owner);
+    EXPECT_EQ(json[0]["records"][0]["data"], h);
+    EXPECT_EQ(json[1]["records"][0]["owner"], nullptr); // a key has no name
+    EXPECT_EQ(json[1]["records"][0]["data"], openssl_hex("p256.ec.key", "3 1 1"));
+    EXPECT_EQ(nlohmann::json::parse(run_mxdane({"tlsa", "--json", f}).out),
+              nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f}).out)); // --json is --format json
     // Several files in one call, in order.
     const auto two = run_mxdane({"tlsa", "--host", "mx1.example.net", f, corpus("ed25519.key")});
     EXPECT_EQ(two.out, owner + " IN TLSA 3 1 1 " + h + "\n" + owner + " IN TLSA 3 1 1 " +
