@@ -304,7 +304,9 @@ Runner setup(CLI::App& app) {
             io.out << "skipped: " << n << " record" << (n == 1 ? "" : "s") << " of other types ("
                    << tlsa::skipped_summary(skipped) << ")\n";
         }
-        io.out << "verdict: " << verdict_label << ": " << v.reason << "\n";
+        // A key's reason already starts with its answer ("published: ...").
+        const bool labelled = v.reason.rfind(verdict_label + ": ", 0) == 0;
+        io.out << "verdict: " << (labelled ? v.reason : verdict_label + ": " + v.reason) << "\n";
         return code;
     };
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 
@@ -88,7 +89,18 @@ Exit exit_for(Errc code) {
 }
 
 CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const std::string& help) {
-    return app.add_option("--port", port, help)->check(CLI::Range(1, 65535));
+    // One message for 0, 65536, -1 and "smtp" alike (CLI11's own differ).
+    const CLI::Validator port_range(
+        [](std::string& value) -> std::string {
+            const bool digits = !value.empty() && value.size() <= 5 &&
+                                std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (digits && std::stoul(value) >= 1 && std::stoul(value) <= 65535) {
+                return {};
+            }
+            return "must be a port number from 1 to 65535, not '" + value + "'";
+        },
+        "1..65535", "port");
+    return app.add_option("--port", port, help)->check(port_range);
 }
 
 int run(int argc, const char* const* argv, Io& io) {
