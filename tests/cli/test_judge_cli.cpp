@@ -84,7 +84,7 @@ for try in 1 2 3 4 5; do
   kill -0 $pid 2>/dev/null && break
 done
 echo Q | openssl s_client -connect 127.0.0.1:$port -servername )" +
-                                   host + " -dane_tlsa_domain " + host + rr +
+                                   host + " -dane_ee_no_namechecks -dane_tlsa_domain " + host + rr +
                                    R"( -verify_return_error >/dev/null 2>&1
 rc=$?; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit $rc)";
         return run_process({"sh", "-c", script}).exit_code == 0;

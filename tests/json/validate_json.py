@@ -5,6 +5,8 @@ python3-jsonschema. Also checks what the schemas cannot: "exit" equals the
 process's exit code, and "command" names the command run.
 
 Usage: validate_json.py MXDANE_BINARY SCHEMA_DIR
+       validate_json.py --validate SCHEMA_DIR SCHEMA_FILE JSON_FILE   (one
+       output made elsewhere, e.g. check --json in the lab tests)
 
 To cover a new command, add its schema file and rows to CASES.
 """
@@ -68,7 +70,18 @@ def validator(schema_dir, name):
         return jsonschema.Draft202012Validator(schema, resolver=resolver)
 
 
+def validate_one(schema_dir, schema, path):
+    with open(path) as fh:
+        out = json.load(fh)
+    errors = list(validator(schema_dir, schema).iter_errors(out))
+    for e in errors:
+        print(f"FAIL {path}: {schema}: {'/'.join(map(str, e.path))}: {e.message[:300]}")
+    return 1 if errors else 0
+
+
 def main():
+    if sys.argv[1] == "--validate":
+        return validate_one(sys.argv[2], sys.argv[3], sys.argv[4])
     binary, schema_dir = sys.argv[1], sys.argv[2]
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:

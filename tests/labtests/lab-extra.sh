@@ -8,6 +8,8 @@
 #                 MTA-STS TXT next to mx1's self-signed certificate
 #   mx30          A of mx1 + only a 3 0 1 record (breaks at every reissue)
 #   mx31          A of mx1 + 3 1 1, a 1 1 1, nine records, TTL above a day
+#   mx32          A of mx1 + its 3 1 1 and a stale 3 1 2: digest agility
+#                 (RFC 7671 §9) makes senders ignore the 3 1 1
 set -euo pipefail
 LABCTL=$1
 DIR=$2
@@ -31,5 +33,7 @@ mx1c=$(cert "$LAB_MX1_CERT")
     for i in 1 2 3 4 5 6 7; do
         printf '_25._tcp.mx31\t86401\tIN\tTLSA\t3 1 1 %s\n' "$(printf 'other %s' "$i" | openssl dgst -sha256 | sed 's/.*= //')"
     done
+    printf 'mx32\tIN\tA\t127.0.1.1\n_25._tcp.mx32\tIN\tTLSA\t3 1 1 %s\n' "$mx1"
+    printf '_25._tcp.mx32\tIN\tTLSA\t3 1 2 %s\n' "$(printf 'stale' | openssl dgst -sha512 | sed 's/.*= //')"
 } >>"$LAB_ZONES_DIR/secure.test.zone"
 LAB_QUIET=1 "$LABCTL" reload-dns "$DIR"

@@ -370,8 +370,13 @@ class Session {
         try {
             const tlsa::Verification v = tlsa::verify_certificate(m_req.records, check);
             m_res.explained = v.records;
+            // Only a named cause (digest agility, DANE-TA name or date)
+            // says more than the plain answer.
             if (v.verdict == tlsa::Verdict::not_authenticated) {
-                reason = tlsa::judge(v.records, "server key").second;
+                if (auto why = tlsa::judge(v.records, "server key").second;
+                    why != "no usable TLSA record matches the server key") {
+                    reason = std::move(why);
+                }
             }
         } catch (const Error&) {
             // The handshake's own verdict stands; the explanation is extra.
