@@ -35,6 +35,7 @@ openssl req -new -key int.key -subj "/CN=Test Intermediate" | openssl x509 -req 
 openssl req -new -key leaf.key -subj "/CN=mx1.example.net" -addext subjectAltName=DNS:mx1.example.net -out leaf.csr
 openssl req -new -key leaf.key -subj "/O=No Name" -out noname.csr
 openssl x509 -req -in leaf.csr -CA int.crt -CAkey int.key -set_serial 3 -days 30 -extfile leaf.ext -out leaf.crt 2>/dev/null
+openssl req -new -key ss.key -subj "/CN=mx2.example.net" | openssl x509 -req -CA int.crt -CAkey int.key -set_serial 4 -days 30 -extfile leaf.ext -out leaf2.crt 2>/dev/null
 openssl req -x509 -new -key other.key -out other.crt -days 30 -subj "/CN=Other Root" -addext basicConstraints=critical,CA:TRUE
 openssl req -x509 -new -key ss.key -out ss.crt -days 30 -subj "/CN=mx1.example.net" -addext basicConstraints=critical,CA:FALSE -addext subjectAltName=DNS:mx1.example.net
 openssl req -x509 -new -key wild.key -out wild.crt -days 30 -subj "/CN=*.example.net" -addext basicConstraints=critical,CA:FALSE -addext "subjectAltName=DNS:*.example.net"
@@ -220,6 +221,8 @@ TEST(JudgeChain, OrderAgreesWithOpensslVerifyPartialChain) {
         {"leaf.crt", "int.crt", "other.crt"},
         {"other.crt", "leaf.crt", "int.crt"},
         {"int.crt", "ca.crt"},
+        {"leaf.crt", "leaf2.crt", "int.crt"},
+        {"leaf.crt", "int.crt", "leaf2.crt"},
     };
     const std::string h = pki().hash("leaf.crt");
     for (std::size_t n = 0; n < files.size(); ++n) {
