@@ -114,6 +114,12 @@ std::vector<Output> compute_file(const TlsaOptions& o, const std::string& file, 
         auto h = x509::host_name(m);
         if (h) {
             file_host = std::move(h).value();
+            // A wildcard is no MX host: say which name the owner came from.
+            const auto sans = m.certs.empty() ? std::vector<std::string>{} : x509::dns_names(*m.certs.front());
+            if (!sans.empty() && sans.front().rfind("*.", 0) == 0) {
+                warnings.push_back(file + ": owner name from " + *file_host + ", not from the wildcard " +
+                                   names::printable(sans.front()) + ": give --host if the MX host is another");
+            }
         } else if (need_owner) {
             throw Error(Errc::bad_input, file + ": --host is needed: " + h.error());
         }

@@ -38,6 +38,7 @@ openssl x509 -req -in leaf.csr -CA int.crt -CAkey int.key -set_serial 3 -days 30
 openssl req -new -key ss.key -subj "/CN=mx2.example.net" | openssl x509 -req -CA int.crt -CAkey int.key -set_serial 4 -days 30 -extfile leaf.ext -out leaf2.crt 2>/dev/null
 openssl req -x509 -new -key other.key -out other.crt -days 30 -subj "/CN=Other Root" -addext basicConstraints=critical,CA:TRUE
 openssl req -x509 -new -key ss.key -out ss.crt -days 30 -subj "/CN=mx1.example.net" -addext basicConstraints=critical,CA:FALSE -addext subjectAltName=DNS:mx1.example.net
+openssl req -x509 -new -key wild.key -out wild2.crt -days 30 -subj "/CN=*.example.net" -addext basicConstraints=critical,CA:FALSE -addext "subjectAltName=DNS:*.example.net,DNS:example.net"
 openssl req -x509 -new -key wild.key -out wild.crt -days 30 -subj "/CN=*.example.net" -addext basicConstraints=critical,CA:FALSE -addext "subjectAltName=DNS:*.example.net"
 cat leaf.crt int.crt ca.crt > chain.pem
 cat int.crt ca.crt > issuers.pem
@@ -376,6 +377,12 @@ TEST(JudgeNames, WildcardsAndCsrNames) {
     EXPECT_NE(wild.err.find("--host is needed: the certificate's only name is a wildcard (*.example.net)"),
               std::string::npos)
         << wild.err;
+    const RunResult wild2 = run_mxdane({"tlsa", pki().at("wild2.crt")});
+    EXPECT_EQ(wild2.exit_code, 0) << wild2.err;
+    EXPECT_EQ(wild2.out.rfind("_25._tcp.example.net. IN TLSA 3 1 1 " + pki().hash("wild2.crt") + "\n", 0), 0U);
+    EXPECT_NE(wild2.err.find("owner name from example.net, not from the wildcard *.example.net: give --host"),
+              std::string::npos)
+        << wild2.err;
     const RunResult csr = run_mxdane({"tlsa", pki().at("leaf.csr")});
     EXPECT_EQ(csr.exit_code, 0) << csr.err;
     EXPECT_EQ(csr.out, "_25._tcp.mx1.example.net. IN TLSA 3 1 1 " + pki().hash("leaf.crt") + "\n");
