@@ -323,6 +323,9 @@ Runner setup(CLI::App& app) {
         }
         if (o->json) {
             io.out << report_json(r, code).dump(2) << "\n";
+            for (const auto& w : r.warnings) {
+                io.err << "warning: " << w << "\n";
+            }
         } else {
             print_text(r, io);
         }

@@ -214,6 +214,9 @@ Runner setup(CLI::App& app) {
             results.push_back(std::move(fr));
         }
 
+        for (const auto& w : warnings) {
+            io.err << "warning: " << w << "\n";
+        }
         const std::string ttl = o->ttl ? std::to_string(*o->ttl) + " " : std::string();
         if (o->json || o->format == "json") {
             nlohmann::json j = json_top("tlsa", static_cast<int>(code), warnings);
@@ -234,9 +237,6 @@ Runner setup(CLI::App& app) {
                 }
             }
             return code;
-        }
-        for (const auto& w : warnings) {
-            io.err << "warning: " << w << "\n";
         }
         for (const auto& fr : results) {
             if (!fr.error.empty()) {

@@ -258,6 +258,9 @@ Runner setup(CLI::App& app) {
             return (one_source ? std::string() : l.source + " ") + "line " + std::to_string(l.line);
         };
 
+        for (const auto& w : warnings) {
+            io.err << "warning: " << w << "\n";
+        }
         if (o->json) {
             nlohmann::json j = json_top("verify", static_cast<int>(code), warnings);
             j[key_mode ? "key" : "cert"] = subject_file;
@@ -284,9 +287,6 @@ Runner setup(CLI::App& app) {
             j["reason"] = v.reason;
             io.out << j.dump(2) << "\n";
             return code;
-        }
-        for (const auto& w : warnings) {
-            io.err << "warning: " << w << "\n";
         }
         for (const auto& l : lines) {
             io.out << where(l) << ": ";
