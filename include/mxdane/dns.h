@@ -3,6 +3,7 @@
 // value that always says secure, insecure or bogus, never a bool.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -138,8 +139,16 @@ std::vector<std::string> trust_anchor_zones(std::string_view file_text);
 /// that contains `zone`, or "" when there is none.
 std::string builtin_local_zone(std::string_view zone);
 
+/// Whether any of `servers` replies to one DNS query over UDP within
+/// `timeout` (any reply counts: the server is there; a refused port or
+/// silence does not).
+bool any_server_answers(const std::vector<ServerAddr>& servers, std::chrono::milliseconds timeout);
+
 /// A validating resolver on libunbound. Throws Error(Errc::io) when the
-/// configuration is refused (unreadable trust anchor, bad option).
+/// configuration is refused (unreadable trust anchor, bad option), and
+/// Error(Errc::io, "cannot reach DNS (...)") when a lookup fails and none of
+/// the servers it would use answers at all: a local failure, never a
+/// verdict on the name.
 std::unique_ptr<Resolver> make_unbound_resolver(const UnboundOptions& opts);
 
 } // namespace mxdane::dns

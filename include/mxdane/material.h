@@ -43,4 +43,24 @@ std::vector<std::string> dns_names(X509& cert);
 /// parse throws Error(bad_input) naming the file.
 Material load_material_file(const std::string& path);
 
+/// The MX host a file names, for TLSA owner names: the first DNS
+/// subjectAltName of the leaf (or of the CSR) that is a host name, else a
+/// subject CN that is one. Wildcards are no host. The reason says which
+/// names there were ("its only names are wildcards (*.example.net)").
+Expected<std::string> host_name(const Material& m);
+
+/// RFC 8446 §4.4.2 and what MTAs send: the server's certificate first (the
+/// one that issued no other in the file), then each certificate's issuer.
+/// Returns "" when `certs` is in that order, else a one-line reason naming
+/// the subjects in file order and the order needed, or the certificate
+/// that belongs to no chain with the others.
+std::string chain_order_problem(const std::vector<ossl::X509Ptr>& certs);
+
+/// Whether `issuer` issued `subject` (names and key identifiers, as
+/// `openssl verify` links a chain; `issuer` != `subject`).
+bool issued(X509& issuer, X509& subject);
+
+/// RFC 2253 text of the subject name ("CN=mx1.example.net").
+std::string subject_text(X509& cert);
+
 } // namespace mxdane::x509

@@ -11,6 +11,7 @@
 
 #include "mxdane/expected.h"
 #include "mxdane/tlsa.h"
+#include "mxdane/tlsa_match.h"
 
 namespace mxdane::smtp {
 
@@ -85,6 +86,9 @@ struct ProbeResult {
     std::optional<tlsa::Record> matched; ///< the record that authenticated the server
     int match_depth = -1;                ///< 0 leaf, >0 a trust anchor up the chain
     std::optional<tlsa::Record> served;  ///< "3 1 1" of the served leaf certificate
+    /// When no record matched: what each record says about the served
+    /// chain, as `mxdane verify` would (in the order of the request).
+    std::vector<tlsa::RecordResult> explained;
     bool leaf_self_signed = false;
     std::string tls_version;
     std::string cipher;

@@ -1,12 +1,15 @@
 // The command table and what every command shares.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "mxdane/error.h"
 
 namespace mxdane::cli {
 
@@ -45,6 +48,12 @@ std::string version_text();
 /// subcommands and options); false for another shell. The build calls it
 /// through the hidden `mxdane __completion SHELL`.
 bool print_completion(const CLI::App& app, const std::string& shell, std::ostream& out);
+
+/// The exit code for a library error kind (README "Exit codes").
+Exit exit_for(Errc code);
+
+/// --port P, 1..65535 (0 is no port; every command takes the same range).
+CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const std::string& help);
 
 /// Runs mxdane with argv; the only place errors become messages and exit
 /// codes.

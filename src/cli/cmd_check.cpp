@@ -2,7 +2,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "check_cli.h"
 #include "cli.h"
@@ -24,6 +28,42 @@ struct CheckOptions {
     std::string helo;
     bool json = false;
     BulkCli bulk;
+};
+
+/// A sign of life: one line on stderr when the check takes longer than 2 s
+/// and stderr is a terminal (scripts and logs get only the result).
+class Progress {
+  public:
+    Progress(std::ostream& err, std::string line) : m_err(err), m_line(std::move(line)) {
+        if (::isatty(STDERR_FILENO) == 1) {
+            m_thread = std::thread([this] {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                if (!m_cv.wait_for(lock, std::chrono::seconds(2), [this] { return m_done; })) {
+                    m_err << m_line << "\n" << std::flush;
+                }
+            });
+        }
+    }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+    ~Progress() {
+        {
+            const std::lock_guard<std::mutex> lock(m_mutex);
+            m_done = true;
+        }
+        m_cv.notify_all();
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+
+  private:
+    std::ostream& m_err;
+    std::string m_line;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_done = false;
+    std::thread m_thread;
 };
 
 std::string default_helo() {
@@ -78,6 +118,13 @@ void print_text(const check::Report& r, Io& io) {
                 // What to publish, or what to serve: the admin's next step.
                 for (const auto& rec : h.tlsa) {
                     io.out << "  published: " << tlsa::zone_line(h.tlsa_owner, rec) << "\n";
+                    // Why a sender set it aside (the explanation verify gives).
+                    for (const auto& x : p->explained) {
+                        if (x.record == rec && x.outcome == tlsa::Outcome::unusable) {
+                            io.out << "             " << x.reason << "\n";
+                            break;
+                        }
+                    }
                 }
                 if (p->served) {
                     io.out << "  served:    " << tlsa::zone_line(h.tlsa_owner, *p->served) << "\n";
@@ -142,6 +189,12 @@ nlohmann::json probe_json(const smtp::ProbeResult& p, const std::string& owner) 
     j["matched"] = p.matched ? tlsa_json(owner, *p.matched) : nlohmann::json(nullptr);
     j["match_depth"] = p.match_depth;
     j["served"] = p.served ? tlsa_json(owner, *p.served) : nlohmann::json(nullptr);
+    j["explained"] = nlohmann::json::array();
+    for (const auto& x : p.explained) {
+        j["explained"].push_back({{"record", tlsa_json(owner, x.record)},
+                                  {"outcome", tlsa::outcome_label(x.outcome)},
+                                  {"reason", x.reason}});
+    }
     j["leaf_self_signed"] = p.leaf_self_signed;
     j["tls_version"] = p.tls_version;
     j["cipher"] = p.cipher;
@@ -152,7 +205,7 @@ nlohmann::json probe_json(const smtp::ProbeResult& p, const std::string& owner) 
 } // namespace
 
 nlohmann::json report_json(const check::Report& r, Exit code) {
-    nlohmann::json j;
+    nlohmann::json j = json_top("check", static_cast<int>(code), r.warnings);
     j["domain"] = r.domain;
     j["mx_host_mode"] = r.mx_host;
     j["port"] = r.port;
@@ -169,7 +222,7 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         hj["tlsa_ttl"] = h.tlsa_ttl;
         hj["tlsa"] = nlohmann::json::array();
         for (const auto& rec : h.tlsa) {
-            hj["tlsa"].push_back(tlsa_json(h.tlsa_owner, rec));
+            hj["tlsa"].push_back(tlsa_json(h.tlsa_owner, rec, h.tlsa_ttl));
         }
         hj["verdict"] = std::string(check::verdict_name(h.verdict));
         hj["reason"] = h.reason;
@@ -203,7 +256,6 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         lj["malformed"] = l.malformed;
         j["lookups"].push_back(lj);
     }
-    j["warnings"] = r.warnings;
     switch (check::overall(r)) {
     case check::Overall::all_validated:
         j["overall"] = "all-validated";
@@ -215,7 +267,6 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         j["overall"] = "not-in-effect";
         break;
     }
-    j["exit"] = static_cast<int>(code);
     return j;
 }
 
@@ -237,7 +288,8 @@ Runner setup(CLI::App& app) {
     auto o = std::make_shared<CheckOptions>();
     app.add_option("DOMAIN", o->domain, "the mail domain whose MX hosts to check");
     app.add_option("--mx", o->mx, "check this MX host directly (skips the MX lookup)");
-    app.add_option("--port", o->port, "SMTP port to connect to and in the TLSA owner name (default 25)");
+    add_port_option(app, o->port,
+                    "SMTP port to connect to, 1-65535 (default 25); TLSA is always looked up at _25._tcp");
     app.add_option("--timeout", o->timeout, "seconds for each SMTP step (default 30); a probe gets 4 times that");
     add_resolver_options(app, o->resolver);
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
@@ -261,9 +313,6 @@ Runner setup(CLI::App& app) {
         if (o->timeout == 0 || o->timeout > 3600) {
             throw Error(Errc::bad_input, "--timeout: must be 1 to 3600 seconds");
         }
-        if (o->port == 0) {
-            throw Error(Errc::bad_input, "--port: must be 1 to 65535");
-        }
         if (!o->bulk.file.empty()) {
             check::Request base;
             base.port = o->port;
@@ -286,10 +335,20 @@ Runner setup(CLI::App& app) {
         req.helo_name = o->helo.empty() ? default_helo() : o->helo;
         req.step_timeout = std::chrono::seconds(o->timeout);
         req.total_timeout = req.step_timeout * 4;
-        const check::Report r = check::run(req, *resolver, smtp::probe);
+        const check::Report r = [&] {
+            const Progress progress(io.err, "checking " + req.domain +
+                                                ": DNS lookups and STARTTLS probes are under way (each step may take "
+                                                "up to --timeout " +
+                                                std::to_string(o->timeout) + " s)...");
+            return check::run(req, *resolver, smtp::probe);
+        }();
+
         const Exit code = check_exit(r);
         if (o->json) {
             io.out << report_json(r, code).dump(2) << "\n";
+            for (const auto& w : r.warnings) {
+                io.err << "warning: " << w << "\n";
+            }
         } else {
             print_text(r, io);
         }

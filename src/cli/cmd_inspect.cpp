@@ -6,6 +6,7 @@
 #include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/inspect.h"
+#include "mxdane/material.h"
 
 namespace mxdane::cli {
 namespace {
@@ -24,9 +25,11 @@ std::string join(const std::vector<std::string>& v) {
     return out;
 }
 
-nlohmann::json to_json(const std::string& file, const inspect::Report& r, const std::string& key_file) {
+nlohmann::json to_json(const std::string& file, const inspect::Report& r, const std::string& key_file,
+                       const std::string& owner) {
     nlohmann::json j;
     j["file"] = file;
+    j["error"] = nullptr;
     j["kind"] = std::string(x509::material_kind_label(r.kind));
     j["encoding"] = r.pem ? "PEM" : "DER";
     j["key"] = {{"algorithm", r.key.algorithm}, {"bits", r.key.bits}, {"label", r.key.label}};
@@ -38,15 +41,14 @@ nlohmann::json to_json(const std::string& file, const inspect::Report& r, const 
         j["ca"] = r.ca;
         j["serial"] = r.serial;
         j["signature"] = r.signature;
-        j["not_before"] = iso_utc(r.not_before);
-        j["not_after"] = iso_utc(r.not_after);
+        j["not_before"] = time_json(r.not_before);
+        j["not_after"] = time_json(r.not_after);
         j["days_left"] = r.days_left;
         j["chain_length"] = r.chain_length;
     }
     j["tlsa"] = nlohmann::json::array();
     for (const auto& rec : r.records) {
-        j["tlsa"].push_back(
-            {{"usage", rec.usage}, {"selector", rec.selector}, {"mtype", rec.mtype}, {"data", tlsa::to_hex(rec.data)}});
+        j["tlsa"].push_back(tlsa_json(owner, rec));
     }
     if (r.key_matches) {
         j["key_file"] = key_file;
@@ -91,7 +93,7 @@ Runner setup(CLI::App& app) {
     auto o = std::make_shared<InspectOptions>();
     app.add_option("FILE", o->files, "certificate, chain, private key, public key or CSR; PEM or DER")->required();
     app.add_option("--key", o->key, "check that this key file belongs to each FILE");
-    app.add_flag("--json", o->json, "print a JSON array, one object per file");
+    app.add_flag("--json", o->json, "print one JSON object, a member per file (README \"JSON\")");
     app.footer("Example:\n  mxdane inspect --key /etc/pki/tls/private/mx1.key /etc/pki/tls/certs/mx1.crt");
 
     return [o](Io& io) {
@@ -100,30 +102,68 @@ Runner setup(CLI::App& app) {
             key = x509::load_material_file(o->key);
         }
         const auto now = x509::Clock::now();
-        std::vector<std::pair<std::string, inspect::Report>> reports;
-        for (const auto& f : o->files) {
-            const x509::Material m = x509::load_material_file(f);
-            reports.emplace_back(f, inspect::inspect(m, key ? key->key.get() : nullptr, now));
-        }
+        // Each file gets its report or its one-line error; the others go on.
+        struct Entry {
+            std::string file;
+            std::optional<inspect::Report> report;
+            std::string owner;
+            std::string error;
+        };
+        std::vector<Entry> entries;
+        Exit code = Exit::ok;
         bool mismatch = false;
+        for (const auto& f : o->files) {
+            Entry e{f, std::nullopt, "", ""};
+            try {
+                const x509::Material m = x509::load_material_file(f);
+                if (const auto problem = x509::chain_order_problem(m.certs); !problem.empty()) {
+                    throw Error(Errc::bad_input, f + ": " + problem);
+                }
+                if (auto h = x509::host_name(m); h) {
+                    e.owner = tlsa::owner(*h, 25);
+                }
+                e.report = inspect::inspect(m, key ? key->key.get() : nullptr, now);
+                mismatch = mismatch || (e.report->key_matches && !*e.report->key_matches);
+            } catch (const Error& err) {
+                e.error = err.what();
+                const Exit c = exit_for(err.code());
+                if (code == Exit::ok || (c == Exit::failed && code != Exit::failed)) {
+                    code = c;
+                }
+            }
+            entries.push_back(std::move(e));
+        }
+        // A key that does not belong is the one "checked, and no" here.
+        if (code == Exit::ok && mismatch) {
+            code = Exit::no;
+        }
         if (o->json) {
-            nlohmann::json j = nlohmann::json::array();
-            for (const auto& [f, r] : reports) {
-                j.push_back(to_json(f, r, o->key));
-                mismatch = mismatch || (r.key_matches && !*r.key_matches);
+            nlohmann::json j = json_top("inspect", static_cast<int>(code), {});
+            j["files"] = nlohmann::json::array();
+            for (const auto& e : entries) {
+                j["files"].push_back(e.report ? to_json(e.file, *e.report, o->key, e.owner)
+                                              : nlohmann::json{{"file", e.file}, {"error", e.error}});
             }
             io.out << j.dump(2) << "\n";
         } else {
-            for (std::size_t i = 0; i < reports.size(); ++i) {
-                if (i > 0) {
+            bool first = true;
+            for (const auto& e : entries) {
+                if (!e.report) {
+                    continue;
+                }
+                if (!first) {
                     io.out << "\n";
                 }
-                print_text(reports[i].first, reports[i].second, o->key, io);
-                mismatch = mismatch || (reports[i].second.key_matches && !*reports[i].second.key_matches);
+                first = false;
+                print_text(e.file, *e.report, o->key, io);
             }
         }
-        // A key that does not belong is the one "checked, and no" here.
-        return mismatch ? Exit::no : Exit::ok;
+        for (const auto& e : entries) {
+            if (!e.error.empty()) {
+                io.err << "error: " << e.error << "\n";
+            }
+        }
+        return code;
     };
 }
 

@@ -80,7 +80,7 @@ Runner setup(CLI::App& app) {
         ->required();
     app.add_option("--key", o->key, "key type: rsa3072 (default), rsa2048, rsa4096, p256, p384");
     app.add_option("--days", o->days, "certificate validity in days (default 1096, three years)");
-    app.add_option("--port", o->port, "TCP port in the TLSA owner name (default 25)");
+    add_port_option(app, o->port, "TCP port in the TLSA owner name, 1-65535 (default 25)");
     auto* key_dir = app.add_option("--key-dir", o->key_dir,
                                    "directory for the private key (default /etc/pki/tls/private; made 0700)");
     auto* cert_dir =
@@ -91,7 +91,7 @@ Runner setup(CLI::App& app) {
     auto* key_group =
         app.add_option("--key-group", o->key_group, "give the key this group and mode 0440 (MTAs such as Exim)");
     app.add_flag("--dry-run", o->dry_run, "generate in memory and print the records; write nothing");
-    app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines");
+    app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines (README \"JSON\")");
     app.footer("Example:\n  mxdane keygen mx1.example.net example.net\n  mxdane keygen --key p256 --out ./keys "
                "mx1.example.net");
 
@@ -123,11 +123,11 @@ Runner setup(CLI::App& app) {
         const keygen::Result r = keygen::run(req);
 
         if (o->json) {
-            nlohmann::json j;
+            nlohmann::json j = json_top("keygen", static_cast<int>(Exit::ok), {});
             j["key_file"] = r.written ? nlohmann::json(r.key_path.string()) : nlohmann::json(nullptr);
             j["cert_file"] = r.written ? nlohmann::json(r.cert_path.string()) : nlohmann::json(nullptr);
-            j["not_before"] = iso_utc(r.not_before);
-            j["not_after"] = iso_utc(r.not_after);
+            j["not_before"] = time_json(r.not_before);
+            j["not_after"] = time_json(r.not_after);
             j["key_type"] = std::string(x509::key_type_option(r.key_type));
             j["names"] = r.names;
             j["tlsa"] = nlohmann::json::array();

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/publish.h"
@@ -19,6 +20,7 @@ struct Options {
     std::uint32_t ttl = 3600;
     std::uint16_t port = 25;
     PublishOptions backend;
+    bool json = false;
 };
 
 std::string plural(std::size_t n, const char* word) {
@@ -38,8 +40,9 @@ Runner setup(CLI::App& app, publish::Action action) {
     if (add) {
         app.add_option("--ttl", o->ttl, "TTL of the added records (default 3600)")->check(CLI::Range(0U, 2147483647U));
     }
-    app.add_option("--port", o->port, "TCP port in the TLSA owner name (default 25)");
+    add_port_option(app, o->port, "TCP port in the TLSA owner name, 1-65535 (default 25)");
     add_publish_options(app, o->backend);
+    app.add_flag("--json", o->json, "print one JSON object (README \"JSON\"); the hook's output still goes to stderr");
     if (add) {
         app.footer("Examples:\n"
                    "  mxdane publish mx1.example.net --key /etc/pki/tls/private/mx1.example.net-2025.key \\\n"
@@ -74,6 +77,27 @@ Runner setup(CLI::App& app, publish::Action action) {
         }
 
         const publish::Outcome r = publisher->apply(change);
+        if (o->json) {
+            const Exit code = r.done() ? Exit::ok : exit_for(r.status);
+            nlohmann::json j = json_top(add ? "publish" : "unpublish", static_cast<int>(code), {});
+            j["host"] = *host;
+            j["owner"] = change.owner;
+            j["zone"] = r.zone.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.zone);
+            j["status"] = std::string(publish::status_name(r.status));
+            j["message"] = r.message;
+            for (const char* k : {"applied", "skipped"}) {
+                j[k] = nlohmann::json::array();
+                for (const auto& op : std::string(k) == "applied" ? r.applied : r.skipped) {
+                    j[k].push_back(
+                        tlsa_json(change.owner, op.record, add ? std::optional<std::uint32_t>(op.ttl) : std::nullopt));
+                }
+            }
+            io.out << j.dump(2) << "\n";
+            if (!r.done()) {
+                io.err << "error: " << r.message << "\n";
+            }
+            return code;
+        }
         for (const auto& op : r.applied) {
             // A delete names the record only; its TTL plays no part.
             io.out << (add ? zone_line_with_ttl(change.owner, op) : tlsa::zone_line(change.owner, op.record)) << "\n";

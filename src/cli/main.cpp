@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <string_view>
 
 #include "cli.h"
+#include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/ossl.h"
 
@@ -34,6 +36,44 @@ std::vector<Command> command_table() {
     };
 }
 
+/// CLI11's messages can span lines; we promise one.
+std::string one_line(std::string s) {
+    for (auto& c : s) {
+        if (c == '\n') {
+            c = ' ';
+        }
+    }
+    while (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+    }
+    return s;
+}
+
+/// "tlsa", "rollover status": the chosen (sub)command when --json (or tlsa's
+/// --format json) was given, else "".
+std::string json_command(CLI::App& sub) {
+    std::string name = sub.get_name();
+    CLI::App* at = &sub;
+    for (bool deeper = true; deeper;) {
+        deeper = false;
+        for (CLI::App* child : at->get_subcommands()) {
+            if (child->parsed() && !child->get_name().empty()) {
+                name += " " + child->get_name();
+                at = child;
+                deeper = true;
+                break;
+            }
+        }
+    }
+    const CLI::Option* json = at->get_option_no_throw("--json");
+    const CLI::Option* format = at->get_option_no_throw("--format");
+    const bool wanted = (json != nullptr && json->count() > 0) ||
+                        (format != nullptr && format->count() > 0 && format->as<std::string>() == "json");
+    return wanted ? name : std::string();
+}
+
+} // namespace
+
 Exit exit_for(Errc code) {
     switch (code) {
     case Errc::bad_input:
@@ -49,20 +89,20 @@ Exit exit_for(Errc code) {
     return Exit::failed;
 }
 
-/// CLI11's messages can span lines; we promise one.
-std::string one_line(std::string s) {
-    for (auto& c : s) {
-        if (c == '\n') {
-            c = ' ';
-        }
-    }
-    while (!s.empty() && s.back() == ' ') {
-        s.pop_back();
-    }
-    return s;
+CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const std::string& help) {
+    // One message for 0, 65536, -1 and "smtp" alike (CLI11's own differ).
+    const CLI::Validator port_range(
+        [](std::string& value) -> std::string {
+            const bool digits = !value.empty() && value.size() <= 5 &&
+                                std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (digits && std::stoul(value) >= 1 && std::stoul(value) <= 65535) {
+                return {};
+            }
+            return "must be a port number from 1 to 65535, not '" + value + "'";
+        },
+        "1..65535", "port");
+    return app.add_option("--port", port, help)->check(port_range);
 }
-
-} // namespace
 
 int run(int argc, const char* const* argv, Io& io) {
     CLI::App app{"mxdane: the DANE life of a mail server's MX host", "mxdane"};
@@ -92,18 +132,26 @@ int run(int argc, const char* const* argv, Io& io) {
         if (!sub->parsed()) {
             continue;
         }
+        std::string message;
+        Exit code = Exit::failed;
         try {
             return static_cast<int>(runner(io));
         } catch (const Error& e) {
-            io.err << "error: " << one_line(e.what()) << "\n";
-            return static_cast<int>(exit_for(e.code()));
+            message = one_line(e.what());
+            code = exit_for(e.code());
         } catch (const std::bad_alloc&) {
-            io.err << "error: out of memory\n";
-            return static_cast<int>(Exit::failed);
+            message = "out of memory";
         } catch (const std::exception& e) {
-            io.err << "error: " << one_line(e.what()) << "\n";
-            return static_cast<int>(Exit::failed);
+            message = one_line(e.what());
         }
+        io.err << "error: " << message << "\n";
+        if (const auto command = json_command(*sub); !command.empty()) {
+            // --json promised one object on stdout: it says what went wrong.
+            nlohmann::json j = json_top(command, static_cast<int>(code), {});
+            j["error"] = message;
+            io.out << j.dump(2) << "\n";
+        }
+        return static_cast<int>(code);
     }
     io.out << examples;
     return static_cast<int>(Exit::ok);

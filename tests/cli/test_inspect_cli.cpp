@@ -52,9 +52,12 @@ TEST(InspectCli, Warnings) {
 }
 
 TEST(InspectCli, KeysChainsAndJson) {
-    const auto j = nlohmann::json::parse(
+    const auto top = nlohmann::json::parse(
         run_mxdane({"inspect", "--json", "--key", corpus("p256.ec.key"), corpus("p256.pub.pem"), corpus("chain.pem")})
             .out);
+    EXPECT_EQ(top["command"], "inspect");
+    EXPECT_EQ(top["exit"], 1); // the key does not belong to the chain
+    const auto& j = top["files"];
     ASSERT_EQ(j.size(), 2U);
     EXPECT_EQ(j[0]["kind"], "public key");
     EXPECT_EQ(j[0]["key"]["label"], "ECDSA P-256");

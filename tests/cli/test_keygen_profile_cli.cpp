@@ -245,11 +245,13 @@ TEST(KeygenOutput, JsonHasTheSameFactsAsTheFiles) {
     EXPECT_EQ(j.at("not_after"), iso_of(trim(dates.substr(nl + 1))));
     const nlohmann::json tlsa = {
         {{"owner", "_587._tcp.mx1.example.net."},
+         {"ttl", nullptr},
          {"usage", 3},
          {"selector", 1},
          {"mtype", 1},
          {"data", spki_sha256(m->cert)}},
         {{"owner", "_587._tcp.mx1.example.net."},
+         {"ttl", nullptr},
          {"usage", 3},
          {"selector", 0},
          {"mtype", 1},

@@ -63,12 +63,17 @@ TEST(TlsaCli, Formats) {
                            openssl_hex("rsa2048.pem", "3 1 0") + "\n3 0 1 " + openssl_hex("rsa2048.pem", "3 0 1") +
                            "\n3 0 2 " + openssl_hex("rsa2048.pem", "3 0 2") + "\n3 0 0 " +
                            shell("openssl x509 -in '" + f + "' -outform DER | od -An -v -tx1 | tr -d ' \\n'") + "\n");
-    const auto json = nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f, corpus("p256.ec.key")}).out);
+    const auto top = nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f, corpus("p256.ec.key")}).out);
+    EXPECT_EQ(top["command"], "tlsa");
+    EXPECT_EQ(top["exit"], 0);
+    const auto& json = top["files"];
     ASSERT_EQ(json.size(), 2U);
-    EXPECT_EQ(json[0]["owner"], owner);
-    EXPECT_EQ(json[0]["data"], h);
-    EXPECT_EQ(json[1]["owner"], nullptr); // a key has no name
-    EXPECT_EQ(json[1]["data"], openssl_hex("p256.ec.key", "3 1 1"));
+    EXPECT_EQ(json[0]["records"][0]["owner"], owner);
+    EXPECT_EQ(json[0]["records"][0]["data"], h);
+    EXPECT_EQ(json[1]["records"][0]["owner"], nullptr); // a key has no name
+    EXPECT_EQ(json[1]["records"][0]["data"], openssl_hex("p256.ec.key", "3 1 1"));
+    EXPECT_EQ(nlohmann::json::parse(run_mxdane({"tlsa", "--json", f}).out),
+              nlohmann::json::parse(run_mxdane({"tlsa", "--format", "json", f}).out)); // --json is --format json
     // Several files in one call, in order.
     const auto two = run_mxdane({"tlsa", "--host", "mx1.example.net", f, corpus("ed25519.key")});
     EXPECT_EQ(two.out, owner + " IN TLSA 3 1 1 " + h + "\n" + owner + " IN TLSA 3 1 1 " +
@@ -101,7 +106,8 @@ TEST(TlsaCli, ErrorPaths) {
         {{"tlsa", "--usage", "1", corpus("rsa2048.pem")}, 64, "usage 1 (PKIX) is not used for SMTP"},
         {{"tlsa", "--usage", "PKIX-TA", corpus("rsa2048.pem")}, 64, "RFC 7672 §3.1.3"},
         {{"tlsa", "--usage", "7", corpus("rsa2048.pem")}, 64, "is not 2 (DANE-TA) or 3 (DANE-EE)"},
-        {{"tlsa", "--usage", "2", corpus("rsa2048.pem")}, 64, "has no issuer certificate: give the chain file"},
+        {{"tlsa", "--usage", "2", corpus("rsa2048.pem")}, 64, "is self-signed without CA:TRUE, a server certificate"},
+        {{"tlsa", "--usage", "2", corpus("leaf.pem")}, 64, "comes without its issuer: give the chain file"},
         {{"tlsa", corpus("p256.ec.key")}, 64, "--host is needed"},
         {{"tlsa", "--format", "bind", corpus("rsa2048.pem")}, 64, "--format: 'bind' is not"},
         {{"tlsa", "--selector", "2", corpus("rsa2048.pem")}, 64, "--selector: '2' is not one of"},

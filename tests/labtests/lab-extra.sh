@@ -11,6 +11,8 @@
 #   deadN (1..3)  MX mxdeadN, all at 127.0.1.40 where count_peer.py is silent
 #   capN (1..6)   MX mxcapN, all at 127.0.1.41 where count_peer.py counts
 #                 connections at a time (check --domains --per-host)
+#   mx32          A of mx1 + its 3 1 1 and a stale 3 1 2: digest agility
+#                 (RFC 7671 §9) makes senders ignore the 3 1 1
 set -euo pipefail
 LABCTL=$1
 DIR=$2
@@ -42,5 +44,7 @@ mx1c=$(cert "$LAB_MX1_CERT")
         printf 'cap%s\tIN\tMX\t10 mxcap%s.secure.test.\nmxcap%s\tIN\tA\t127.0.1.41\n' "$i" "$i" "$i"
         printf '_25._tcp.mxcap%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
     done
+    printf 'mx32\tIN\tA\t127.0.1.1\n_25._tcp.mx32\tIN\tTLSA\t3 1 1 %s\n' "$mx1"
+    printf '_25._tcp.mx32\tIN\tTLSA\t3 1 2 %s\n' "$(printf 'stale' | openssl dgst -sha512 | sed 's/.*= //')"
 } >>"$LAB_ZONES_DIR/secure.test.zone"
 LAB_QUIET=1 "$LABCTL" reload-dns "$DIR"

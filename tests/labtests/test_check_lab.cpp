@@ -296,6 +296,41 @@ TEST(LabExtra, DaneTaChecksTheName) {
         << r.out;
 }
 
+TEST(LabExtra, DigestAgilityIsTheReasonGiven) {
+    // The oracle: openssl's DANE client against the same server, with the
+    // same two records, and with the 3 1 1 alone.
+    const std::string mx1 = trim(shell("openssl x509 -in '" + env("LAB_MX1_CERT") +
+                                       "' -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r "
+                                       "| cut -d' ' -f1"));
+    const std::string stale = trim(shell("printf stale | openssl dgst -sha512 -r | cut -d' ' -f1"));
+    const auto openssl_accepts = [&](const std::string& rrdata) {
+        return run_process({"sh", "-c",
+                            "echo QUIT | openssl s_client -connect 127.0.1.1:" + env("LAB_SMTP_PORT") +
+                                " -starttls smtp -dane_ee_no_namechecks -dane_tlsa_domain mx32.secure.test" + rrdata +
+                                " -verify_return_error >/dev/null 2>&1"})
+                   .exit_code == 0;
+    };
+    EXPECT_TRUE(openssl_accepts(" -dane_tlsa_rrdata '3 1 1 " + mx1 + "'"));
+    EXPECT_FALSE(openssl_accepts(" -dane_tlsa_rrdata '3 1 1 " + mx1 + "' -dane_tlsa_rrdata '3 1 2 " + stale + "'"));
+    const auto r = run_mxdane(lab_args({"--mx", "mx32.secure.test"}));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(has_line(r, at("mx32.secure.test", "127.0.1.1") + "FAILED: 3 1 1 " + mx1.substr(0, 16) +
+                                "... would match the server key, but it is ignored because 3 1 2 " +
+                                stale.substr(0, 16) +
+                                "... is present: with a SHA2-512 record for usage 3 and selector 1, senders ignore "
+                                "the SHA2-256 ones (digest algorithm agility, RFC 7671 §9); publish the server key's "
+                                "matching record of that digest, or remove the stronger one"))
+        << r.out;
+    // The --json output of a real check against its schema (README "JSON").
+    const auto j = run_mxdane(lab_args({"--json", "--mx", "mx32.secure.test"}));
+    const TempDir dir;
+    std::ofstream(dir.path() / "check.json") << j.out;
+    const auto v =
+        run_process({"python3", std::string(MXDANE_SOURCE_DIR) + "/tests/json/validate_json.py", "--validate",
+                     std::string(MXDANE_SOURCE_DIR) + "/schema", "check.json", (dir.path() / "check.json").string()});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
 TEST(LabExtra, WarningsFromRealRecords) {
     const auto w = run_mxdane(lab_args({"warn.secure.test"}));
     EXPECT_EQ(w.exit_code, 0) << w.out << w.err;

@@ -2,6 +2,14 @@
 // vectors are written out by hand from RFC 1035 §3.3 and RFC 6698 §2.1.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <thread>
+
 #include "mxdane/dns.h"
 #include "mxdane/error.h"
 
@@ -156,3 +164,66 @@ TEST(DnsUnbound, BadOptionIsALocalError) {
 }
 
 } // namespace
+
+namespace {
+
+/// A UDP socket on a loopback port; with `answer`, a thread replies to one
+/// query with its ID and the QR bit (any reply counts: RFC 1035 §4.1.1).
+class UdpPeer {
+  public:
+    explicit UdpPeer(bool answer) : m_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        auto* sa = reinterpret_cast<sockaddr*>(&a); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+        EXPECT_EQ(::bind(m_fd, sa, sizeof a), 0);
+        socklen_t len = sizeof a;
+        EXPECT_EQ(::getsockname(m_fd, sa, &len), 0);
+        m_port = ntohs(a.sin_port);
+        if (!answer) {
+            ::close(m_fd); // nobody listens there any more
+            m_fd = -1;
+            return;
+        }
+        m_thread = std::thread([fd = m_fd] {
+            std::array<std::uint8_t, 512> buf{};
+            sockaddr_in from{};
+            socklen_t flen = sizeof from;
+            auto* fsa =
+                reinterpret_cast<sockaddr*>(&from); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+            const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, fsa, &flen);
+            if (n >= 12) {
+                buf[2] = static_cast<std::uint8_t>(buf[2] | 0x80U); // QR: a response
+                buf[3] = 5;                                         // REFUSED still means "there"
+                ::sendto(fd, buf.data(), static_cast<std::size_t>(n), 0, fsa, flen);
+            }
+        });
+    }
+    UdpPeer(const UdpPeer&) = delete;
+    UdpPeer& operator=(const UdpPeer&) = delete;
+    ~UdpPeer() {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    [[nodiscard]] std::uint16_t port() const { return m_port; }
+
+  private:
+    int m_fd;
+    std::uint16_t m_port = 0;
+    std::thread m_thread;
+};
+
+} // namespace
+
+TEST(DnsReach, AnyReplyMeansTheServerIsThere) {
+    const UdpPeer dead(false);
+    const UdpPeer alive(true);
+    EXPECT_FALSE(mxdane::dns::any_server_answers({{"127.0.0.1", dead.port()}}, std::chrono::milliseconds(2000)));
+    EXPECT_TRUE(mxdane::dns::any_server_answers({{"127.0.0.1", dead.port()}, {"127.0.0.1", alive.port()}},
+                                                std::chrono::milliseconds(2000)));
+    EXPECT_FALSE(mxdane::dns::any_server_answers({{"not an address", 53}}, std::chrono::milliseconds(2000)));
+}

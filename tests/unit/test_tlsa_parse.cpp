@@ -81,8 +81,9 @@ TEST(TlsaParse, MalformedEntriesSayWhy) {
         {"\\# x 00", "'x' is not an RDATA length"},
         {"\\# 4 030101", "the generic RDATA says 4 octets but has 3"},
         {"\\# 2 0301", "generic RDATA of 2 octets is too short for TLSA"},
-        {"mx.example. 300 IN CNAME other.example.", "not a TLSA record (type CNAME)"},
-        {"_25._tcp.mx. 300 IN RRSIG TLSA 13 5 300 x", "not a TLSA record (type RRSIG)"},
+        {"$TTL", "$TTL needs a TTL"},
+        {"$ORIGIN", "$ORIGIN needs a domain name"},
+        {"$INCLUDE other.zone", "$INCLUDE is not followed"},
         {"( 3 1 1 ab", "'(' opened on line 1 is never closed"},
         {") 3 1 1 ab", "')' without a matching '('"},
         {"( ( 3 1 1 ab ) )", "nested '('"},
@@ -121,3 +122,37 @@ TEST(TlsaParse, GenericText) {
 }
 
 } // namespace
+
+TEST(TlsaParse, OtherTypesAreSkippedAndCounted) {
+    const auto p = parse_rrset("$ORIGIN example.net.\n@ 300 IN SOA ns1 host ( 1 2 3 4 5 )\n@ IN NS ns1\n"
+                               "mx.example. 300 IN CNAME other.example.\nA 192.0.2.1\n"
+                               "_25._tcp.mx. 300 IN RRSIG TLSA 13 5 300 x\n@ IN NS ns2\n");
+    EXPECT_EQ(p.records.size(), 0U);
+    EXPECT_EQ(p.errors.size(), 0U);
+    EXPECT_EQ(skipped_summary(p.skipped), "1 SOA, 2 NS, 1 CNAME, 1 A, 1 RRSIG");
+}
+
+TEST(TlsaParse, OwnersAsAZoneFileReadsThem) {
+    // Expected owners as ldns-read-zone prints them for the same text (the
+    // CLI test OwnerRuleAgreesWithLdnsReadZone asks ldns itself).
+    const auto p =
+        parse_rrset("_25._tcp.mx1 300 IN TLSA 3 1 1 00\n  IN TLSA 3 1 1 01\n$ORIGIN Example.NET.\n"
+                    "@ TLSA 3 1 1 02\nmx1 CH TLSA 3 1 1 03\n$TTL 1h\n_25._tcp.MX1.example.net. TLSA 3 1 1 04\n"
+                    "3 1 1 05\n");
+    ASSERT_EQ(p.records.size(), 6U);
+    EXPECT_EQ(p.records[0].owner.value_or("-"), "_25._tcp.mx1.");
+    EXPECT_EQ(p.records[0].ttl.value_or(0), 300U);
+    EXPECT_EQ(p.records[1].owner.value_or("-"), "_25._tcp.mx1.");
+    EXPECT_EQ(p.records[2].owner.value_or("-"), "example.net.");
+    EXPECT_EQ(p.records[3].owner.value_or("-"), "mx1.example.net.");
+    EXPECT_EQ(p.records[3].rr_class, "CH");
+    EXPECT_EQ(p.records[4].owner.value_or("-"), "_25._tcp.mx1.example.net.");
+    EXPECT_EQ(p.records[4].ttl.value_or(0), 3600U);
+    EXPECT_FALSE(p.records[5].owner.has_value()); // bare RDATA: meant for the host
+    EXPECT_EQ(owner_problem(p.records[4], "_25._tcp.mx1.example.net."), "");
+    EXPECT_EQ(owner_problem(p.records[5], "_25._tcp.mx1.example.net."), "");
+    EXPECT_EQ(owner_problem(p.records[2], "_25._tcp.mx1.example.net."),
+              "not for _25._tcp.mx1.example.net. (owner example.net.)");
+    EXPECT_EQ(owner_problem(p.records[3], "_25._tcp.mx1.example.net."),
+              "not for _25._tcp.mx1.example.net. (owner mx1.example.net.)");
+}

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <unbound.h>
 
+#include <cctype>
+
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -149,7 +151,7 @@ Answer to_answer(const std::string& name, RrType type, int rc, const ub_result* 
 
 class UnboundResolver final : public Resolver {
   public:
-    explicit UnboundResolver(const UnboundOptions& opts) : m_ctx(ub_ctx_create()) {
+    explicit UnboundResolver(const UnboundOptions& opts) : m_ctx(ub_ctx_create()), m_opts(opts) {
         if (!m_ctx) {
             throw Error(Errc::io, "resolver: ub_ctx_create failed");
         }
@@ -238,9 +240,78 @@ class UnboundResolver final : public Resolver {
     }
 
     std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
-        if (m_dispatcher.joinable()) {
-            return resolve_concurrently(questions);
+        // Configured servers are asked once before the first lookup: a dead
+        // forwarder or stub would otherwise cost unbound's whole retry
+        // schedule and come back as SERVFAIL, a verdict on the domain.
+        if (!m_reached && !questions.empty()) {
+            const auto servers = servers_for(questions.front().first);
+            if (!servers.empty()) {
+                require_reachable(servers);
+            }
         }
+        auto out = m_dispatcher.joinable() ? resolve_concurrently(questions) : resolve_unchecked(questions);
+        // Recursion from the root: only a failure makes it worth asking.
+        for (std::size_t i = 0; i < out.size() && !m_reached; ++i) {
+            if (out[i].rcode == 2 && out[i].security != Security::bogus) {
+                auto servers = servers_for(questions[i].first);
+                require_reachable(servers.empty() ? root_servers() : servers);
+            }
+        }
+        return out;
+    }
+
+  private:
+    /// The servers unbound sends `name`'s queries to: the stub of the
+    /// closest enclosing zone, else the forwarders; empty for recursion.
+    std::vector<ServerAddr> servers_for(const std::string& name) const {
+        const std::string n = lower_dot(name);
+        std::size_t best = 0;
+        std::vector<ServerAddr> out;
+        for (const auto& [zone, server] : m_opts.stubs) {
+            const std::string z = lower_dot(zone);
+            const bool inside = z == "." || n == z ||
+                                (n.size() > z.size() && n.compare(n.size() - z.size(), z.size(), z) == 0 &&
+                                 n[n.size() - z.size() - 1] == '.');
+            if (inside && z.size() >= best) {
+                if (z.size() > best) {
+                    out.clear();
+                }
+                best = z.size();
+                out.push_back(server);
+            }
+        }
+        return out.empty() ? m_opts.forwarders : out;
+    }
+
+    static std::string lower_dot(std::string s) {
+        for (auto& c : s) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        if (s.empty() || s.back() != '.') {
+            s += '.';
+        }
+        return s;
+    }
+
+    /// A few root servers (IANA root hints), for recursion without network.
+    static std::vector<ServerAddr> root_servers() {
+        return {{"198.41.0.4", 53}, {"199.9.14.201", 53}, {"192.33.4.12", 53}, {"2001:503:ba3e::2:30", 53}};
+    }
+
+    void require_reachable(const std::vector<ServerAddr>& servers) {
+        if (any_server_answers(servers, std::chrono::milliseconds(2000))) {
+            m_reached = true;
+            return;
+        }
+        std::string list;
+        for (const auto& s : servers) {
+            list += (list.empty() ? "" : ", ") + s.address + "@" + std::to_string(s.port);
+        }
+        throw Error(Errc::io, "cannot reach DNS (no answer from " + list + ")");
+    }
+
+  public:
+    std::vector<Answer> resolve_unchecked(const std::vector<std::pair<std::string, RrType>>& questions) {
         // Every question goes through the one background worker (a thread,
         // ub_ctx_async in the constructor): ub_resolve would set up a new
         // foreground worker (event base, sockets) per call, which costs
@@ -327,6 +398,8 @@ class UnboundResolver final : public Resolver {
     }
 
     CtxPtr m_ctx;
+    UnboundOptions m_opts;
+    std::atomic<bool> m_reached{false}; ///< some server answered: failures from now on are the names'
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_broken{false};
     std::thread m_dispatcher; ///< last: started after m_ctx is set up

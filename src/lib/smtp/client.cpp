@@ -12,9 +12,11 @@
 #include <cstring>
 #include <fcntl.h>
 
+#include "mxdane/error.h"
 #include "mxdane/fd.h"
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
+#include "mxdane/tlsa_match.h"
 
 namespace mxdane::smtp {
 namespace {
@@ -336,7 +338,7 @@ class Session {
         std::string reason;
         switch (v) {
         case X509_V_ERR_DANE_NO_MATCH:
-            reason = "no TLSA record matches the server key";
+            reason = explain_no_match();
             break;
         case X509_V_ERR_HOSTNAME_MISMATCH:
             reason = "the certificate does not name " + m_req.base_name +
@@ -349,6 +351,38 @@ class Session {
         }
         quit();
         fail("dane", Outcome::no_match, reason);
+    }
+
+    /// The same explanation `mxdane verify` gives for the served chain
+    /// (digest agility, wrong selector, DANE-TA name or date), per record.
+    std::string explain_no_match() {
+        std::string reason = "no TLSA record matches the server key";
+        STACK_OF(X509)* sk = SSL_get_peer_cert_chain(m_ssl.get());
+        if (sk == nullptr || sk_X509_num(sk) == 0) {
+            return reason;
+        }
+        tlsa::CertCheck check;
+        for (int i = 0; i < sk_X509_num(sk); ++i) {
+            check.chain.push_back(sk_X509_value(sk, i));
+        }
+        check.host = m_req.base_name;
+        check.now = x509::Clock::now();
+        try {
+            const tlsa::Verification v = tlsa::verify_certificate(m_req.records, check);
+            m_res.explained = v.records;
+            // Only a named cause (digest agility, DANE-TA name or date)
+            // says more than the plain answer.
+            if (v.verdict == tlsa::Verdict::not_authenticated) {
+                if (auto why = tlsa::judge(v.records, "server key").second;
+                    why != "no usable TLSA record matches the server key") {
+                    reason = std::move(why);
+                }
+            }
+        } catch (const Error&) {
+            // The handshake's own verdict stands; the explanation is extra.
+        }
+        ossl::drain_errors();
+        return reason;
     }
 
     void quit() {
