@@ -226,7 +226,7 @@ Runner setup(CLI::App& app) {
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
     app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
                "            2 could not check, 3 DANE not in effect, 64 bad usage.\n"
-               "Example:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net");
+               "Examples:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net");
 
     return [o](Io& io) {
         if (o->domain.empty() == o->mx.empty()) {

@@ -218,7 +218,10 @@ InitResult init(const InitRequest& request) {
     r.state.keys.push_back(k);
 
     store::make_directories(l.state_dir, 0700);
-    switch_to(l, k);
+    r.stable_names_in_place = link_target(l.stable_key()) == r.key && link_target(l.stable_cert()) == r.cert;
+    if (!r.stable_names_in_place) {
+        switch_to(l, k);
+    }
     rotation::save(l.state_file(), r.state);
     return r;
 }
