@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <grp.h>
 #include <regex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -152,6 +153,23 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     return out;
 }
 
+/// The group a key file is readable by (keygen's --key-group: mode 0440),
+/// so that the next key stays readable by the MTA that reads this one
+/// (Exim on Debian reads keys as Debian-exim); nullopt for a private key.
+std::optional<std::string> readable_group(const fs::path& key_file) {
+    struct stat st {};
+    if (::stat(key_file.c_str(), &st) != 0 || (st.st_mode & S_IRGRP) == 0) {
+        return std::nullopt;
+    }
+    struct group grp {};
+    struct group* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrgid_r(st.st_gid, &grp, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(found->gr_name);
+}
+
 void move_no_replace(const fs::path& from, const fs::path& to) {
     if (::link(from.c_str(), to.c_str()) != 0) {
         const int err = errno;
@@ -264,6 +282,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     kg.port = state.port;
     kg.key_dir = l.key_dir;
     kg.cert_dir = l.cert_dir;
+    kg.key_group = readable_group(cur->key_file);
     kg.now = request.now;
     kg.stamp = free_stamp(l, request.now);
 
