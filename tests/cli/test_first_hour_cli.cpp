@@ -169,3 +169,31 @@ TEST(FirstHourCli, UnknownMtaIsAUsageError) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(FirstHourCli, StageKeepsTheGroupTheMtaReadsTheKeyAs) {
+    // Exim reads keys as Debian-exim: a next key made 0400 root would make
+    // it answer "454 TLS currently unavailable" after the switch. (nogroup
+    // stands in for a group that exists on every Debian machine.)
+    const TempDir dir;
+    const fs::path keys = dir.path() / "keys";
+    const fs::path state = dir.path() / "state";
+    ASSERT_EQ(run_mxdane({"keygen", "--key-group", "nogroup", "--key", "p256", "--out", keys.string(), host}).exit_code,
+              0);
+    ASSERT_EQ(run_mxdane({"rollover", "init", "--out", keys.string(), "--state-dir", state.string(), host}).exit_code,
+              0);
+    const auto s = run_mxdane({"rollover", "stage", "--out", keys.string(), "--state-dir", state.string(), host});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    int keys_seen = 0;
+    for (const auto& e : fs::directory_iterator(keys)) {
+        if (e.path().extension() != ".key" || fs::is_symlink(e.symlink_status())) {
+            continue;
+        }
+        ++keys_seen;
+        EXPECT_EQ(shell("stat -c '%a %G' '" + e.path().string() + "'"), "440 nogroup\n") << e.path();
+    }
+    EXPECT_EQ(keys_seen, 2);
+}
+
+} // namespace
