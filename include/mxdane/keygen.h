@@ -28,13 +28,28 @@ struct Request {
     /// The file-name stamp; default: the local date of `now` (YYYYMMDD).
     /// rollover uses "YYYYMMDD-2" when a key was already made that day.
     std::optional<std::string> stamp;
+    /// Also point the stable names (store::stable_key_name) at the new
+    /// files, so that the MTA is configured once for the host's life;
+    /// stable names that exist already are left alone (they belong to the
+    /// key in service). rollover's stage leaves this off.
+    bool stable_names = false;
+};
+
+/// What became of the stable names.
+enum class StableNames {
+    not_asked, ///< Request::stable_names was off
+    made,      ///< point at the new files (or would, in a dry run)
+    existing,  ///< existed already and were left as they were
 };
 
 struct Result {
     std::vector<std::string> names; ///< normalized
     x509::KeyType key_type = x509::KeyType::rsa3072;
-    fs::path key_path;
+    fs::path key_path; ///< absolute
     fs::path cert_path;
+    fs::path stable_key_path; ///< set unless StableNames::not_asked
+    fs::path stable_cert_path;
+    StableNames stable = StableNames::not_asked;
     mode_t key_mode = 0400;
     x509::Clock::time_point not_before;
     x509::Clock::time_point not_after;

@@ -28,8 +28,8 @@ struct Layout {
     fs::path state_dir;
 
     /// The names the MTA is configured with: symlinks to the dated files.
-    [[nodiscard]] fs::path stable_key() const { return key_dir / (host + "-MX.key"); }
-    [[nodiscard]] fs::path stable_cert() const { return cert_dir / (host + "-MX.crt"); }
+    [[nodiscard]] fs::path stable_key() const { return key_dir / store::stable_key_name(host); }
+    [[nodiscard]] fs::path stable_cert() const { return cert_dir / store::stable_cert_name(host); }
     [[nodiscard]] fs::path state_file() const { return rotation::state_path(state_dir, host); }
 };
 
@@ -77,6 +77,9 @@ struct InitResult {
     fs::path key; ///< the adopted dated files
     fs::path cert;
     std::string how_found; ///< "given", "from the stable names", "newest dated pair"
+    /// The stable names pointed at the adopted files already (keygen made
+    /// them): the MTA's configuration needs no change.
+    bool stable_names_in_place = false;
 };
 
 /// Adopts the key and certificate in service: --key/--cert, else what the

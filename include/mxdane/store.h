@@ -63,6 +63,12 @@ std::optional<std::string> key_stamp(std::string_view host, std::string_view fil
 /// Throws Error(permission|io).
 void sync_directory(const fs::path& dir);
 
+/// The stable names the MTA is configured with, <HOST>-MX.key and
+/// <HOST>-MX.crt: symlinks to the dated files of the key in service, so
+/// that a key rotation never edits the MTA's configuration.
+std::string stable_key_name(std::string_view host);
+std::string stable_cert_name(std::string_view host);
+
 /// Creates `dir` with `mode` and any missing parents with `parent_mode`
 /// (only the ones it creates; existing parents keep theirs), modes exact
 /// whatever the umask. Returns the directories created, outermost first.

@@ -297,7 +297,7 @@ Runner setup(CLI::App& app) {
     add_bulk_options(app, o->bulk);
     app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
                "            2 could not check, 3 DANE not in effect, 64 bad usage.\n"
-               "Example:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net\n"
+               "Examples:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net\n"
                "  mxdane check --domains list.txt --json > out.jsonl");
 
     return [o](Io& io) {

@@ -94,7 +94,8 @@ Runner setup(CLI::App& app) {
     app.add_option("FILE", o->files, "certificate, chain, private key, public key or CSR; PEM or DER")->required();
     app.add_option("--key", o->key, "check that this key file belongs to each FILE");
     app.add_flag("--json", o->json, "print one JSON object, a member per file (README \"JSON\")");
-    app.footer("Example:\n  mxdane inspect --key /etc/pki/tls/private/mx1.key /etc/pki/tls/certs/mx1.crt");
+    app.footer("Examples:\n  mxdane inspect --key /etc/pki/tls/private/mx1.key /etc/pki/tls/certs/mx1.crt\n"
+               "  mxdane inspect --json /etc/pki/tls/certs/mx1.example.net-MX.crt   # for scripts");
 
     return [o](Io& io) {
         std::optional<x509::Material> key;

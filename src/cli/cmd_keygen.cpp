@@ -1,9 +1,12 @@
-// mxdane keygen HOST [NAME...] (issue #2).
+// mxdane keygen HOST [NAME...]: a key, a self-signed certificate, the
+// stable names the MTA is configured with, and the lines that configure it.
 #include <memory>
 #include <sstream>
 
 #include "cli.h"
 #include "format.h"
+#include "help.h"
+#include "mta_cli.h"
 #include "mxdane/error.h"
 #include "mxdane/keygen.h"
 #include "mxdane/store.h"
@@ -12,6 +15,7 @@ namespace mxdane::cli {
 namespace {
 
 struct KeygenOptions {
+    std::string host;
     std::vector<std::string> names;
     std::string key = "rsa3072";
     unsigned days = 1096;
@@ -20,6 +24,7 @@ struct KeygenOptions {
     std::string cert_dir = store::default_cert_dir.string();
     std::string out_dir;
     std::string key_group;
+    std::string mta;
     bool dry_run = false;
     bool json = false;
 };
@@ -45,7 +50,19 @@ std::string with_article(const std::string& label) {
     return (vowel_sound ? "an " : "a ") + label;
 }
 
-void print_talk(const keygen::Result& r, const keygen::Request& req, Io& io) {
+/// The MTA's lines, indented under a numbered step.
+std::string indented(const std::string& text, const char* indent) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t end = text.find('\n', start);
+        out += indent + text.substr(start, end - start) + "\n";
+        start = end == std::string::npos ? text.size() : end + 1;
+    }
+    return out;
+}
+
+void print_talk(const keygen::Result& r, const keygen::Request& req, mta::Kind kind, Io& io) {
     const auto label = std::string(x509::key_type_label(r.key_type));
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
@@ -64,20 +81,36 @@ void print_talk(const keygen::Result& r, const keygen::Request& req, Io& io) {
            << "  key:         " << r.key_path.string() << " (mode " << mode_text(r.key_mode)
            << (req.key_group ? ", group " + *req.key_group : std::string()) << ")\n"
            << "  certificate: " << r.cert_path.string() << " (mode 0644)\n"
-           << "  valid until: " << iso_utc(r.not_after) << " (" << req.days << " days)\n"
-           << "Next steps:\n"
-           << "  1. Publish the 3 1 1 record above in the DNSSEC-signed zone of " << r.names.front()
-           << " (3 1 1 pins the key, so it survives a certificate renewal; 3 0 1 breaks at every reissue).\n"
-           << "  2. Point the MTA at the two files (Postfix: smtpd_tls_chain_files = " << r.key_path.string() << ", "
-           << r.cert_path.string() << ").\n"
-           << "  3. Make a fresh key in about a year, publishing its record beside the old one first.\n";
+           << "  valid until: " << iso_utc(r.not_after) << " (" << req.days << " days)\n";
+    if (r.stable == keygen::StableNames::made) {
+        io.err << "  stable names, which the MTA reads and a key rotation switches:\n"
+               << "               " << r.stable_key_path.string() << " -> " << r.key_path.filename().string()
+               << "\n               " << r.stable_cert_path.string() << " -> " << r.cert_path.filename().string()
+               << "\n";
+    }
+    io.err << "Next steps:\n"
+           << "  1. Publish the 3 1 1 record above in the DNSSEC-signed zone that holds " << r.owner
+           << "\n     (3 1 1 pins the key, so it survives a certificate reissue; the 3 0 1 line says why not it).\n";
+    if (r.stable == keygen::StableNames::made) {
+        io.err << "  2. Configure " << mta_label(kind)
+               << " once, for the life of this host (a key rotation only switches "
+               << "the stable names):\n"
+               << indented(mta::config_lines(kind, r.names.front(), r.stable_key_path, r.stable_cert_path), "       ")
+               << "     then: " << reload_hint(kind) << "\n"
+               << "  3. Rotate the key in about a year: 'mxdane rollover init " << r.names.front()
+               << "' (adopts this key), then "
+               << "'mxdane rollover stage " << r.names.front() << "'.\n";
+    } else {
+        io.err << "  2. " << r.stable_key_path.string() << " and " << r.stable_cert_path.string()
+               << " exist already and were left alone: the MTA keeps serving the key they point at. To put this "
+                  "key in service without deferring mail, use 'mxdane rollover stage' instead.\n";
+    }
 }
 
 Runner setup(CLI::App& app) {
     auto o = std::make_shared<KeygenOptions>();
-    app.add_option("HOST NAME", o->names,
-                   "the MX host name (certificate CN, first SAN, TLSA owner), then any further names")
-        ->required();
+    app.add_option("HOST", o->host, "the MX host name (certificate CN, first SAN, TLSA owner)")->required();
+    app.add_option("NAME", o->names, "further names for the certificate (e.g. the mail domain)");
     app.add_option("--key", o->key, "key type: rsa3072 (default), rsa2048, rsa4096, p256, p384");
     app.add_option("--days", o->days, "certificate validity in days (default 1096, three years)");
     add_port_option(app, o->port, "TCP port in the TLSA owner name, 1-65535 (default 25)");
@@ -90,10 +123,17 @@ Runner setup(CLI::App& app) {
     out->excludes(key_dir)->excludes(cert_dir);
     auto* key_group =
         app.add_option("--key-group", o->key_group, "give the key this group and mode 0440 (MTAs such as Exim)");
+    app.add_option("--mta", o->mta,
+                   "print configuration for postfix, exim or opensmtpd (default: the one installed, else postfix)");
     app.add_flag("--dry-run", o->dry_run, "generate in memory and print the records; write nothing");
     app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines (README \"JSON\")");
-    app.footer("Example:\n  mxdane keygen mx1.example.net example.net\n  mxdane keygen --key p256 --out ./keys "
-               "mx1.example.net");
+    app.footer(examples_footer({
+        {"mxdane keygen mx1.example.net example.net",
+         "key, certificate and stable names under /etc/pki/tls; the records; the MTA's lines"},
+        {"mxdane keygen --mta exim --key p256 --out /etc/exim4/dane mx1.example.net",
+         "for Exim (key group Debian-exim), an ECDSA P-256 key, both files in one directory"},
+        {"mxdane keygen --dry-run mx1.example.net", "show the records such a key would have; write nothing"},
+    }));
 
     return [o, out, key_group](Io& io) {
         if (out->count() > 0 && o->out_dir.empty()) {
@@ -104,6 +144,7 @@ Runner setup(CLI::App& app) {
         }
         keygen::Request req;
         req.names = o->names;
+        req.names.insert(req.names.begin(), o->host);
         const auto type = x509::parse_key_type(o->key);
         if (!type) {
             throw Error(Errc::bad_input,
@@ -114,16 +155,25 @@ Runner setup(CLI::App& app) {
         req.port = o->port;
         req.key_dir = out->count() > 0 ? o->out_dir : o->key_dir;
         req.cert_dir = out->count() > 0 ? o->out_dir : o->cert_dir;
+        const mta::Kind kind = mta_choice(o->mta);
+        std::vector<std::string> warnings;
         if (!o->key_group.empty()) {
             req.key_group = o->key_group;
+        } else if (auto group = automatic_key_group(kind, warnings)) {
+            req.key_group = std::move(group);
         }
         req.dry_run = o->dry_run;
         req.now = x509::Clock::now();
+        req.stable_names = true;
 
-        const keygen::Result r = keygen::run(req);
+        keygen::Result r = keygen::run(req);
+        for (auto& w : mta_warnings(kind, r.key_path, req.key_group)) {
+            warnings.push_back(std::move(w));
+        }
+        r.warnings.insert(r.warnings.end(), warnings.begin(), warnings.end());
 
         if (o->json) {
-            nlohmann::json j = json_top("keygen", static_cast<int>(Exit::ok), {});
+            nlohmann::json j = json_top("keygen", static_cast<int>(Exit::ok), r.warnings);
             j["key_file"] = r.written ? nlohmann::json(r.key_path.string()) : nlohmann::json(nullptr);
             j["cert_file"] = r.written ? nlohmann::json(r.cert_path.string()) : nlohmann::json(nullptr);
             j["not_before"] = time_json(r.not_before);
@@ -138,11 +188,16 @@ Runner setup(CLI::App& app) {
             io.out << j.dump(2) << "\n";
         } else {
             for (const auto& rec : r.records) {
-                io.out << tlsa::zone_line(r.owner, rec) << "\n";
+                io.out << tlsa::zone_line(r.owner, rec);
+                // A zone-file comment, so that a paste keeps the advice.
+                if (rec.selector == 0) {
+                    io.out << " ; changes at every certificate reissue: prefer 3 1 1";
+                }
+                io.out << "\n";
             }
         }
         io.out.flush();
-        print_talk(r, req, io);
+        print_talk(r, req, kind, io);
         return Exit::ok;
     };
 }

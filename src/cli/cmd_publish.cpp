@@ -50,8 +50,9 @@ Runner setup(CLI::App& app, publish::Action action) {
                    "  mxdane publish mx1.example.net --cert mx1.crt --publish-hook /usr/local/bin/dns-api-hook\n"
                    "The record counts once a validating resolver sees it secure: mxdane rollover status confirms.");
     } else {
-        app.footer("Example:\n"
+        app.footer("Examples:\n"
                    "  mxdane unpublish mx1.example.net --key old.key --nsupdate ns1.example.net --tsig-key mx1.tsig\n"
+                   "  mxdane unpublish mx1.example.net --cert old.crt --publish-hook /usr/local/bin/dns-api-hook\n"
                    "Deletes exactly these records, never the whole RRset.");
     }
 

@@ -1,9 +1,11 @@
-// mxdane rollover init|stage|status|activate|retire|emergency (issue #5).
+// mxdane rollover init|stage|status|activate|retire|emergency.
 // The planner (src/lib/rotation) decides; this file only observes DNS, asks
 // the planner, carries the step out and says what happened.
 #include <memory>
 
 #include "format.h"
+#include "help.h"
+#include "mta_cli.h"
 #include "mxdane/error.h"
 #include "mxdane/rollover.h"
 #include "rollover_common.h"
@@ -14,26 +16,9 @@ namespace {
 using rotation::DnsView;
 using rotation::Step;
 
-std::string mta_snippet(const std::string& mta, const rollover::Layout& l) {
-    const std::string key = l.stable_key().string();
-    const std::string cert = l.stable_cert().string();
-    if (mta == "postfix") {
-        return "# /etc/postfix/main.cf\nsmtpd_tls_chain_files = " + key + ", " + cert +
-               "\nsmtpd_tls_security_level = may\n";
-    }
-    if (mta == "exim") {
-        return "# Exim main configuration\ntls_certificate = " + cert + "\ntls_privatekey = " + key + "\n";
-    }
-    if (mta == "opensmtpd") {
-        return "# /etc/smtpd.conf\npki " + l.host + " cert \"" + cert + "\"\npki " + l.host + " key \"" + key +
-               "\"\nlisten on egress tls pki " + l.host + "\n";
-    }
-    throw Error(Errc::bad_input, "--mta: choose postfix, exim or opensmtpd, not '" + mta + "'");
-}
-
 Exit do_init(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
-    const std::string snippet = mta_snippet(o.mta, l); // validate --mta before changing anything
+    const mta::Kind kind = mta_choice(o.mta); // validate --mta before changing anything
     rollover::InitRequest req;
     req.layout = l;
     if (!o.key_file.empty()) {
@@ -44,14 +29,29 @@ Exit do_init(const RolloverOptions& o, Io& io) {
     }
     req.now = now_of(o);
     const auto r = rollover::init(req);
-    io.out << snippet;
-    io.err << "Adopted " << r.key.string() << " and " << r.cert.string() << " (" << r.how_found << ") as key 1.\n"
-           << "Stable names: " << l.stable_key().string() << " -> " << r.key.filename().string() << ", "
-           << l.stable_cert().string() << " -> " << r.cert.filename().string() << "\n"
-           << "State: " << l.state_file().string() << "\n"
-           << "Next: point the MTA at the stable names (above) and reload it; make sure DNS publishes\n  "
-           << tlsa::zone_line(tlsa::owner(l.host, 25), r.state.keys.front().record)
-           << "\nthen, in about a year, 'mxdane rollover stage " << l.host << "'.\n";
+    // keygen made the stable names and printed the configuration already;
+    // an explicit --mta still gets its lines.
+    if (!r.stable_names_in_place || !o.mta.empty()) {
+        io.out << mta::config_lines(kind, l.host, l.stable_key(), l.stable_cert());
+    }
+    if (r.stable_names_in_place) {
+        io.err << "Adopted " << r.key.string() << " and " << r.cert.string() << " as key 1; the stable names "
+               << l.stable_key().string() << " and " << l.stable_cert().string()
+               << " point at them already, so the MTA's configuration stays as it is.\n";
+    } else {
+        io.err << "Adopted " << r.key.string() << " and " << r.cert.string() << " (" << r.how_found << ") as key 1.\n"
+               << "Stable names: " << l.stable_key().string() << " -> " << r.key.filename().string() << ", "
+               << l.stable_cert().string() << " -> " << r.cert.filename().string() << "\n"
+               << "Next: point " << mta_label(kind) << " at the stable names (above) and reload it ("
+               << reload_hint(kind) << ").\n";
+    }
+    io.err << "Make sure DNS publishes\n  " << tlsa::zone_line(tlsa::owner(l.host, 25), r.state.keys.front().record)
+           << "\n";
+    for (const auto& w : mta_warnings(kind, l.stable_key(), std::nullopt)) {
+        io.err << "warning: " << w << "\n";
+    }
+    io.err << "State: " << l.state_file().string() << "\n"
+           << "In about a year: 'mxdane rollover stage " << l.host << "'.\n";
     return Exit::ok;
 }
 
@@ -244,7 +244,7 @@ Exit do_emergency(const RolloverOptions& o, Io& io) {
 Runner setup(CLI::App& app) {
     auto o = std::make_shared<RolloverOptions>();
     app.require_subcommand(1, 1);
-    app.footer("Yearly key rotation, step by step:\n"
+    app.footer("Examples, the yearly key rotation step by step:\n"
                "  mxdane rollover init mx1.example.net       adopt the key in service\n"
                "  mxdane rollover stage mx1.example.net      make the next key; publish both records\n"
                "  mxdane rollover status mx1.example.net     wait until the switch is allowed\n"
@@ -255,7 +255,8 @@ Runner setup(CLI::App& app) {
     common_options(*init, *o);
     init->add_option("--key", o->key_file, "the private key in service (default: found by name)");
     init->add_option("--cert", o->cert_file, "its certificate");
-    init->add_option("--mta", o->mta, "print configuration for postfix (default), exim or opensmtpd");
+    init->add_option("--mta", o->mta,
+                     "print configuration for postfix, exim or opensmtpd (default: the one installed, else postfix)");
 
     auto* stage = app.add_subcommand("stage", "make the next key and print the RRset to publish");
     common_options(*stage, *o);
@@ -297,7 +298,7 @@ Runner setup(CLI::App& app) {
         ->add_option("--ttl", o->ttl, "the TTL of the RRset in caches, 0 to 2147483647 s (default: the largest seen)")
         ->check(CLI::Range(std::uint32_t{0}, rotation::max_ttl));
 
-    auto* autopass = app.add_subcommand("auto", "one unattended pass, safe to run daily from a timer (issue #6)");
+    auto* autopass = app.add_subcommand("auto", "one unattended pass, safe to run daily from a timer");
     common_options(*autopass, *o);
     dns_options(*autopass, *o);
     switch_options(*autopass, *o);
@@ -310,6 +311,8 @@ Runner setup(CLI::App& app) {
     autopass->add_option("--publish-ttl", o->publish_ttl, "TTL of the records it publishes (default 3600)");
     autopass->add_flag("--delete-old", o->delete_old, "delete the old key instead of moving it to retired/");
     add_issue_options(*autopass, o->issue);
+
+    rollover_help(app);
 
     return [o, init, stage, status, activate, retire, emergency, autopass](Io& io) {
         if (autopass->parsed()) {
@@ -343,7 +346,10 @@ Runner setup(CLI::App& app) {
 } // namespace
 
 Command rollover_command() {
-    return {"rollover", "rotate the MX key without a deferred message (init, stage, status, activate, retire)", setup};
+    return {"rollover",
+            "rotate the MX key without a deferred message: init, stage, status, activate, "
+            "retire, emergency, auto",
+            setup};
 }
 
 } // namespace mxdane::cli

@@ -5,29 +5,37 @@
 
 #include "cli.h"
 #include "format.h"
+#include "help.h"
 #include "mxdane/error.h"
+#include "mxdane/names.h"
 #include "mxdane/ossl.h"
 
 namespace mxdane::cli {
 namespace {
 
-constexpr const char* examples = R"(mxdane: the DANE life of a mail server's MX host.
-
-Examples:
+constexpr const char* overview = R"(Examples:
   mxdane keygen mx1.example.net example.net
-      make a key and a self-signed certificate under /etc/pki/tls and
-      print the TLSA records to publish at _25._tcp.mx1.example.net.
-  mxdane keygen --key p256 --out ./keys mx1.example.net
-      the same with an ECDSA P-256 key, both files in ./keys
-  mxdane keygen --dry-run mx1.example.net
-      show what would be made; write nothing
+      make a key and a self-signed certificate under /etc/pki/tls, point the
+      stable names mx1.example.net-MX.key and -MX.crt at them, and print the
+      TLSA records to publish and the lines that configure the MTA
+  mxdane keygen --mta exim --key p256 --out /etc/exim4/dane mx1.example.net
+      the same for Exim, with an ECDSA P-256 key, both files in one directory
   mxdane check example.net
       walk the path a DANE sender takes (DNSSEC-validated MX, addresses,
       TLSA, STARTTLS) and say, per MX host and address, whether mail
       would be delivered, refused or deferred
 
-Run 'mxdane COMMAND --help' for a command's options.
-)";
+The yearly key rotation, with no deferred message and no edit of the MTA's
+configuration:
+  mxdane rollover init mx1.example.net        adopt the key in service
+  mxdane rollover stage mx1.example.net       make the next key; publish both records
+  mxdane rollover status mx1.example.net      exit 4 while waiting, 0 once the switch is allowed
+  mxdane rollover activate mx1.example.net --reload 'postfix reload'
+  mxdane rollover retire mx1.example.net      once the old record is gone from DNS
+or hands-off, once a day from a timer:
+  mxdane rollover auto mx1.example.net --config /etc/mxdane/mx1.example.net.conf
+
+Run 'mxdane COMMAND --help' for a command's options and examples.)";
 
 std::vector<Command> command_table() {
     return {
@@ -104,15 +112,63 @@ CLI::Option* add_port_option(CLI::App& app, std::uint16_t& port, const std::stri
     return app.add_option("--port", port, help)->check(port_range);
 }
 
+namespace {
+
+std::vector<std::string> subcommand_names(CLI::App& app) {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+    }
+    return names;
+}
+
+/// How far argv names (sub)commands: the deepest one reached, and the word
+/// that named none where a subcommand was expected.
+struct Reached {
+    CLI::App* app;
+    std::optional<std::string> unknown;
+};
+
+Reached walk_commands(CLI::App& app, int argc, const char* const* argv) {
+    CLI::App* cur = &app;
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        const auto names = subcommand_names(*cur);
+        if (names.empty()) {
+            break;
+        }
+        if (word.empty() || word.rfind('-', 0) == 0) {
+            break; // an option before the (sub)command: which word is meant is unclear
+        }
+        if (std::find(names.begin(), names.end(), word) == names.end()) {
+            return {cur, word};
+        }
+        cur = cur->get_subcommand(word);
+    }
+    return {cur, std::nullopt};
+}
+
+std::string list_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    }
+    return out;
+}
+
+} // namespace
+
 int run(int argc, const char* const* argv, Io& io) {
     CLI::App app{"mxdane: the DANE life of a mail server's MX host", "mxdane"};
     app.require_subcommand(0, 1);
     app.set_version_flag("--version", version_text());
+    app.formatter(std::make_shared<HelpFormatter>()); // subcommands inherit it
     std::vector<std::pair<CLI::App*, Runner>> runners;
     for (auto& cmd : command_table()) {
         CLI::App* sub = app.add_subcommand(cmd.name, cmd.summary);
         runners.emplace_back(sub, cmd.setup(*sub));
     }
+    app.footer(overview); // after the subcommands, which would inherit it
     // Build-time hook, not in --help: the completions come from this table.
     if (argc == 3 && std::string_view(argv[1]) == "__completion" && print_completion(app, argv[2], io.out)) {
         return static_cast<int>(Exit::ok);
@@ -125,7 +181,20 @@ int run(int argc, const char* const* argv, Io& io) {
             app.exit(e, io.out, io.err);
             return static_cast<int>(Exit::ok);
         }
-        io.err << "error: " << one_line(e.what()) << " (see 'mxdane --help')\n";
+        const Reached at = walk_commands(app, argc, argv);
+        const std::string help = "(see '" + command_path(*at.app) + " --help')";
+        if (at.unknown) {
+            const auto names = subcommand_names(*at.app);
+            const std::string what = at.app == &app ? "a command" : "a step of " + command_path(*at.app);
+            io.err << "error: '" << names::printable(*at.unknown) << "' is not " << what;
+            if (const auto near = nearest_name(*at.unknown, names)) {
+                io.err << "; did you mean '" << *near << "'? " << help << "\n";
+            } else {
+                io.err << ": choose " << list_names(names) << " " << help << "\n";
+            }
+            return static_cast<int>(Exit::usage);
+        }
+        io.err << "error: " << one_line(e.what()) << " " << help << "\n";
         return static_cast<int>(Exit::usage);
     }
     for (auto& [sub, runner] : runners) {
@@ -153,7 +222,7 @@ int run(int argc, const char* const* argv, Io& io) {
         }
         return static_cast<int>(code);
     }
-    io.out << examples;
+    io.out << "mxdane: the DANE life of a mail server's MX host.\n\n" << overview << "\n";
     return static_cast<int>(Exit::ok);
 }
 

@@ -21,8 +21,9 @@ rollover::Layout layout_of(const RolloverOptions& o) {
         throw Error(Errc::bad_input, "invalid host name '" + names::printable(o.host) + "': " + host.error());
     }
     l.host = *host;
-    l.key_dir = o.out_dir.empty() ? o.key_dir : o.out_dir;
-    l.cert_dir = o.out_dir.empty() ? o.cert_dir : o.out_dir;
+    // Absolute: these paths go into the MTA's configuration and the state.
+    l.key_dir = std::filesystem::absolute(o.out_dir.empty() ? o.key_dir : o.out_dir).lexically_normal();
+    l.cert_dir = std::filesystem::absolute(o.out_dir.empty() ? o.cert_dir : o.out_dir).lexically_normal();
     l.state_dir = o.state_dir;
     return l;
 }

@@ -31,7 +31,7 @@ struct RolloverOptions {
     // init
     std::string key_file;
     std::string cert_file;
-    std::string mta = "postfix";
+    std::string mta; ///< empty: the installed MTA
     // stage / emergency / auto
     std::string key_type;
     unsigned days = 1096;

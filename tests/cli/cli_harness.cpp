@@ -170,7 +170,8 @@ std::vector<std::string> list_tree(const fs::path& dir) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
-        out.push_back(fs::relative(it->path(), dir).string());
+        // lexically: fs::relative would resolve a symlink to its target's name
+        out.push_back(it->path().lexically_relative(dir).string());
     }
     std::sort(out.begin(), out.end());
     return out;

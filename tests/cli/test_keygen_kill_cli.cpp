@@ -72,6 +72,8 @@ class KeygenKill : public ::testing::Test {
   protected:
     const std::string key_name = "mx1.example.net-MX-" + trim(shell("date +%Y%m%d")) + ".key";
     const std::string cert_name = "mx1.example.net-MX-SS-" + trim(shell("date +%Y%m%d")) + ".crt";
+    const std::string stable_key = "mx1.example.net-MX.key";
+    const std::string stable_cert = "mx1.example.net-MX.crt";
 
     /// Everything under `dir` is a whole final file or one of our temporaries.
     Leftovers inspect(const fs::path& dir) {
@@ -91,6 +93,15 @@ class KeygenKill : public ::testing::Test {
                 EXPECT_TRUE(whole_pem(read_file(p), "CERTIFICATE")) << p;
                 EXPECT_EQ(mode_of(p), 0644U) << p;
                 shell("openssl x509 -in " + q(p) + " -noout");
+            } else if (name == stable_key || name == stable_cert) {
+                // Made after both files: it points at one of them.
+                EXPECT_TRUE(fs::is_symlink(fs::symlink_status(p))) << p;
+                EXPECT_TRUE(fs::exists(p)) << p;
+            } else if (name.rfind("." + stable_key + ".mxdane-tmp-", 0) == 0 ||
+                       name.rfind("." + stable_cert + ".mxdane-tmp-", 0) == 0) {
+                // A stable name's temporary: only after both files exist.
+                EXPECT_TRUE(fs::exists(dir / key_name) && fs::exists(dir / cert_name)) << p;
+                l.temps.push_back(p);
             } else if (name.rfind("." + key_name + ".mxdane-tmp-", 0) == 0 ||
                        name.rfind("." + cert_name + ".mxdane-tmp-", 0) == 0) {
                 l.temps.push_back(p);
@@ -128,7 +139,7 @@ class KeygenKill : public ::testing::Test {
                 contains(r.err, "warning: removed " + t.string() + ", a temporary file left by an interrupted run\n"))
                 << r.err;
         }
-        EXPECT_EQ(list_tree(dir), (std::vector<std::string>{key_name, cert_name}));
+        EXPECT_EQ(list_tree(dir), (std::vector<std::string>{key_name, cert_name, stable_cert, stable_key}));
         // Fresh material: the new pair matches, the records are the new
         // certificate's, and no leftover temporary became a final file. (One
         // shell: spawning openssl is most of this test's time.)

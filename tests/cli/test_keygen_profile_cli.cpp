@@ -190,7 +190,8 @@ TEST(KeygenOutput, StdoutHasOnlyTheRecordsStderrTheTalk) {
     const auto m = make({"--key", "p256"}, {"mx1.example.net", "example.net"});
     ASSERT_EQ(m->run.exit_code, 0) << m->run.err;
     EXPECT_EQ(m->run.out, "_25._tcp.mx1.example.net. IN TLSA 3 1 1 " + spki_sha256(m->cert) +
-                              "\n_25._tcp.mx1.example.net. IN TLSA 3 0 1 " + cert_sha256(m->cert) + "\n");
+                              "\n_25._tcp.mx1.example.net. IN TLSA 3 0 1 " + cert_sha256(m->cert) +
+                              " ; changes at every certificate reissue: prefer 3 1 1\n");
     EXPECT_EQ(m->run.err.find("IN TLSA"), std::string::npos) << m->run.err;
     const std::string& err = m->run.err;
     EXPECT_NE(err.find("Created an ECDSA P-256 private key and a self-signed certificate for mx1.example.net, "
@@ -217,7 +218,9 @@ TEST(KeygenOutput, FileNamesCarryTheLocalDate) {
         ASSERT_EQ(r.exit_code, 0) << r.err;
         const auto files = list_tree(dir.path());
         const auto expect = [](const std::string& d) {
-            return std::vector<std::string>{"mx1.example.net-MX-" + d + ".key", "mx1.example.net-MX-SS-" + d + ".crt"};
+            // The dated pair and the stable names pointing at it.
+            return std::vector<std::string>{"mx1.example.net-MX-" + d + ".key", "mx1.example.net-MX-SS-" + d + ".crt",
+                                            "mx1.example.net-MX.crt", "mx1.example.net-MX.key"};
         };
         EXPECT_TRUE(files == expect(before) || files == expect(after)) << tz << ": " << files.front();
     }
@@ -227,7 +230,8 @@ TEST(KeygenOutput, PortChangesTheOwner) {
     const auto m = make({"--key", "p256", "--port", "465"}, {"mx1.example.net"});
     ASSERT_EQ(m->run.exit_code, 0) << m->run.err;
     EXPECT_EQ(m->run.out, "_465._tcp.mx1.example.net. IN TLSA 3 1 1 " + spki_sha256(m->cert) +
-                              "\n_465._tcp.mx1.example.net. IN TLSA 3 0 1 " + cert_sha256(m->cert) + "\n");
+                              "\n_465._tcp.mx1.example.net. IN TLSA 3 0 1 " + cert_sha256(m->cert) +
+                              " ; changes at every certificate reissue: prefer 3 1 1\n");
 }
 
 TEST(KeygenOutput, JsonHasTheSameFactsAsTheFiles) {
@@ -268,7 +272,8 @@ TEST(KeygenOutput, DryRunWritesNothingButPrintsRecords) {
         {"keygen", "--dry-run", "--key", "p256", "--out", (dir.path() / "keys").string(), "mx1.example.net"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(std::regex_match(r.out, std::regex("_25\\._tcp\\.mx1\\.example\\.net\\. IN TLSA 3 1 1 [0-9a-f]{64}\n"
-                                                   "_25\\._tcp\\.mx1\\.example\\.net\\. IN TLSA 3 0 1 [0-9a-f]{64}\n")))
+                                                   "_25\\._tcp\\.mx1\\.example\\.net\\. IN TLSA 3 0 1 [0-9a-f]{64} ; "
+                                                   "changes at every certificate reissue: prefer 3 1 1\n")))
         << r.out;
     EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << r.err;
     EXPECT_EQ(snapshot_tree(dir.path()), before);

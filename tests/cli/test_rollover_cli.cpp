@@ -55,7 +55,7 @@ std::string spki_sha256_of_key(const fs::path& key) {
 TEST(RolloverCli, InitAdoptsKeygenFilesAndPrintsThePostfixSnippet) {
     const Box b;
     b.keygen();
-    const auto r = b.rollover("init");
+    const auto r = b.rollover("init", {"--mta", "postfix"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const fs::path stable_key = b.keys / (host + "-MX.key");
     const fs::path stable_cert = b.keys / (host + "-MX.crt");
@@ -84,7 +84,8 @@ TEST(RolloverCli, InitAdoptsTheSeedScriptsFiles) {
     ASSERT_NE(read_file(key).find("BEGIN RSA PRIVATE KEY"), std::string::npos);
     const auto r = b.rollover("init", {"--mta", "exim"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("tls_certificate = " + (b.keys / (host + "-MX.crt")).string()), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("MAIN_TLS_CERTIFICATE = " + (b.keys / (host + "-MX.crt")).string()), std::string::npos)
+        << r.out;
     EXPECT_EQ(fs::read_symlink(b.keys / (host + "-MX.key")), fs::path(key));
     // The next key keeps the certificate's names and the key type.
     const auto s = b.rollover("stage");

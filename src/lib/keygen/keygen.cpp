@@ -99,7 +99,23 @@ fs::path clean_dir(const fs::path& dir, const char* option) {
     while (!d.has_filename() && d.has_relative_path()) {
         d = d.parent_path();
     }
-    return d;
+    // Absolute, so that the paths the MTA is given work from any directory.
+    std::error_code ec;
+    const fs::path a = fs::absolute(d, ec);
+    return ec ? d : a.lexically_normal();
+}
+
+/// Points the stable names at the new files, certificate first (as
+/// rollover's switch_to does). On failure removes what it made and throws.
+void make_stable_names(const Result& r) {
+    try {
+        store::replace_symlink(r.stable_cert_path, r.cert_path);
+        store::replace_symlink(r.stable_key_path, r.key_path);
+    } catch (const Error&) {
+        ::unlink(r.stable_cert_path.c_str());
+        ::unlink(r.stable_key_path.c_str());
+        throw;
+    }
 }
 
 /// Directories this run created, removed again (if still empty) unless the
@@ -184,6 +200,15 @@ Result run(const Request& request) {
     result.key_path = key_dir / store::key_file_name(host, stamp);
     result.cert_path = cert_dir / store::cert_file_name(host, stamp);
 
+    if (request.stable_names) {
+        result.stable_key_path = key_dir / store::stable_key_name(host);
+        result.stable_cert_path = cert_dir / store::stable_cert_name(host);
+        result.stable = presence(result.stable_key_path) != Presence::absent ||
+                                presence(result.stable_cert_path) != Presence::absent
+                            ? StableNames::existing
+                            : StableNames::made;
+    }
+
     CreatedDirs dirs;
     if (!request.dry_run) {
         with_default_hint(key_dir == store::default_key_dir || cert_dir == store::default_cert_dir,
@@ -205,7 +230,12 @@ Result run(const Request& request) {
             result.warnings.push_back("the key directory " + key_dir.string() +
                                       " is readable or writable by others; consider chmod o-rwx " + key_dir.string());
         }
-        for (const auto& p : {result.key_path, result.cert_path}) {
+        std::vector<fs::path> finals{result.key_path, result.cert_path};
+        if (result.stable == StableNames::made) {
+            finals.push_back(result.stable_key_path);
+            finals.push_back(result.stable_cert_path);
+        }
+        for (const auto& p : finals) {
             for (const auto& stale : store::remove_stale_temporaries(p)) {
                 result.warnings.push_back("removed " + stale.string() +
                                           ", a temporary file left by an interrupted run");
@@ -235,6 +265,16 @@ Result run(const Request& request) {
             store::NewFile{result.cert_path, x509::certificate_pem(*cert), cert_mode, std::nullopt},
             store::NewFile{result.key_path, x509::private_key_pem(*key), result.key_mode, group},
         });
+        if (result.stable == StableNames::made) {
+            try {
+                make_stable_names(result);
+            } catch (const Error&) {
+                // Leave the tree as found: no key without its stable names.
+                ::unlink(result.key_path.c_str());
+                ::unlink(result.cert_path.c_str());
+                throw;
+            }
+        }
         result.written = true;
         result.created_dirs = dirs.keep();
     }

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <limits>
+#include <grp.h>
 #include <sys/stat.h>
 #include <thread>
 #include <tuple>
@@ -254,6 +255,23 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     return out;
 }
 
+/// The group a key file is readable by (keygen's --key-group: mode 0440),
+/// so that the next key stays readable by the MTA that reads this one
+/// (Exim on Debian reads keys as Debian-exim); nullopt for a private key.
+std::optional<std::string> readable_group(const fs::path& key_file) {
+    struct stat st {};
+    if (::stat(key_file.c_str(), &st) != 0 || (st.st_mode & S_IRGRP) == 0) {
+        return std::nullopt;
+    }
+    struct group grp {};
+    struct group* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrgid_r(st.st_gid, &grp, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+        return std::nullopt;
+    }
+    return std::string(found->gr_name);
+}
+
 } // namespace
 
 std::string free_stamp(const Layout& layout, TimePoint now) {
@@ -440,7 +458,11 @@ InitResult init(const InitRequest& request) {
     if (exists_nofollow(l.state_file())) {
         throw Error(Errc::exists, "the rollover of " + l.host + " is already set up (" + l.state_file().string() + ")");
     }
-    switch_to(l, k);
+    // keygen made the stable names already: the MTA is configured with them.
+    r.stable_names_in_place = link_target(l.stable_key()) == r.key && link_target(l.stable_cert()) == r.cert;
+    if (!r.stable_names_in_place) {
+        switch_to(l, k);
+    }
     rotation::save(l.state_file(), r.state);
     return r;
 }
@@ -528,6 +550,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     kg.port = state.port;
     kg.key_dir = l.key_dir;
     kg.cert_dir = l.cert_dir;
+    kg.key_group = readable_group(cur->key_file);
     kg.now = request.now;
     kg.stamp = free_stamp(l, request.now);
 

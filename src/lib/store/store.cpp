@@ -231,6 +231,14 @@ void sync_directory(const fs::path& dir) {
     fsync_directory(dir);
 }
 
+std::string stable_key_name(std::string_view host) {
+    return std::string(host) + "-MX.key";
+}
+
+std::string stable_cert_name(std::string_view host) {
+    return std::string(host) + "-MX.crt";
+}
+
 std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t parent_mode) {
     fs::path leaf = dir;
     while (!leaf.has_filename() && leaf.has_relative_path()) {
