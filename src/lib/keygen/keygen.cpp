@@ -203,10 +203,10 @@ Result run(const Request& request) {
     if (request.stable_names) {
         result.stable_key_path = key_dir / store::stable_key_name(host);
         result.stable_cert_path = cert_dir / store::stable_cert_name(host);
-        result.stable = presence(result.stable_key_path) != Presence::absent ||
-                                presence(result.stable_cert_path) != Presence::absent
-                            ? StableNames::existing
-                            : StableNames::made;
+        result.stable =
+            store::exists_nofollow(result.stable_key_path) || store::exists_nofollow(result.stable_cert_path)
+                ? StableNames::existing
+                : StableNames::made;
     }
 
     CreatedDirs dirs;
