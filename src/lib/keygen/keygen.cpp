@@ -47,7 +47,9 @@ std::string join_paths(const std::vector<fs::path>& paths) {
 
 /// Refuse before generating anything; name the leftovers of an interrupted
 /// run (a lone file or a temporary) so that the admin knows what they are.
-void refuse_existing(const fs::path& key, const fs::path& cert) {
+/// Refuses when the key or certificate is there; the message names every
+/// temporary an interrupted run left, the stable names' (`stable`) too.
+void refuse_existing(const fs::path& key, const fs::path& cert, const std::vector<fs::path>& stable) {
     for (const auto& p : {key, cert}) {
         if (presence(p) == Kind::symlink) {
             throw Error(Errc::exists, p.string() + " is a symbolic link; not writing through it (remove it first)");
@@ -59,6 +61,17 @@ void refuse_existing(const fs::path& key, const fs::path& cert) {
         return;
     }
     auto temps = store::find_stale_temporaries(key);
+    // A stable name's temporary is a symbolic link (store::replace_symlink),
+    // which find_stale_temporaries leaves out: named here, never followed.
+    for (const auto& base : stable) {
+        const std::string prefix = store::temp_prefix(base.filename().string());
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(base.parent_path(), ec)) {
+            if (entry.path().filename().string().rfind(prefix, 0) == 0 && entry.is_symlink(ec)) {
+                temps.push_back(entry.path());
+            }
+        }
+    }
     for (auto& t : store::find_stale_temporaries(cert)) {
         temps.push_back(std::move(t));
     }
@@ -200,19 +213,38 @@ Result run(const Request& request) {
     result.key_path = key_dir / store::key_file_name(host, stamp);
     result.cert_path = cert_dir / store::cert_file_name(host, stamp);
 
+    const bool is_default = key_dir == store::default_key_dir || cert_dir == store::default_cert_dir;
     if (request.stable_names) {
         result.stable_key_path = key_dir / store::stable_key_name(host);
         result.stable_cert_path = cert_dir / store::stable_cert_name(host);
-        result.stable =
-            store::exists_nofollow(result.stable_key_path) || store::exists_nofollow(result.stable_cert_path)
-                ? StableNames::existing
-                : StableNames::made;
     }
+    // Stable names already there belong to a key in service: left alone.
+    // A dry run only looks; a real run must know (absent, present, or an
+    // error naming what it cannot see).
+    auto stable_names_exist = [&] {
+        if (request.dry_run) {
+            return store::presence(result.stable_key_path).present() ||
+                   store::presence(result.stable_cert_path).present();
+        }
+        return with_default_hint(is_default, [&] {
+            return store::exists_nofollow(result.stable_key_path) || store::exists_nofollow(result.stable_cert_path);
+        });
+    };
 
     CreatedDirs dirs;
     if (!request.dry_run) {
-        with_default_hint(key_dir == store::default_key_dir || cert_dir == store::default_cert_dir,
-                          [&] { refuse_existing(result.key_path, result.cert_path); });
+        with_default_hint(is_default, [&] {
+            std::vector<fs::path> stable;
+            if (request.stable_names) {
+                stable = {result.stable_key_path, result.stable_cert_path};
+            }
+            refuse_existing(result.key_path, result.cert_path, stable);
+        });
+    }
+    if (request.stable_names) {
+        result.stable = stable_names_exist() ? StableNames::existing : StableNames::made;
+    }
+    if (!request.dry_run) {
         // The key directory first: when it is also the certificate
         // directory (--out), the private mode wins.
         dirs.add(prepare_dir(key_dir, private_dir_mode, key_dir == store::default_key_dir));
