@@ -2,7 +2,10 @@
 // verdict equals a single check's, a silent MX address costs one timeout,
 // --per-host is never exceeded (counted by tests/labtests/count_peer.py), and
 // a killed run resumes without checking a domain twice.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -64,10 +67,17 @@ std::string write_list(const TempDir& dir, const std::string& text) {
 }
 
 /// count_peer.py on the lab's SMTP port: 127.0.1.40 silent, 127.0.1.41
-/// counting. Stopped when the object goes away.
+/// counting. Stopped when the object goes away. One at a time: ctest runs
+/// lab tests in parallel, and every peer binds the same two addresses, so a
+/// peer holds a lock in the lab's directory while it lives.
 class CountPeer {
   public:
-    explicit CountPeer(const TempDir& dir) : m_log((dir.path() / "peer.log").string()) {
+    explicit CountPeer(const TempDir& dir)
+        : m_lock(::open(MXDANE_LAB_DIR "/count_peer.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600)),
+          m_log((dir.path() / "peer.log").string()) {
+        if (m_lock < 0 || ::flock(m_lock, LOCK_EX) != 0) {
+            throw std::runtime_error("cannot lock " MXDANE_LAB_DIR "/count_peer.lock");
+        }
         const std::string ready = (dir.path() / "ready").string();
         m_pid = shell(std::string(MXDANE_SOURCE_DIR) + "/tests/labtests/count_peer.py " + env("LAB_SMTP_PORT") + " '" +
                       ready + "' '" + m_log + "' </dev/null >/dev/null 2>&1 & echo $!");
@@ -78,9 +88,12 @@ class CountPeer {
     CountPeer& operator=(const CountPeer&) = delete;
     ~CountPeer() {
         try {
-            shell("kill " + m_pid + " 2>/dev/null || true");
+            // Gone before the lock is released: the next peer binds the same addresses.
+            shell("kill " + m_pid + " 2>/dev/null; for i in $(seq 100); do kill -0 " + m_pid +
+                  " 2>/dev/null || exit 0; sleep 0.05; done; exit 0");
         } catch (...) { // NOLINT(bugprone-empty-catch): nothing to do in a destructor
         }
+        ::close(m_lock);
     }
     /// Connections accepted at `addr`, and the most open at once.
     [[nodiscard]] std::pair<int, int> counts(const std::string& addr) const {
@@ -101,6 +114,7 @@ class CountPeer {
     }
 
   private:
+    int m_lock;
     std::string m_log;
     std::string m_pid;
 };
