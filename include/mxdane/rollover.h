@@ -58,6 +58,7 @@ struct StageRequest {
     std::optional<x509::KeyType> key_type; ///< default: the current key's type
     unsigned days = 1096;
     TimePoint now;
+    std::optional<std::string> key_group; ///< the key gets mode 0440 and this group
 };
 
 /// Makes the next key and certificate (the current certificate's names,

@@ -258,6 +258,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     }
     kg.key_type = request.key_type ? *request.key_type : key_type_of(cur->key_file).value_or(x509::KeyType::rsa3072);
     kg.days = request.days;
+    kg.key_group = request.key_group;
     kg.port = state.port;
     kg.key_dir = l.key_dir;
     kg.cert_dir = l.cert_dir;
