@@ -358,8 +358,17 @@ void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io) 
     }
     for (const auto& rec : r.to_publish) {
         io.out << tlsa::zone_line(r.owner, rec) << "\n";
-        const std::string cmd = publish_hint(o, true, cert_of(r.state, rec));
-        io.err << "Publish: " << (cmd.empty() ? tlsa::zone_line(r.owner, rec) : cmd) << "\n";
+        const std::string cert = cert_of(r.state, rec);
+        const std::string cmd = publish_hint(o, true, cert);
+        if (!cmd.empty()) {
+            io.err << "Publish: " << cmd << "\n";
+        } else if (!cert.empty()) {
+            io.err << "Publish it now: mxdane publish --cert " << quoted(cert) << " " << quoted(o.host)
+                   << " with --nsupdate SERVER --tsig-key FILE or --publish-hook CMD; or add to the zone: "
+                   << tlsa::zone_line(r.owner, rec) << "\n";
+        } else {
+            io.err << "Publish it now: " << tlsa::zone_line(r.owner, rec) << "\n";
+        }
     }
     for (const auto& rec : r.to_withdraw) {
         const std::string cmd = publish_hint(o, false, cert_of(r.state, rec));
