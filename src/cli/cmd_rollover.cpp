@@ -87,12 +87,13 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
     if (o.json) {
         return finish(o, r, Exit::ok, io);
     }
-    rollover::Report talk = r;
-    talk.to_publish.clear(); // printed below, with the current record
-    print_actions(o, talk, io);
     if (o.dry_run) {
+        print_actions(o, r, io);
         io.err << "Dry run: nothing was changed.\n";
         return Exit::ok;
+    }
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
     }
     const auto* cur = rotation::current_key(r.state);
     const auto* next = rotation::next_key(r.state);

@@ -140,7 +140,7 @@ TEST(RolloverEngineCli, StatusWithAFailingLookupIsCriticalFirst) {
     EXPECT_EQ(r.out.rfind("health:  critical: ", 0), 0U) << r.out;
 }
 
-TEST(PublishCli, DryRunPrintsTheChangeAndRunsNoHook) {
+TEST(PublishDryRunCli, PrintsTheChangeAndRunsNoHook) {
     const Box b;
     b.init();
     const fs::path ran = b.tmp.path() / "ran";
