@@ -199,7 +199,7 @@ bool Engine::switch_and_prove(Report& r, const KeyTimeline& to, const KeyTimelin
     }
     if (ok) {
         const auto proof = m_with.mta->prove(to.record);
-        std::string text = proof.ok ? "proved: " + m_with.mta->where() + " serves " + key_text(to) + " (" +
+        std::string text = proof.ok ? "proved: " + m_with.mta->where() + " now serves " + key_text(to) + " (" +
                                           tlsa::rdata_text(to.record) + ")"
                                     : m_with.mta->where() + " does not serve " + key_text(to) + ": " + proof.message;
         if (!proof.ok && proof.served) {
