@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <grp.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_harness.h"
 
@@ -138,6 +141,32 @@ TEST(RolloverEngineCli, StatusWithAFailingLookupIsCriticalFirst) {
     const auto r = b.rollover("status", {"--forward", "127.0.0.1@9"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_EQ(r.out.rfind("health:  critical: ", 0), 0U) << r.out;
+}
+
+TEST(RolloverEngineCli, StageAfterKeygenWithAKeyGroupKeepsTheGroup) {
+    const Box b;
+    // This test's own group: chown to it needs no privilege.
+    const struct group* g = ::getgrgid(::getegid());
+    ASSERT_NE(g, nullptr);
+    const std::string group = g->gr_name;
+    auto r = run_mxdane({"keygen", "--key", "p256", "--key-group", group, "--out", b.keys.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    r = b.rollover("stage");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st {};
+    const std::string next = shell("ls '" + b.keys.string() + "'/*-2.key | tr -d '\\n'");
+    ASSERT_EQ(::stat(next.c_str(), &st), 0) << next;
+    EXPECT_EQ(st.st_mode & 0777U, 0440U);
+    EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+TEST(RolloverEngineCli, StageWithAnUnknownKeyGroupIsRefused) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--key-group", "no-such-group-mxdane"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("no group named 'no-such-group-mxdane'"), std::string::npos) << r.err;
 }
 
 TEST(PublishDryRunCli, PrintsTheChangeAndRunsNoHook) {
