@@ -388,6 +388,17 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
     const std::string dirs = " --out '" + h.keys.string() + "' --state-dir '" + h.state_dir.string() + "' ";
     const std::string script =
         "set -u\n"
+        "servfail='import socket,sys\n"
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        "s.bind((\"127.0.0.1\",0))\n"
+        "print(s.getsockname()[1],flush=True)\n"
+        "s.settimeout(60)\n"
+        "while True:\n"
+        "  d,a=s.recvfrom(4096)\n"
+        "  i=12\n"
+        "  while d[i]: i+=d[i]+1\n"
+        "  s.sendto(d[:2]+bytes([0x81,0x82])+d[4:6]+bytes(6)+d[12:i+5],a)\n"
+        "'\n"
         "mount -t tmpfs -o size=64k,mode=0755 mxdane-test '" +
         h.keys.string() +
         "' || exit 90\n"
@@ -407,8 +418,20 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
         h.state_file.string() + "' '" + out.string() +
         "/state-after-stage.json'\n"
         "rm -f '" +
-        h.keys.string() + "/filler'\n" + m + " rollover auto" + dirs + "--key-life 0 --publish-hook '" + hook.string() +
-        "' --forward 127.0.0.1@9 --timeout 5 " + host + " >'" + out.string() + "/auto.out' 2>'" + out.string() +
+        h.keys.string() +
+        "/filler'\n"
+        // A DNS server that is there but answers SERVFAIL to everything: the
+        // TLSA lookup fails (no verdict on DNS), the stage must still finish.
+        "python3 -c \"$servfail\" > '" +
+        out.string() +
+        "/port' 2>/dev/null </dev/null &\n"
+        "spid=$!\n"
+        "for i in 1 2 3 4 5 6 7 8 9 10; do [ -s '" +
+        out.string() +
+        "/port' ] && break; sleep 0.2; done\n"
+        "port=$(cat '" +
+        out.string() + "/port')\n" + m + " rollover auto" + dirs + "--key-life 0 --publish-hook '" + hook.string() +
+        "' --forward 127.0.0.1@$port --timeout 5 " + host + " >'" + out.string() + "/auto.out' 2>'" + out.string() +
         "/auto.err'\n"
         "echo $? > '" +
         out.string() +
@@ -422,7 +445,9 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
         h.keys.string() + "'/" + host +
         "-MX-2*.key; do openssl pkey -in \"$k\" -pubout -outform DER "
         "| openssl dgst -sha256 -r | cut -d' ' -f1; done > '" +
-        out.string() + "/real.txt'\n";
+        out.string() +
+        "/real.txt'\n"
+        "kill $spid\n";
     const RunResult r = run_process({"unshare", "-m", "--propagation", "private", "sh", "-c", script});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_TRUE(fs::is_empty(h.keys)) << "the tmpfs leaked out of its namespace";
@@ -433,7 +458,11 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
     EXPECT_FALSE(contains(after_stage, std::string(32, '0'))) << after_stage;
     EXPECT_TRUE(contains(after_stage, "\"tlsa\": null")) << after_stage;
     // The next pass completed the stage and published exactly that key.
-    EXPECT_EQ(read_file(out / "auto.rc"), "0\n") << read_file(out / "auto.out") << read_file(out / "auto.err");
+    // Exit 1: the pass acted, but its health verdict stays critical while
+    // the TLSA lookup fails (README "Exit codes").
+    EXPECT_EQ(read_file(out / "auto.rc"), "1\n") << read_file(out / "auto.out") << read_file(out / "auto.err");
+    EXPECT_TRUE(contains(read_file(out / "auto.out"), "[critical: the TLSA lookup failed (SERVFAIL)"))
+        << read_file(out / "auto.out");
     EXPECT_TRUE(contains(read_file(out / "auto.out"), "staged key 2")) << read_file(out / "auto.out");
     std::istringstream real(read_file(out / "real.txt"));
     std::set<std::string> real_records;
