@@ -88,6 +88,14 @@ class Publisher {
     virtual ~Publisher() = default;
 
     virtual Outcome apply(const Change& change) = 0;
+    /// Proves the credentials without changing the zone (for RFC 2136: a
+    /// TSIG-signed query whose reply signature is verified). `owner` names
+    /// the RRset whose zone is meant. The default has nothing to prove and
+    /// says `unchanged`.
+    virtual Outcome check_credentials(const std::string& owner) {
+        (void)owner;
+        return Outcome{Status::unchanged, "no credentials to check", {}, {}, {}};
+    }
     /// "RFC 2136 update to 127.0.0.1@53 with TSIG key upd-key. (hmac-sha256)".
     [[nodiscard]] virtual std::string describe() const = 0;
 };

@@ -54,6 +54,11 @@ store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait =
 /// files do not hash to their recorded 3 1 1 records.
 std::optional<rotation::State> load_checked(const Layout& layout);
 
+/// The group a key file is readable by (keygen's --key-group: mode 0440),
+/// so that the next key stays readable by the MTA that reads this one
+/// (Exim on Debian reads keys as Debian-exim); nullopt for a private key.
+std::optional<std::string> readable_group(const std::filesystem::path& key_file);
+
 /// Why the stable names do not point at the key in service (key and
 /// certificate of different keys, or both of another key), or nullopt.
 std::optional<std::string> stable_pair_problem(const Layout& layout, const rotation::State& state);
@@ -94,6 +99,7 @@ struct StageRequest {
     std::optional<x509::KeyType> key_type; ///< default: the current key's type
     unsigned days = 1096;
     TimePoint now;
+    std::optional<std::string> key_group; ///< the key gets mode 0440 and this group
 };
 
 /// Makes the next key and certificate (the current certificate's names,

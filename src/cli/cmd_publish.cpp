@@ -19,6 +19,7 @@ struct Options {
     std::vector<std::string> keys;
     std::uint32_t ttl = 3600;
     std::uint16_t port = 25;
+    bool dry_run = false;
     PublishOptions backend;
     bool json = false;
 };
@@ -43,6 +44,7 @@ Runner setup(CLI::App& app, publish::Action action) {
     add_port_option(app, o->port, "TCP port in the TLSA owner name, 1-65535 (default 25)");
     add_publish_options(app, o->backend);
     app.add_flag("--json", o->json, "print one JSON object (README \"JSON\"); the hook's output still goes to stderr");
+    app.add_flag("--dry-run", o->dry_run, "print the change (as an nsupdate script) and send nothing");
     if (add) {
         app.footer("Examples:\n"
                    "  mxdane publish mx1.example.net --key /etc/pki/tls/private/mx1.example.net-2025.key \\\n"
@@ -77,6 +79,12 @@ Runner setup(CLI::App& app, publish::Action action) {
             }
         }
 
+        if (o->dry_run) {
+            io.out << publish::nsupdate_script(
+                change, o->backend.zone.empty() ? std::nullopt : std::optional<std::string>(o->backend.zone));
+            io.err << "Dry run: would send this change via " << publisher->describe() << "; nothing was changed.\n";
+            return Exit::ok;
+        }
         const publish::Outcome r = publisher->apply(change);
         if (o->json) {
             const Exit code = r.done() ? Exit::ok : exit_for(r.status);

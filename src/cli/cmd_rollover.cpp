@@ -16,6 +16,16 @@ namespace {
 using rotation::DnsView;
 using rotation::Step;
 
+/// The host's lock for a step that changes state or files (none in a dry
+/// run, which changes nothing): a timer's pass and an admin's step never
+/// interleave (rollover::lock_host).
+std::optional<store::FileLock> host_lock(const RolloverOptions& o) {
+    if (o.dry_run) {
+        return std::nullopt;
+    }
+    return rollover::lock_host(layout_of(o));
+}
+
 Exit do_init(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     const mta::Kind kind = mta_choice(o.mta); // validate --mta before changing anything
@@ -29,10 +39,24 @@ Exit do_init(const RolloverOptions& o, Io& io) {
     }
     req.now = now_of(o);
     const auto r = rollover::init(req);
+    const std::string lines = mta::config_lines(kind, l.host, l.stable_key(), l.stable_cert());
+    const auto warnings = mta_warnings(kind, l.stable_key(), std::nullopt);
+    if (o.json) {
+        nlohmann::json j = json_top(o.command, 0, warnings);
+        j["host"] = l.host;
+        j["key_file"] = r.key.string();
+        j["cert_file"] = r.cert.string();
+        j["found"] = r.how_found;
+        j["stable_names_in_place"] = r.stable_names_in_place;
+        j["record"] = tlsa_json(tlsa::owner(l.host, 25), r.state.keys.front().record, std::nullopt);
+        j["mta_config"] = lines;
+        io.out << j.dump(2) << "\n";
+        return Exit::ok;
+    }
     // keygen made the stable names and printed the configuration already;
     // an explicit --mta still gets its lines.
     if (!r.stable_names_in_place || !o.mta.empty()) {
-        io.out << mta::config_lines(kind, l.host, l.stable_key(), l.stable_cert());
+        io.out << lines;
     }
     if (r.stable_names_in_place) {
         io.err << "Adopted " << r.key.string() << " and " << r.cert.string() << " as key 1; the stable names "
@@ -47,198 +71,214 @@ Exit do_init(const RolloverOptions& o, Io& io) {
     }
     io.err << "Make sure DNS publishes\n  " << tlsa::zone_line(tlsa::owner(l.host, 25), r.state.keys.front().record)
            << "\n";
-    for (const auto& w : mta_warnings(kind, l.stable_key(), std::nullopt)) {
+    for (const auto& w : warnings) {
         io.err << "warning: " << w << "\n";
     }
     io.err << "State: " << l.state_file().string() << "\n"
-           << "In about a year: 'mxdane rollover stage " << l.host << "'.\n";
+           << "In about a year:\n  " << hint(o, "stage") << "\n";
     return Exit::ok;
+}
+
+/// Prints a report as JSON (stdout) or as talk, and returns `exit`.
+Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, Io& io) {
+    if (o.json) {
+        io.out << report_json(o, r, exit).dump(2) << "\n";
+        return exit;
+    }
+    print_actions(o, r, io);
+    return exit;
 }
 
 Exit do_stage(const RolloverOptions& o, Io& io) {
-    const auto l = layout_of(o);
-    const auto lock = rollover::lock_host(l);
-    rotation::State s = load_state(l);
-    const rollover::StageRequest req = stage_request(o, l, now_of(o));
+    const auto lock = host_lock(o);
     (void)issuer_of(o.issue); // a bad --issuer is refused before a key is made
-    (void)rollover::stage(req, s);
-    const rotation::KeyTimeline next = issue_staged(o, l, s, io);
-    const auto* cur = rotation::current_key(s);
-    const std::string owner = tlsa::owner(l.host, s.port);
-    if (cur != nullptr) {
-        io.out << tlsa::zone_line(owner, cur->record) << "\n";
+    EngineFromOptions e(o, false, false, false);
+    auto r = e.engine().stage(now_of(o));
+    if (!o.dry_run) {
+        // The certificate from the issuer, when one is configured (the key
+        // and its 3 1 1 record stay).
+        const auto l = layout_of(o);
+        rotation::State s = load_state(l);
+        (void)issue_staged(o, l, s, io);
+        r.state = s;
     }
-    io.out << tlsa::zone_line(owner, next.record) << "\n";
-    io.err << "Staged key " << next.id << ": " << next.key_file.string() << " and " << next.cert_file.string()
+    if (o.json) {
+        return finish(o, r, Exit::ok, io);
+    }
+    if (o.dry_run) {
+        print_actions(o, r, io);
+        io.err << "Dry run: nothing was changed.\n";
+        return Exit::ok;
+    }
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
+    }
+    const auto* cur = rotation::current_key(r.state);
+    const auto* next = rotation::next_key(r.state);
+    if (cur != nullptr) {
+        io.out << tlsa::zone_line(r.owner, cur->record) << "\n";
+    }
+    io.out << tlsa::zone_line(r.owner, next->record) << "\n";
+    const std::string cmd = publish_hint(o, true, next->cert_file.string());
+    io.err << "Staged key " << next->id << ": " << next->key_file.string() << " and " << next->cert_file.string()
            << "\nThe MTA keeps serving key " << (cur != nullptr ? std::to_string(cur->id) : "-") << ".\n"
-           << "Next: publish both records above (the current one stays) in the DNSSEC-signed zone, then run\n"
-           << "  mxdane rollover status " << l.host << "\nuntil it says the switch is allowed (2 x TTL + "
+           << (cmd.empty() ? "Next: publish both records above (the current one stays) in the DNSSEC-signed zone"
+                           : "Next: publish the new record (the current one stays):\n  " + cmd)
+           << "\nthen run\n  " << hint(o, "status") << "\nuntil it says the switch is allowed (2 x TTL + "
            << (o.margin_seconds ? std::to_string(*o.margin_seconds) + " s" : std::to_string(o.margin_days) + " days")
-           << " after DNS first shows the new record), then 'mxdane rollover activate " << l.host << "'.\n";
+           << " after DNS first shows the new record), then\n  " << hint(o, "activate") << "\n";
     return Exit::ok;
+}
+
+/// status: health first. Exit 1 critical, 3 DANE not in effect, 4 waiting,
+/// 0 otherwise (README "Exit codes").
+Exit status_exit(const rollover::Report& r) {
+    if (r.health.level == rotation::HealthLevel::critical) {
+        return Exit::no;
+    }
+    if (r.dns.security == rotation::DnsView::Security::insecure || !r.dns.exists) {
+        return Exit::not_in_effect;
+    }
+    return r.plan.can_act_now ? Exit::ok : Exit::waiting;
 }
 
 Exit do_status(const RolloverOptions& o, Io& io) {
-    const auto l = layout_of(o);
-    const auto lock = rollover::lock_host(l);
-    const auto ob = observe_and_plan(o, l, now_of(o));
-    const std::string owner = tlsa::owner(l.host, ob.state.port);
+    const auto lock = host_lock(o); // it records what DNS shows in the state
+    EngineFromOptions e(o, true, false, false);
+    const auto r = e.engine().status(now_of(o));
+    const Exit exit = status_exit(r);
     if (o.json) {
-        nlohmann::json j;
-        j["host"] = l.host;
-        j["step"] = rotation::step_name(ob.plan.step);
-        j["can_act_now"] = ob.plan.can_act_now;
-        j["reason"] = ob.plan.reason;
-        j["allowed_at"] = ob.plan.allowed_at ? nlohmann::json(iso_utc(*ob.plan.allowed_at)) : nlohmann::json(nullptr);
-        j["should_publish"] = nlohmann::json::array();
-        for (const auto& r : ob.plan.rrset) {
-            j["should_publish"].push_back(tlsa_json(owner, r));
-        }
-        const auto pair_problem = rollover::stable_pair_problem(l, ob.state);
-        j["critical"] = pair_problem ? nlohmann::json(*pair_problem) : nlohmann::json();
-        j["dns"] = {{"security", security_text(ob.dns)}, {"ttl", ob.dns.ttl}, {"records", nlohmann::json::array()}};
-        for (const auto& r : ob.dns.records) {
-            j["dns"]["records"].push_back(tlsa_json(owner, r));
-        }
-        j["keys"] = nlohmann::json::array();
-        for (const auto& k : ob.state.keys) {
-            j["keys"].push_back({{"id", k.id},
-                                 {"role", role_of(ob.state, k)},
-                                 {"key_file", k.key_file.string()},
-                                 {"cert_file", k.cert_file.string()},
-                                 {"tlsa", k.created ? nlohmann::json(tlsa::rdata_text(k.record)) : nlohmann::json()},
-                                 {"created", when(k.created)},
-                                 {"published", when(k.published)},
-                                 {"active", when(k.active)},
-                                 {"retired", when(k.retired)},
-                                 {"removed", when(k.removed)}});
-        }
-        io.out << j.dump(2) << "\n";
-    } else {
-        if (const auto w = expiry_warning(o, ob.state)) {
-            io.err << "warning: " << *w << "\n";
-        }
-        io.out << "host:    " << l.host << "\n"
-               << "step:    " << rotation::step_name(ob.plan.step)
-               << (ob.plan.can_act_now ? " (allowed now)" : " (waiting)") << "\n"
-               << "reason:  " << ob.plan.reason << "\n";
-        if (const auto problem = rollover::stable_pair_problem(l, ob.state)) {
-            io.out << "CRITICAL: " << *problem << "\n";
-        }
-        if (ob.plan.allowed_at) {
-            io.out << "allowed: " << iso_utc(*ob.plan.allowed_at) << "\n";
-        }
-        io.out << "should publish:\n";
-        print_rrset(io.out, owner, ob.plan.rrset, "  ");
-        io.out << "DNS shows (" << security_text(ob.dns) << ", TTL " << ob.dns.ttl << "):\n";
-        print_rrset(io.out, owner, ob.dns.records, "  ");
-        io.out << "keys:\n";
-        for (const auto& k : ob.state.keys) {
-            io.out << "  " << k.id << " " << role_of(ob.state, k) << " " << k.key_file.filename().string()
-                   << " created " << when(k.created) << " published " << when(k.published) << " active "
-                   << when(k.active) << " retired " << when(k.retired) << "\n";
-        }
+        return finish(o, r, exit, io);
     }
-    return ob.plan.can_act_now ? Exit::ok : Exit::waiting;
+    if (const auto w = expiry_warning(o, r.state)) {
+        io.err << "warning: " << *w << "\n";
+    }
+    io.out << "health:  " << rotation::health_level_name(r.health.level) << ": " << r.health.message << " ("
+           << r.health.reason << ")\n"
+           << "host:    " << layout_of(o).host << "\n"
+           << "step:    " << rotation::step_name(r.plan.step) << (r.plan.can_act_now ? " (allowed now)" : " (waiting)")
+           << "\n"
+           << "reason:  " << r.plan.reason << "\n";
+    if (r.plan.allowed_at) {
+        io.out << "allowed: " << iso_utc(*r.plan.allowed_at) << "\n";
+    }
+    io.out << "should publish:\n";
+    for (const auto& rec : r.plan.rrset) {
+        io.out << "  " << tlsa::zone_line(r.owner, rec) << "\n";
+    }
+    io.out << "DNS shows (" << security_text(r.dns) << ", TTL " << r.dns.ttl << "):\n";
+    for (const auto& rec : r.dns.records) {
+        io.out << "  " << tlsa::zone_line(r.owner, rec) << "\n";
+    }
+    io.out << "keys:\n";
+    for (const auto& k : r.state.keys) {
+        const auto when = [](const std::optional<rotation::TimePoint>& t) { return t ? iso_utc(*t) : "-"; };
+        const std::string role = role_of(r.state, k);
+        io.out << "  " << k.id << " " << role << " " << k.key_file.filename().string() << " created " << when(k.created)
+               << " published " << when(k.published) << " active " << when(k.active) << " retired " << when(k.retired)
+               << "\n";
+    }
+    return exit;
 }
 
 Exit do_activate(const RolloverOptions& o, Io& io) {
-    const auto l = layout_of(o);
-    const auto lock = rollover::lock_host(l);
-    auto ob = observe_and_plan(o, l, now_of(o));
-    const rotation::KeyTimeline* next = rotation::next_key(ob.state);
-    if (next == nullptr || !next->created) {
-        io.err << "error: no next key is staged for " << l.host << " (" << ob.plan.reason << ")\n";
-        return Exit::no;
+    const auto lock = host_lock(o);
+    EngineFromOptions e(o, true, false, true);
+    const auto r = e.engine().activate(now_of(o));
+    const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
+    if (o.json) {
+        return finish(o, r, exit, io);
     }
-    if (ob.plan.step != Step::activate) {
-        if (!o.force) {
-            io.err << "error: not switching yet: " << ob.plan.reason << "\n";
-            return Exit::no;
-        }
-        io.err << "warning: --force: switching although " << ob.plan.reason
-               << "; DANE-validating senders whose caches lack the new record will defer mail\n";
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
     }
-    const rotation::KeyTimeline* cur = rotation::current_key(ob.state);
-    if (!switch_and_prove(o, l, *next, cur, io)) {
-        io.err << "error: the MTA did not take the new key; everything is as it was before\n";
-        return Exit::no;
+    for (const auto& a : r.actions) {
+        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << a.text << "\n";
     }
-    const auto now = now_of(o);
-    rotation::mark_activated(ob.state, now);
-    rotation::save(l.state_file(), ob.state);
-    const auto* old = rotation::old_key(ob.state);
-    const auto* live = rotation::current_key(ob.state);
-    io.out << tlsa::zone_line(tlsa::owner(l.host, ob.state.port), live->record) << "\n";
-    io.err << "Key " << live->id << " is in service.\nNext: remove the old record from DNS";
+    if (exit != Exit::ok) {
+        io.err << "error: " << r.summary << "\n";
+        return exit;
+    }
+    if (o.dry_run) {
+        io.err << "Dry run: nothing was changed.\n";
+        return exit;
+    }
+    const auto* live = rotation::current_key(r.state);
+    const auto* old = rotation::old_key(r.state);
+    io.out << tlsa::zone_line(r.owner, live->record) << "\n";
+    io.err << "Key " << live->id << " is in service.\n";
     if (old != nullptr) {
-        io.err << "\n  " << tlsa::zone_line(tlsa::owner(l.host, ob.state.port), old->record);
+        const std::string cmd = publish_hint(o, false, old->cert_file.string());
+        io.err << "Next: remove the old record from DNS, keep the record above:\n  "
+               << (cmd.empty() ? tlsa::zone_line(r.owner, old->record) : cmd) << "\n";
     }
-    io.err << "\nkeep the record above, then run 'mxdane rollover retire " << l.host << "'.\n";
-    return Exit::ok;
+    io.err << "then run\n  " << hint(o, "retire") << "\n";
+    return exit;
 }
 
 Exit do_retire(const RolloverOptions& o, Io& io) {
-    const auto l = layout_of(o);
-    const auto lock = rollover::lock_host(l);
-    auto ob = observe_and_plan(o, l, now_of(o));
-    const std::string owner = tlsa::owner(l.host, ob.state.port);
-    rotation::KeyTimeline* old = rotation::old_key(ob.state);
-    if (old == nullptr) {
-        io.err << "error: there is no old key to retire (" << ob.plan.reason << ")\n";
-        return Exit::no;
+    const auto lock = host_lock(o);
+    EngineFromOptions e(o, true, false, false);
+    const auto r = e.engine().retire(now_of(o));
+    const Exit exit = r.outcome == rollover::Report::Outcome::acted     ? Exit::ok
+                      : r.outcome == rollover::Report::Outcome::waiting ? Exit::waiting
+                                                                        : Exit::no;
+    if (o.json) {
+        return finish(o, r, exit, io);
     }
-    if (ob.plan.step != Step::retire) {
-        io.out << "; remove:\n" << tlsa::zone_line(owner, old->record) << "\n; keep:\n";
-        print_rrset(io.out, owner, ob.plan.rrset);
-        io.err << "Waiting: " << ob.plan.reason << "\n";
-        return Exit::waiting;
+    if (exit == Exit::no) {
+        io.err << "error: " << r.summary << "\n";
+        return exit;
     }
-    const auto r = rollover::retire(l, *old, o.delete_old, now_of(o));
-    rotation::save(l.state_file(), ob.state);
-    if (o.delete_old) {
-        io.err << "Deleted " << old->key_file.string() << " and " << old->cert_file.string() << "\n";
-    } else {
-        io.err << "Moved key " << old->id << " out of service: " << (r.key ? r.key->string() : "-") << ", "
-               << (r.cert ? r.cert->string() : "-") << "\n";
+    if (exit == Exit::waiting) {
+        io.out << "; remove:\n";
+        for (const auto& rec : r.to_withdraw) {
+            io.out << tlsa::zone_line(r.owner, rec) << "\n";
+            const auto* old = rotation::old_key(r.state);
+            const std::string cmd = publish_hint(o, false, old != nullptr ? old->cert_file.string() : "");
+            if (!cmd.empty()) {
+                io.err << "Withdraw: " << cmd << "\n";
+            }
+        }
+        io.out << "; keep:\n";
+        for (const auto& rec : r.plan.rrset) {
+            io.out << tlsa::zone_line(r.owner, rec) << "\n";
+        }
+        io.err << "Waiting: " << r.summary << "\n";
+        return exit;
     }
-    io.err << "The rollover is complete. Stage the next one in about a year.\n";
-    return Exit::ok;
+    for (const auto& a : r.actions) {
+        io.err << (a.dry_run ? "dry run: " : "") << a.text << "\n";
+    }
+    io.err << (o.dry_run ? "Dry run: nothing was changed.\n"
+                         : "The rollover is complete. Stage the next one in about a year.\n");
+    return exit;
 }
 
 Exit do_emergency(const RolloverOptions& o, Io& io) {
-    const auto l = layout_of(o);
-    const auto lock = rollover::lock_host(l);
-    rotation::State s = load_state(l);
-    const auto now = now_of(o);
-    rotation::check_clock(s, now);
-    const rotation::KeyTimeline* cur_before = rotation::current_key(s);
-    const std::uint32_t old_ttl = o.ttl ? *o.ttl : (cur_before != nullptr ? cur_before->max_ttl_seen : 0);
-    rotation::KeyTimeline* next = rotation::next_key(s);
-    if (next == nullptr || !next->created) {
-        const rollover::StageRequest req = stage_request(o, l, now);
-        if (auto* old = rotation::old_key(s); old != nullptr) {
-            // A compromise does not wait for the last rollover's cleanup.
-            (void)rollover::retire(l, *old, false, now);
-        }
-        (void)rollover::stage(req, s);
-        next = rotation::next_key(s);
+    const auto lock = host_lock(o);
+    EngineFromOptions e(o, false, true, true);
+    const auto r = e.engine().emergency(now_of(o));
+    const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
+    if (o.json) {
+        return finish(o, r, exit, io);
     }
-    const rotation::KeyTimeline* cur = rotation::current_key(s);
-    if (!switch_and_prove(o, l, *next, cur, io)) {
-        io.err << "error: the MTA did not take the new key; it still serves the compromised one\n";
-        return Exit::no;
+    print_actions(o, r, io);
+    if (exit != Exit::ok) {
+        io.err << "error: " << r.summary << "\n";
+        return exit;
     }
-    rotation::mark_activated(s, now);
-    rotation::save(l.state_file(), s);
-    const auto* live = rotation::current_key(s);
-    io.out << tlsa::zone_line(tlsa::owner(l.host, s.port), live->record) << "\n";
-    io.err << "Key " << live->id << " is in service. Publish ONLY the record above now, replacing every other.\n"
-           << "Until it is published and the old RRset has expired from caches (TTL "
-           << (old_ttl != 0 ? std::to_string(old_ttl) + " s" : std::string("unknown: give --ttl"))
-           << "), DANE-validating senders defer mail to " << l.host << ": that is the price of a key compromise.\n"
-           << "Then run 'mxdane rollover retire " << l.host << "'.\n";
-    return Exit::ok;
+    if (o.dry_run) {
+        io.err << "Dry run: nothing was changed.\n";
+        return exit;
+    }
+    io.err << r.summary << ".\n";
+    if (!e.has_publisher()) {
+        io.err << "Publish ONLY the record of the new key (on stdout) now, replacing every other.\n";
+    }
+    io.err << "Then run\n  " << hint(o, "status") << "\nand, once the old record is gone,\n  " << hint(o, "retire")
+           << "\n";
+    return exit;
 }
 
 Runner setup(CLI::App& app) {
@@ -247,9 +287,10 @@ Runner setup(CLI::App& app) {
     app.footer("Examples, the yearly key rotation step by step:\n"
                "  mxdane rollover init mx1.example.net       adopt the key in service\n"
                "  mxdane rollover stage mx1.example.net      make the next key; publish both records\n"
-               "  mxdane rollover status mx1.example.net     wait until the switch is allowed\n"
+               "  mxdane rollover status mx1.example.net     health first, then the step and when it is allowed\n"
                "  mxdane rollover activate mx1.example.net --reload 'postfix reload'\n"
-               "  mxdane rollover retire mx1.example.net     after removing the old record");
+               "  mxdane rollover retire mx1.example.net     after removing the old record\n"
+               "Or unattended, daily: mxdane rollover auto --config /etc/mxdane/mx1.example.net.conf mx1.example.net");
 
     auto* init = app.add_subcommand("init", "adopt the key and certificate the MTA uses now");
     common_options(*init, *o);
@@ -261,20 +302,27 @@ Runner setup(CLI::App& app) {
     auto* stage = app.add_subcommand("stage", "make the next key and print the RRset to publish");
     common_options(*stage, *o);
     stage->add_option("--key", o->key_type, "key type (default: the current key's)");
+    stage->add_option("--key-group", o->key_group,
+                      "group that may read the new key (mode 0440; default: the current key's)");
     stage->add_option("--days", o->days, "certificate validity in days (default 1096)");
-    stage->add_option("--margin-days", o->margin_days, "safety margin after 2 x TTL, in days (default 7)");
-    stage->add_option("--margin", o->margin_seconds, "safety margin in seconds (overrides --margin-days)");
+    stage->add_option("--margin-days", o->margin_days, "safety margin after 2 x TTL, 0 to 3650 days (default 7)")
+        ->check(CLI::Range(std::uint32_t{0}, rotation::max_margin_days));
+    stage
+        ->add_option("--margin", o->margin_seconds,
+                     "safety margin in seconds, 0 to 315360000 (overrides --margin-days)")
+        ->check(CLI::Range(std::uint64_t{0}, static_cast<std::uint64_t>(rotation::max_margin_seconds)));
+    add_publish_options(*stage, o->publish);
     add_issue_options(*stage, o->issue);
+    stage->add_flag("--dry-run", o->dry_run, "say what would be made, change nothing");
 
-    auto* status = app.add_subcommand("status", "show the phase, what DNS shows, and when the next step is allowed");
+    auto* status = app.add_subcommand("status", "health, the step, what DNS shows, and when the next step is allowed");
     common_options(*status, *o);
     dns_options(*status, *o);
-    status->add_flag("--json", o->json, "one JSON object");
     status->add_flag("--nagios,--check", o->nagios,
                      "one line and monitoring plug-in exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)");
     status->add_option("--verify-at", o->verify_at, "with --nagios: ADDR[:PORT] of the MTA (default 127.0.0.1:25)");
     status->add_option("--port", o->port, "with --nagios: SMTP port when --verify-at has none (default 25)");
-    status->add_option("--key-life", o->key_life_days, "with --nagios: warn 30 days after this key age (default 365)");
+    status->add_option("--key-life", o->key_life_days, "warn 30 days after this key age (days, default 365)");
     status->add_option("--renew-before", o->issue.renew_before_days,
                        "warn when the certificate has fewer days left (default 30)");
 
@@ -282,64 +330,82 @@ Runner setup(CLI::App& app) {
     common_options(*activate, *o);
     dns_options(*activate, *o);
     switch_options(*activate, *o);
+    add_publish_options(*activate, o->publish);
     activate->add_flag("--force", o->force, "switch even if the planner says wait (senders may defer mail)");
+    activate->add_flag("--dry-run", o->dry_run, "say what would be switched and reloaded, change nothing");
 
     auto* retire = app.add_subcommand("retire", "once the old record is gone from DNS, move the old key away");
     common_options(*retire, *o);
     dns_options(*retire, *o);
+    add_publish_options(*retire, o->publish);
     retire->add_flag("--delete-old", o->delete_old, "delete the old key and certificate instead of moving them");
+    retire->add_flag("--dry-run", o->dry_run, "say what would be moved, change nothing");
 
-    auto* emergency = app.add_subcommand("emergency", "the key is compromised: new key now, switch now");
+    auto* emergency = app.add_subcommand(
+        "emergency", "the key is compromised: new key, publish it, switch and prove, withdraw the old record");
     common_options(*emergency, *o);
     switch_options(*emergency, *o);
+    add_publish_options(*emergency, o->publish);
     emergency->add_option("--key", o->key_type, "key type (default: the current key's)");
+    emergency->add_option("--key-group", o->key_group,
+                          "group that may read the new key (mode 0440; default: the current key's)");
     emergency->add_option("--days", o->days, "certificate validity in days (default 1096)");
     emergency
         ->add_option("--ttl", o->ttl, "the TTL of the RRset in caches, 0 to 2147483647 s (default: the largest seen)")
         ->check(CLI::Range(std::uint32_t{0}, rotation::max_ttl));
+    emergency->add_option("--publish-ttl", o->publish_ttl, "TTL of the record it publishes (default 3600)");
+    emergency->add_flag("--dry-run", o->dry_run, "say what would be done, change nothing");
 
     auto* autopass = app.add_subcommand("auto", "one unattended pass, safe to run daily from a timer");
     common_options(*autopass, *o);
     dns_options(*autopass, *o);
     switch_options(*autopass, *o);
     add_publish_options(*autopass, o->publish);
-    autopass->add_option("--config", o->config, "settings file (key = value, the long option names)");
     autopass->add_option("--key-life", o->key_life_days,
                          "stage a new key when the current one is this old (days, default 365)");
     autopass->add_option("--key", o->key_type, "key type for new keys (default: the current key's)");
+    autopass->add_option("--key-group", o->key_group,
+                         "group that may read new keys (mode 0440; default: the current key's)");
     autopass->add_option("--days", o->days, "certificate validity in days (default 1096)");
     autopass->add_option("--publish-ttl", o->publish_ttl, "TTL of the records it publishes (default 3600)");
     autopass->add_flag("--delete-old", o->delete_old, "delete the old key instead of moving it to retired/");
+    autopass->add_flag("--quiet", o->quiet, "print nothing while waiting with health ok (for cron)");
+    autopass->add_flag("--dry-run", o->dry_run, "say what this pass would do, change nothing");
     add_issue_options(*autopass, o->issue);
 
     rollover_help(app);
 
     return [o, init, stage, status, activate, retire, emergency, autopass](Io& io) {
-        if (autopass->parsed()) {
-            return do_auto(*o, *autopass, io);
-        }
-        if (init->parsed()) {
-            return do_init(*o, io);
-        }
-        if (stage->parsed()) {
-            return do_stage(*o, io);
-        }
-        if (status->parsed()) {
-            if (o->nagios) {
-                return static_cast<Exit>(do_nagios(*o, io));
+        const std::vector<std::pair<CLI::App*, const char*>> subs{
+            {init, "init"},     {stage, "stage"},         {status, "status"}, {activate, "activate"},
+            {retire, "retire"}, {emergency, "emergency"}, {autopass, "auto"}};
+        for (const auto& [sub, name] : subs) {
+            if (!sub->parsed()) {
+                continue;
             }
-            return do_status(*o, io);
-        }
-        if (activate->parsed()) {
-            return do_activate(*o, io);
-        }
-        if (retire->parsed()) {
-            return do_retire(*o, io);
-        }
-        if (emergency->parsed()) {
+            o->command = std::string("rollover ") + name;
+            apply_config(*o, *sub, io);
+            if (sub == autopass) {
+                return do_auto(*o, io);
+            }
+            if (sub == init) {
+                return do_init(*o, io);
+            }
+            if (sub == stage) {
+                return do_stage(*o, io);
+            }
+            if (sub == status) {
+                return o->nagios ? static_cast<Exit>(do_nagios(*o, io)) : do_status(*o, io);
+            }
+            if (sub == activate) {
+                return do_activate(*o, io);
+            }
+            if (sub == retire) {
+                return do_retire(*o, io);
+            }
             return do_emergency(*o, io);
         }
-        throw Error(Errc::bad_input, "rollover needs a step: init, stage, status, activate, retire or emergency");
+        throw Error(Errc::bad_input, "rollover needs a step: init, stage, status, activate, retire, emergency or auto");
     };
 }
 

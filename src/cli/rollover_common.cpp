@@ -1,14 +1,12 @@
 // Shared by the rollover subcommands (rollover_common.h).
 #include "rollover_common.h"
 
-#include <algorithm>
-#include <thread>
+#include <charconv>
+#include <fstream>
+#include <sstream>
 
-#include "format.h"
-#include "mxdane/dns.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
-#include "mxdane/smtp.h"
 
 namespace mxdane::cli {
 
@@ -28,124 +26,65 @@ rollover::Layout layout_of(const RolloverOptions& o) {
     return l;
 }
 
-rotation::State load_state(const rollover::Layout& l) {
-    auto s = rollover::load_checked(l);
-    if (!s) {
-        throw Error(Errc::io, "no rollover state for " + l.host + " in " + l.state_dir.string() +
-                                  "; start with 'mxdane rollover init " + l.host + "'");
+rotation::TimePoint now_of(const RolloverOptions& o) {
+    if (o.now.empty()) {
+        return x509::Clock::now();
     }
-    return std::move(*s);
+    const auto t = rotation::parse_time(o.now);
+    if (!t) {
+        throw Error(Errc::bad_input, "--now: expected a time like 2026-11-28T12:00:00Z, not '" + o.now + "'");
+    }
+    return *t;
 }
 
-rotation::Policy policy_of(const RolloverOptions& o) {
-    rotation::Policy p;
-    p.margin = o.margin_seconds ? std::chrono::seconds(*o.margin_seconds)
-                                : std::chrono::seconds(std::chrono::hours(24) * o.margin_days);
-    p.ttl = o.ttl;
-    return p;
-}
+namespace {
 
-/// What the validating resolver shows at _25._tcp.<host>.
-DnsView look_up(const RolloverOptions& o, const rollover::Layout& l, std::uint16_t port) {
-    const auto resolver = dns::make_unbound_resolver(to_unbound_options(o.resolver));
-    const dns::Answer a = resolver->resolve(tlsa::owner(l.host, port), dns::RrType::tlsa);
-    DnsView v;
-    if (a.failed()) {
-        v.security = DnsView::Security::failed;
-        v.why = a.rcode == 2 ? "SERVFAIL" : "RCODE " + std::to_string(a.rcode);
-        return v;
+std::uint64_t number(const rotation::Setting& s, std::uint64_t max) {
+    std::uint64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(s.value.data(), s.value.data() + s.value.size(), v);
+    if (ec != std::errc() || ptr != s.value.data() + s.value.size() || v > max) {
+        throw Error(Errc::bad_input, "line " + std::to_string(s.line) + ": " + s.key + " needs a number up to " +
+                                         std::to_string(max) + ", not '" + s.value + "'");
     }
-    switch (a.security) {
-    case dns::Security::secure:
-        v.security = DnsView::Security::secure;
-        break;
-    case dns::Security::insecure:
-        v.security = DnsView::Security::insecure;
-        break;
-    case dns::Security::bogus:
-        v.security = DnsView::Security::bogus;
-        v.why = a.why_bogus;
-        break;
-    }
-    for (const auto& rd : a.records) {
-        if (const auto* rec = std::get_if<tlsa::Record>(&rd)) {
-            v.records.push_back(*rec);
-        }
-    }
-    v.exists = !v.records.empty();
-    v.ttl = a.ttl;
     return v;
 }
 
-std::string security_text(const DnsView& v) {
-    switch (v.security) {
-    case DnsView::Security::secure:
-        return "secure";
-    case DnsView::Security::insecure:
-        return "insecure";
-    case DnsView::Security::bogus:
-        return "bogus: " + v.why;
-    case DnsView::Security::failed:
-        return "lookup failed: " + v.why;
-    }
-    return "?";
-}
-
-void print_rrset(std::ostream& os, const std::string& owner, const std::vector<tlsa::Record>& rrset,
-                 const std::string& indent) {
-    for (const auto& r : rrset) {
-        os << indent << tlsa::zone_line(owner, r) << "\n";
-    }
-}
-
-std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k) {
-    if (&k == rotation::incomplete_key(s)) {
-        return "incomplete";
-    }
-    if (&k == rotation::current_key(s)) {
-        return "current";
-    }
-    if (&k == rotation::next_key(s)) {
-        return "next";
-    }
-    if (&k == rotation::old_key(s)) {
-        return "old";
-    }
-    return k.removed ? "removed" : "?";
-}
-
-std::string when(const std::optional<rotation::TimePoint>& t) {
-    return t ? iso_utc(*t) : "-";
-}
-
-Observed observe_and_plan(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now) {
-    Observed ob;
-    const rotation::State before = load_state(l);
-    rotation::check_clock(before, now);
-    ob.dns = look_up(o, l, before.port);
-    ob.state = rotation::observe(before, ob.dns, now);
-    if (rotation::to_json(ob.state) != rotation::to_json(before)) {
-        rotation::save(l.state_file(), ob.state);
-    }
-    ob.plan = rotation::plan(ob.state, ob.dns, now, policy_of(o));
-    return ob;
-}
-
-/// Runs the reload command; false (with a message) when it fails.
-bool run_reload(const std::string& cmd, Io& io) {
-    if (cmd.empty()) {
-        return true;
-    }
-    io.err << "Running: " << cmd << "\n";
-    const int rc = std::system(cmd.c_str()); // NOLINT(cert-env33-c): the admin's own reload command
-    if (rc != 0) {
-        io.err << "warning: the reload command failed (status " << rc << ")\n";
+bool given(CLI::App& sub, const std::string& key) {
+    try {
+        return sub.get_option("--" + key)->count() > 0;
+    } catch (const CLI::OptionNotFound&) {
         return false;
     }
-    return true;
 }
 
-/// Parses ADDR[:PORT] / [V6]:PORT, port defaulting to `port`.
+/// "a b" -> 'a b' for a pasted command line.
+std::string quoted(const std::string& s) {
+    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_") ==
+                          std::string::npos) {
+        return s;
+    }
+    std::string out = "'";
+    for (const char c : s) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
+std::string arg(const std::string& flag, const std::string& value) {
+    return " " + flag + " " + quoted(value);
+}
+
+/// A class for steps that never look at DNS (stage, emergency): a lookup
+/// there is a bug, not a network question.
+class NoLookups final : public dns::Resolver {
+  public:
+    dns::Answer resolve(std::string_view name, dns::RrType /*type*/) override {
+        throw Error(Errc::io, "internal error: this step does not look up DNS (" + std::string(name) + ")");
+    }
+};
+
+} // namespace
+
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port) {
     std::string addr = text;
     std::string port_text;
@@ -166,65 +105,386 @@ std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, s
         addr = addr.substr(0, addr.find(':'));
     }
     if (!port_text.empty()) {
-        try {
-            std::size_t used = 0;
-            const unsigned long p = std::stoul(port_text, &used);
-            if (used != port_text.size() || p == 0 || p > 65535) {
-                throw std::out_of_range("port");
-            }
-            port = static_cast<std::uint16_t>(p);
-        } catch (const std::exception&) {
+        std::uint64_t p = 0;
+        const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+        if (ec != std::errc() || ptr != port_text.data() + port_text.size() || p == 0 || p > 65535) {
             throw Error(Errc::bad_input, "--verify-at: bad port in '" + text + "'");
         }
+        port = static_cast<std::uint16_t>(p);
     }
     return {addr, port};
 }
 
-/// Proves the MTA serves `key`: STARTTLS and a DANE match against its
-/// record alone. Retries a few times: a reload takes effect asynchronously.
-bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io) {
-    const auto [addr, port] = parse_verify_at(o.verify_at, o.port);
-    smtp::ProbeRequest req;
-    req.address = addr;
-    req.port = port;
-    req.base_name = l.host;
-    req.records = {key.record};
-    req.step_timeout = std::chrono::seconds(10);
-    req.total_timeout = std::chrono::seconds(30);
-    smtp::ProbeResult res;
-    for (unsigned i = 0; i < std::max(1U, o.verify_tries); ++i) {
-        if (i > 0) {
-            std::this_thread::sleep_for(std::chrono::seconds(1));
-        }
-        res = smtp::probe(req);
-        if (res.outcome == smtp::Outcome::validated) {
-            io.err << "Verified: " << addr << ":" << port << " now serves key " << key.id << " ("
-                   << tlsa::rdata_text(key.record) << ")\n";
-            return true;
-        }
-    }
-    io.err << "error: " << addr << ":" << port << " does not serve key " << key.id << ": " << res.reason;
-    if (res.served) {
-        io.err << " (it serves " << tlsa::rdata_text(*res.served) << ")";
-    }
-    io.err << "\n";
-    return false;
+namespace {
+
+nlohmann::json record_json(const std::string& owner, const tlsa::Record& r, std::optional<std::uint32_t> ttl) {
+    return tlsa_json(owner, r, ttl);
 }
 
-/// Switch, reload, prove; switch back and reload when the proof fails.
-bool switch_and_prove(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& to,
-                      const rotation::KeyTimeline* back, Io& io) {
-    rollover::switch_to(l, to);
-    io.err << "Pointed " << l.stable_key().string() << " and " << l.stable_cert().string() << " at key " << to.id
-           << "\n";
-    if (run_reload(o.reload, io) && prove_serves(o, l, to, io)) {
+} // namespace
+
+std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k) {
+    if (&k == rotation::incomplete_key(s)) {
+        return "incomplete";
+    }
+    if (&k == rotation::current_key(s)) {
+        return "current";
+    }
+    if (&k == rotation::next_key(s)) {
+        return "next";
+    }
+    if (&k == rotation::old_key(s)) {
+        return "old";
+    }
+    return k.removed ? "removed" : "?";
+}
+
+void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
+    if (o.config.empty()) {
+        return;
+    }
+    std::ifstream in(o.config);
+    if (!in) {
+        throw Error(Errc::io, "cannot read the settings file " + o.config);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    const auto settings = rotation::parse_config(text.str());
+    if (!settings) {
+        throw Error(Errc::bad_input, o.config + ": " + settings.error());
+    }
+    for (const auto& s : *settings) {
+        if (given(sub, s.key)) {
+            continue;
+        }
+        const std::string& v = s.value;
+        const auto flag = [&v]() { return v == "true" || v == "yes" || v == "1"; };
+        if (s.key == "key-dir") {
+            o.key_dir = v;
+        } else if (s.key == "cert-dir") {
+            o.cert_dir = v;
+        } else if (s.key == "out") {
+            o.out_dir = v;
+        } else if (s.key == "state-dir") {
+            o.state_dir = v;
+        } else if (s.key == "trust-anchor") {
+            o.resolver.trust_anchors.push_back(v);
+        } else if (s.key == "forward") {
+            o.resolver.forwarders.push_back(v);
+        } else if (s.key == "stub") {
+            o.resolver.stubs.push_back(v);
+        } else if (s.key == "resolver-option") {
+            o.resolver.options.push_back(v);
+        } else if (s.key == "ttl") {
+            o.ttl = static_cast<std::uint32_t>(number(s, rotation::max_ttl));
+        } else if (s.key == "margin-days") {
+            o.margin_days = static_cast<std::uint32_t>(number(s, rotation::max_margin_days));
+        } else if (s.key == "margin") {
+            o.margin_seconds = number(s, static_cast<std::uint64_t>(rotation::max_margin_seconds));
+        } else if (s.key == "reload") {
+            o.reload = v;
+        } else if (s.key == "verify-at") {
+            o.verify_at = v;
+        } else if (s.key == "port") {
+            o.port = static_cast<std::uint16_t>(number(s, 65535));
+        } else if (s.key == "verify-tries") {
+            o.verify_tries = static_cast<unsigned>(number(s, 1000));
+        } else if (s.key == "key-life") {
+            o.key_life_days = static_cast<unsigned>(number(s, 36500));
+        } else if (s.key == "key") {
+            o.key_type = v;
+        } else if (s.key == "key-group") {
+            o.key_group = v;
+        } else if (s.key == "days") {
+            o.days = static_cast<unsigned>(number(s, 9999));
+        } else if (s.key == "publish-ttl") {
+            o.publish_ttl = static_cast<std::uint32_t>(number(s, 0x7fffffff));
+        } else if (s.key == "delete-old") {
+            o.delete_old = flag();
+        } else if (s.key == "quiet") {
+            o.quiet = flag();
+        } else if (s.key == "nsupdate") {
+            o.publish.nsupdate = v;
+        } else if (s.key == "tsig-key") {
+            o.publish.tsig_key = v;
+        } else if (s.key == "zone") {
+            o.publish.zone = v;
+        } else if (s.key == "publish-hook") {
+            o.publish.hook = v;
+        } else if (s.key == "issuer") {
+            o.issue.issuer = v;
+        } else if (s.key == "issue-command") {
+            o.issue.command = v;
+        } else if (s.key == "issue-timeout") {
+            o.issue.timeout = static_cast<unsigned>(number(s, 86400));
+        } else if (s.key == "renew-before") {
+            o.issue.renew_before_days = static_cast<unsigned>(number(s, 3650));
+        } else if (s.key == "timeout") {
+            o.publish.timeout = static_cast<unsigned>(number(s, 3600));
+        } else if (s.key == "mta") {
+            o.mta = v;
+        } else {
+            throw Error(Errc::bad_input,
+                        o.config + ": line " + std::to_string(s.line) + ": unknown setting '" + s.key + "'");
+        }
+    }
+    (void)io;
+}
+
+EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool publisher, bool mta) {
+    rollover::EngineSettings set;
+    set.layout = layout_of(o);
+    set.policy.margin = o.margin_seconds ? std::chrono::seconds(*o.margin_seconds)
+                                         : std::chrono::seconds(std::chrono::hours(24) * o.margin_days);
+    set.policy.ttl = o.ttl;
+    set.key_life = std::chrono::seconds(std::chrono::hours(24) * o.key_life_days);
+    if (!o.key_type.empty()) {
+        set.key_type = x509::parse_key_type(o.key_type);
+        if (!set.key_type) {
+            throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type +
+                                             "' (choose rsa3072, rsa2048, rsa4096, p256 or p384)");
+        }
+    }
+    set.days = o.days;
+    if (!o.key_group.empty()) {
+        set.key_group = o.key_group;
+    }
+    set.publish_ttl = o.publish_ttl;
+    set.delete_old = o.delete_old;
+    set.force = o.force;
+    set.dry_run = o.dry_run;
+    if (dns) {
+        m_resolver = dns::make_unbound_resolver(to_unbound_options(o.resolver));
+    } else {
+        m_resolver = std::make_unique<NoLookups>();
+    }
+    m_store = rollover::make_file_store(set.layout);
+    if (publisher && (!o.publish.nsupdate.empty() || !o.publish.hook.empty())) {
+        m_publisher = make_publisher(o.publish);
+    }
+    if (mta) {
+        rollover::MtaSettings ms;
+        ms.host = set.layout.host;
+        ms.reload = o.reload;
+        const auto [addr, port] = parse_verify_at(o.verify_at, o.port);
+        ms.address = addr;
+        ms.port = port;
+        ms.tries = o.verify_tries;
+        m_mta = rollover::make_mta_control(ms);
+    }
+    m_engine = std::make_unique<rollover::Engine>(
+        set, rollover::Collaborators{*m_resolver, *m_store, m_publisher.get(), m_mta.get()});
+}
+
+std::string hint(const RolloverOptions& o, const std::string& step) {
+    std::string s = "mxdane rollover " + step;
+    if (!o.config.empty()) {
+        s += arg("--config", o.config);
+    }
+    if (!o.out_dir.empty()) {
+        s += arg("--out", o.out_dir);
+    } else {
+        if (o.key_dir != store::default_key_dir.string()) {
+            s += arg("--key-dir", o.key_dir);
+        }
+        if (o.cert_dir != store::default_cert_dir.string()) {
+            s += arg("--cert-dir", o.cert_dir);
+        }
+    }
+    if (o.state_dir != rollover::default_state_dir.string()) {
+        s += arg("--state-dir", o.state_dir);
+    }
+    if (step != "stage") {
+        for (const auto& v : o.resolver.trust_anchors) {
+            s += arg("--trust-anchor", v);
+        }
+        for (const auto& v : o.resolver.forwarders) {
+            s += arg("--forward", v);
+        }
+        for (const auto& v : o.resolver.stubs) {
+            s += arg("--stub", v);
+        }
+        for (const auto& v : o.resolver.options) {
+            s += arg("--resolver-option", v);
+        }
+    }
+    return s + " " + quoted(o.host);
+}
+
+std::string publish_hint(const RolloverOptions& o, bool add, const std::string& cert_file) {
+    std::string s = add ? "mxdane publish" : "mxdane unpublish";
+    if (!o.publish.nsupdate.empty()) {
+        s += arg("--nsupdate", o.publish.nsupdate);
+        if (!o.publish.tsig_key.empty()) {
+            s += arg("--tsig-key", o.publish.tsig_key);
+        }
+    } else if (!o.publish.hook.empty()) {
+        s += arg("--publish-hook", o.publish.hook);
+    } else {
+        return "";
+    }
+    if (!o.publish.zone.empty()) {
+        s += arg("--zone", o.publish.zone);
+    }
+    if (cert_file.empty()) {
+        return "";
+    }
+    return s + arg("--cert", cert_file) + " " + quoted(o.host);
+}
+
+std::string security_text(const DnsView& v) {
+    switch (v.security) {
+    case DnsView::Security::secure:
+        return "secure";
+    case DnsView::Security::insecure:
+        return "insecure";
+    case DnsView::Security::bogus:
+        return "bogus: " + v.why;
+    case DnsView::Security::failed:
+        return "lookup failed: " + v.why;
+    }
+    return "?";
+}
+
+namespace {
+
+std::string cert_of(const rotation::State& s, const tlsa::Record& rec) {
+    for (const auto& k : s.keys) {
+        if (k.record == rec && !k.removed) {
+            return k.cert_file.string();
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io) {
+    for (const auto& a : r.actions) {
+        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << a.text << "\n";
+    }
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
+    }
+    for (const auto& rec : r.to_publish) {
+        io.out << tlsa::zone_line(r.owner, rec) << "\n";
+        const std::string cert = cert_of(r.state, rec);
+        const std::string cmd = publish_hint(o, true, cert);
+        if (!cmd.empty()) {
+            io.err << "Publish: " << cmd << "\n";
+        } else if (!cert.empty()) {
+            io.err << "Publish it now: mxdane publish --cert " << quoted(cert) << " " << quoted(o.host)
+                   << " with --nsupdate SERVER --tsig-key FILE or --publish-hook CMD; or add to the zone: "
+                   << tlsa::zone_line(r.owner, rec) << "\n";
+        } else {
+            io.err << "Publish it now: " << tlsa::zone_line(r.owner, rec) << "\n";
+        }
+    }
+    for (const auto& rec : r.to_withdraw) {
+        const std::string cmd = publish_hint(o, false, cert_of(r.state, rec));
+        io.err << "Withdraw: " << (cmd.empty() ? tlsa::zone_line(r.owner, rec) : cmd) << "\n";
+    }
+}
+
+nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit) {
+    nlohmann::json j = json_top(o.command, static_cast<int>(exit), r.warnings);
+    j["host"] = layout_of(o).host;
+    j["dry_run"] = o.dry_run;
+    if (r.health.message.empty()) {
+        j["health"] = nullptr;
+    } else {
+        j["health"] = {{"level", std::string(rotation::health_level_name(r.health.level))},
+                       {"message", r.health.message},
+                       {"reason", r.health.reason}};
+    }
+    j["summary"] = r.summary;
+    j["step"] = rotation::step_name(r.plan.step);
+    j["can_act_now"] = r.plan.can_act_now;
+    j["reason"] = r.plan.reason;
+    j["allowed_at"] = time_json(r.plan.allowed_at);
+    j["should_publish"] = nlohmann::json::array();
+    for (const auto& rec : r.plan.rrset) {
+        j["should_publish"].push_back(record_json(r.owner, rec, std::nullopt));
+    }
+    j["dns"] = {{"security", security_text(r.dns)}, {"records", nlohmann::json::array()}};
+    j["dns"]["ttl"] = r.dns.exists ? nlohmann::json(r.dns.ttl) : nlohmann::json(nullptr);
+    for (const auto& rec : r.dns.records) {
+        j["dns"]["records"].push_back(record_json(r.owner, rec, r.dns.ttl));
+    }
+    j["actions"] = nlohmann::json::array();
+    for (const auto& a : r.actions) {
+        j["actions"].push_back({{"kind", std::string(rollover::action_kind_name(a.kind))},
+                                {"ok", a.ok},
+                                {"dry_run", a.dry_run},
+                                {"text", a.text}});
+    }
+    j["to_publish"] = nlohmann::json::array();
+    for (const auto& rec : r.to_publish) {
+        j["to_publish"].push_back(record_json(r.owner, rec, std::nullopt));
+    }
+    j["to_withdraw"] = nlohmann::json::array();
+    for (const auto& rec : r.to_withdraw) {
+        j["to_withdraw"].push_back(record_json(r.owner, rec, std::nullopt));
+    }
+    j["keys"] = nlohmann::json::array();
+    for (const auto& k : r.state.keys) {
+        j["keys"].push_back({{"id", k.id},
+                             {"role", role_of(r.state, k)},
+                             {"key_file", k.key_file.string()},
+                             {"cert_file", k.cert_file.string()},
+                             {"record", k.created ? record_json(r.owner, k.record, std::nullopt) : nlohmann::json()},
+                             {"created", time_json(k.created)},
+                             {"published", time_json(k.published)},
+                             {"active", time_json(k.active)},
+                             {"retired", time_json(k.retired)},
+                             {"removed", time_json(k.removed)}});
+    }
+    return j;
+}
+
+rotation::State load_state(const rollover::Layout& l) {
+    auto s = rollover::load_checked(l);
+    if (!s) {
+        throw Error(Errc::io, "no rollover state for " + l.host + " in " + l.state_dir.string() +
+                                  "; start with 'mxdane rollover init " + l.host + "'");
+    }
+    return *s;
+}
+
+bool run_reload(const std::string& cmd, Io& io) {
+    if (cmd.empty()) {
         return true;
     }
-    if (back != nullptr) {
-        rollover::switch_to(l, *back);
-        io.err << "Switched the stable names back to key " << back->id << "\n";
-        run_reload(o.reload, io);
+    io.err << "Running: " << cmd << "\n";
+    rollover::MtaSettings ms;
+    ms.reload = cmd;
+    const auto r = rollover::make_mta_control(ms)->reload();
+    if (!r.ok) {
+        io.err << "warning: " << r.message << "\n";
+        return false;
     }
+    return true;
+}
+
+bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io) {
+    rollover::MtaSettings ms;
+    ms.host = l.host;
+    const auto [addr, port] = parse_verify_at(o.verify_at, o.port);
+    ms.address = addr;
+    ms.port = port;
+    ms.tries = o.verify_tries;
+    const auto mta = rollover::make_mta_control(ms);
+    const auto p = mta->prove(key.record);
+    if (p.ok) {
+        io.err << "Verified: " << mta->where() << " now serves key " << key.id << " (" << tlsa::rdata_text(key.record)
+               << ")\n";
+        return true;
+    }
+    io.err << "error: " << mta->where() << " does not serve key " << key.id << ": " << p.message;
+    if (p.served) {
+        io.err << " (it serves " << tlsa::rdata_text(*p.served) << ")";
+    }
+    io.err << "\n";
     return false;
 }
 
@@ -234,8 +494,9 @@ void common_options(CLI::App& sub, RolloverOptions& o) {
     sub.add_option("--cert-dir", o.cert_dir, "directory of the certificates (default /etc/pki/tls/certs)");
     sub.add_option("--out", o.out_dir, "keys and certificates both in this one directory");
     sub.add_option("--state-dir", o.state_dir, "where the rollover state lives (default /var/lib/mxdane)");
-    // The planner's clock, for tests and dry rehearsals; hidden from --help.
-    sub.add_option("--now", o.now, "")->group("");
+    sub.add_option("--config", o.config, "settings file (key = value, the long option names; the command line wins)");
+    sub.add_option("--now", o.now, "plan as of this time (e.g. 2026-11-28T12:00:00Z) instead of the clock");
+    sub.add_flag("--json", o.json, "one JSON object on stdout");
 }
 
 void dns_options(CLI::App& sub, RolloverOptions& o) {
@@ -254,32 +515,6 @@ void switch_options(CLI::App& sub, RolloverOptions& o) {
     sub.add_option("--verify-at", o.verify_at, "ADDR[:PORT] where the MTA listens (default 127.0.0.1:25)");
     sub.add_option("--port", o.port, "SMTP port for --verify-at without a port (default 25)");
     sub.add_option("--verify-tries", o.verify_tries, "how many times to try the live proof, 1 s apart (default 10)");
-}
-
-rollover::StageRequest stage_request(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now) {
-    rollover::StageRequest req;
-    req.layout = l;
-    req.days = o.days;
-    req.now = now;
-    if (!o.key_type.empty()) {
-        req.key_type = x509::parse_key_type(o.key_type);
-        if (!req.key_type) {
-            throw Error(Errc::bad_input, "--key: unknown key type '" + o.key_type +
-                                             "' (choose rsa3072, rsa2048, rsa4096, p256 or p384)");
-        }
-    }
-    return req;
-}
-
-rotation::TimePoint now_of(const RolloverOptions& o) {
-    if (o.now.empty()) {
-        return x509::Clock::now();
-    }
-    const auto t = rotation::parse_time(o.now);
-    if (!t) {
-        throw Error(Errc::bad_input, "--now: expected a time like 2026-11-28T12:00:00Z, not '" + o.now + "'");
-    }
-    return *t;
 }
 
 } // namespace mxdane::cli

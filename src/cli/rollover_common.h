@@ -1,7 +1,9 @@
 // What the rollover subcommands share (src/cli/cmd_rollover*.cpp): their
-// options, the DNS observation, and the switch with its live proof.
+// options, the settings file, building the library engine from them, and
+// printing its report. The workflow itself is src/lib/rotation/engine.cpp.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -11,7 +13,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.h"
+#include "format.h"
 #include "issue_cli.h"
+#include "mxdane/engine.h"
 #include "mxdane/rollover.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
@@ -21,26 +25,30 @@
 namespace mxdane::cli {
 
 struct RolloverOptions {
+    std::string command; ///< "rollover status", for JSON and hints
     std::string host;
     std::string key_dir = store::default_key_dir.string();
     std::string cert_dir = store::default_cert_dir.string();
     std::string out_dir;
     std::string state_dir = rollover::default_state_dir.string();
+    std::string config;
     ResolverCli resolver;
-    std::string now; ///< injected clock (tests): "2026-11-28T12:00:00Z"
+    std::string now; ///< plan as of this time: "2026-11-28T12:00:00Z"
+    bool json = false;
+    bool dry_run = false;
     // init
     std::string key_file;
     std::string cert_file;
     std::string mta; ///< empty: the installed MTA
     // stage / emergency / auto
     std::string key_type;
+    std::string key_group;
     unsigned days = 1096;
     unsigned key_life_days = 365;
     // status / activate / retire / auto
     std::optional<std::uint32_t> ttl;
     std::uint32_t margin_days = 7;
     std::optional<std::uint64_t> margin_seconds;
-    bool json = false;
     bool nagios = false;
     // activate / emergency / auto
     std::string reload;
@@ -50,8 +58,8 @@ struct RolloverOptions {
     unsigned verify_tries = 10;
     // retire / auto
     bool delete_old = false;
-    // auto
-    std::string config;
+    // auto / emergency
+    bool quiet = false;
     PublishOptions publish;
     std::uint32_t publish_ttl = 3600;
     // stage / auto / reissue: where certificates come from (issue_cli.h)
@@ -59,47 +67,61 @@ struct RolloverOptions {
 };
 
 rollover::Layout layout_of(const RolloverOptions& o);
+/// The checked state (rollover::load_checked); an error without one.
 rotation::State load_state(const rollover::Layout& l);
-rotation::Policy policy_of(const RolloverOptions& o);
-/// The clock: --now when given (tests), else the system clock.
-rotation::TimePoint now_of(const RolloverOptions& o);
-
-/// The StageRequest the options describe (--key checked, --days).
-rollover::StageRequest stage_request(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now);
-
-/// What the validating resolver shows at _25._tcp.<host>.
-rotation::DnsView look_up(const RolloverOptions& o, const rollover::Layout& l, std::uint16_t port);
-std::string security_text(const rotation::DnsView& v);
-void print_rrset(std::ostream& os, const std::string& owner, const std::vector<tlsa::Record>& rrset,
-                 const std::string& indent = "");
-std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k);
-std::string when(const std::optional<rotation::TimePoint>& t);
-
-/// Observes DNS, records what it saw in the state file, and plans.
-struct Observed {
-    rotation::State state;
-    rotation::DnsView dns;
-    rotation::Plan plan;
-};
-Observed observe_and_plan(const RolloverOptions& o, const rollover::Layout& l, rotation::TimePoint now);
-
 /// ADDR[:PORT] or [V6]:PORT, the port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port);
 /// Runs the reload command (none: true); false, with a warning, when it fails.
 bool run_reload(const std::string& cmd, Io& io);
 /// Proves over STARTTLS that the MTA at --verify-at serves `key.record`.
 bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io);
-/// Switch the stable names to `to`, reload, prove the MTA serves it; on
-/// failure switch back to `back` and reload again. False when it failed.
-bool switch_and_prove(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& to,
-                      const rotation::KeyTimeline* back, Io& io);
+/// The clock: --now when given, else the system clock.
+rotation::TimePoint now_of(const RolloverOptions& o);
+
+/// Applies --config: `key = value` lines named as the long options; the
+/// command line wins. One file serves every rollover subcommand.
+void apply_config(RolloverOptions& o, CLI::App& sub, Io& io);
+
+/// The engine and the collaborators it borrows, built from the options.
+class EngineFromOptions {
+  public:
+    /// `dns`: look up DNS (else every lookup is an internal error);
+    /// `publisher`: build one when the options name one; `mta`: the MTA
+    /// control for switches and probes.
+    EngineFromOptions(const RolloverOptions& o, bool dns, bool publisher, bool mta);
+    rollover::Engine& engine() { return *m_engine; }
+    [[nodiscard]] bool has_publisher() const { return m_publisher != nullptr; }
+
+  private:
+    std::unique_ptr<dns::Resolver> m_resolver;
+    std::unique_ptr<rollover::KeyStore> m_store;
+    std::unique_ptr<publish::Publisher> m_publisher;
+    std::unique_ptr<rollover::MtaControl> m_mta;
+    std::unique_ptr<rollover::Engine> m_engine;
+};
+
+/// "mxdane rollover STEP --out ... --state-dir ... HOST": a next step that
+/// works when pasted, carrying the options this run used.
+std::string hint(const RolloverOptions& o, const std::string& step);
+/// "mxdane publish|unpublish --nsupdate ... --cert FILE HOST" with the
+/// publishing options this run used; "" when none were given.
+std::string publish_hint(const RolloverOptions& o, bool add, const std::string& cert_file);
+
+/// Prints the actions (stderr), warnings, and what is left to publish or
+/// withdraw by hand.
+void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io);
+/// The report as the project's JSON object ("command", "exit", "warnings").
+nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit);
+std::string security_text(const rotation::DnsView& v);
+/// "current", "next", "old", "incomplete" (an interrupted stage), "removed".
+std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k);
 
 void common_options(CLI::App& sub, RolloverOptions& o);
 void dns_options(CLI::App& sub, RolloverOptions& o);
 void switch_options(CLI::App& sub, RolloverOptions& o);
 
-/// rollover auto (issue #6): one unattended, idempotent pass.
-Exit do_auto(RolloverOptions& o, CLI::App& sub, Io& io);
+/// rollover auto: one unattended, idempotent pass.
+Exit do_auto(RolloverOptions& o, Io& io);
 /// rollover status --nagios: one line, monitoring plug-in exit codes.
 int do_nagios(const RolloverOptions& o, Io& io);
 

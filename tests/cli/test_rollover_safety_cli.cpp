@@ -458,7 +458,11 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
     EXPECT_FALSE(contains(after_stage, std::string(32, '0'))) << after_stage;
     EXPECT_TRUE(contains(after_stage, "\"tlsa\": null")) << after_stage;
     // The next pass completed the stage and published exactly that key.
-    EXPECT_EQ(read_file(out / "auto.rc"), "0\n") << read_file(out / "auto.out") << read_file(out / "auto.err");
+    // Exit 1: the pass acted, but its health verdict stays critical while
+    // the TLSA lookup fails (README "Exit codes").
+    EXPECT_EQ(read_file(out / "auto.rc"), "1\n") << read_file(out / "auto.out") << read_file(out / "auto.err");
+    EXPECT_TRUE(contains(read_file(out / "auto.out"), "[critical: the TLSA lookup failed (SERVFAIL)"))
+        << read_file(out / "auto.out");
     EXPECT_TRUE(contains(read_file(out / "auto.out"), "staged key 2")) << read_file(out / "auto.out");
     std::istringstream real(read_file(out / "real.txt"));
     std::set<std::string> real_records;

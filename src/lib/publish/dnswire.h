@@ -90,9 +90,10 @@ struct UpdateContext {
 
 /// Reads the reply to a TSIG-signed UPDATE. `request_mac` is the MAC of the
 /// request as on the wire (with its 2-byte length), `now` seconds since the
-/// epoch. Only status and message of the result are set.
+/// epoch. Only status and message of the result are set. `is_update`
+/// false: the reply to a TSIG-signed query (the credential check).
 Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const TsigKey& key, const Bytes& request_mac,
-                          std::int64_t now, const UpdateContext& ctx);
+                          std::int64_t now, const UpdateContext& ctx, bool is_update = true);
 
 /// "_25._tcp.mx1.example.net." with `rec` and `ttl`, class IN.
 RrPtr tlsa_rr(const std::string& owner, std::uint32_t ttl, const tlsa::Record& rec);

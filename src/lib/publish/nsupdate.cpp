@@ -137,7 +137,7 @@ RrPtr tlsa_rr(const std::string& owner, std::uint32_t ttl, const tlsa::Record& r
 }
 
 Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const TsigKey& key, const Bytes& request_mac,
-                          std::int64_t now, const UpdateContext& ctx) {
+                          std::int64_t now, const UpdateContext& ctx, bool is_update) {
     const auto out = [](Status s, std::string m) { return Outcome{s, std::move(m), {}, {}, {}}; };
     ldns_pkt* raw = nullptr;
     if (ldns_wire2pkt(&raw, reply.data(), reply.size()) != LDNS_STATUS_OK || raw == nullptr) {
@@ -145,7 +145,7 @@ Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const Tsig
     }
     const PktPtr pkt(raw);
     if (ldns_pkt_id(pkt.get()) != query_id || !ldns_pkt_qr(pkt.get()) ||
-        ldns_pkt_get_opcode(pkt.get()) != LDNS_PACKET_UPDATE) {
+        ldns_pkt_get_opcode(pkt.get()) != (is_update ? LDNS_PACKET_UPDATE : LDNS_PACKET_QUERY)) {
         return out(Status::bad_reply, "the reply of " + ctx.server + " does not answer the update sent");
     }
     const auto rcode = static_cast<unsigned>(ldns_pkt_get_rcode(pkt.get()));
@@ -377,6 +377,44 @@ class NsupdatePublisher final : public Publisher {
         if (o.status == Status::ok) {
             o.applied = to_send;
             o.skipped = skipped;
+        }
+        return o;
+    }
+
+    /// A TSIG-signed SOA query for the zone: the server verifies our
+    /// signature (RFC 8945 §5.2) and we verify its reply's, changing nothing.
+    Outcome check_credentials(const std::string& owner) override {
+        probe_algorithm();
+        std::string zone;
+        if (m_opts.zone) {
+            zone = *m_opts.zone;
+        } else {
+            Outcome found = find_zone(owner);
+            if (found.status != Status::ok) {
+                return found;
+            }
+            zone = found.zone;
+        }
+        const PktPtr pkt(ldns_pkt_query_new(dname(zone).release(), LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0));
+        if (!pkt) {
+            throw std::bad_alloc();
+        }
+        ldns_pkt_set_rd(pkt.get(), false);
+        const std::uint16_t id = random_id();
+        ldns_pkt_set_id(pkt.get(), id);
+        sign(pkt.get());
+        const Bytes request_mac = wire::rdf_bytes(ldns_rr_rdf(ldns_pkt_tsig(pkt.get()), 3));
+        const auto ex = wire::tcp_exchange(m_opts.server, to_wire(pkt.get()), m_opts.timeout);
+        if (ex.status != Status::ok) {
+            return {ex.status, ex.detail, zone, {}, {}};
+        }
+        const wire::UpdateContext ctx{server_text(m_opts.server), zone, owner};
+        Outcome o = wire::read_update_reply(ex.reply, id, m_opts.key, request_mac,
+                                            static_cast<std::int64_t>(std::time(nullptr)), ctx, false);
+        o.zone = zone;
+        if (o.status == Status::ok) {
+            o.message = "server " + server_text(m_opts.server) + " verified a query signed with TSIG key " +
+                        m_opts.key.name + " and signed its reply";
         }
         return o;
     }

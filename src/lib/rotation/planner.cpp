@@ -187,6 +187,11 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
     }
     if (!problem.empty()) {
         p.reason = problem;
+    } else if (!dns.exists) {
+        // RFC 7672 §2.2: no secure TLSA RRset, no DANE: senders use
+        // opportunistic TLS and defer nothing.
+        p.reason = "DNS publishes no TLSA record for " + s.host +
+                   " yet: DANE is not in effect; publish the record of " + key_name(*cur) + " below to turn it on";
     } else if (!shows(dns, cur->record)) {
         p.reason = "DNS does not show the record of the key in service, " + key_name(*cur) +
                    ": DANE-validating senders defer mail; publish the RRset below now";

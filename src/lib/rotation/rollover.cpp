@@ -12,8 +12,8 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <limits>
 #include <grp.h>
+#include <limits>
 #include <sys/stat.h>
 #include <thread>
 #include <tuple>
@@ -255,9 +255,8 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     return out;
 }
 
-/// The group a key file is readable by (keygen's --key-group: mode 0440),
-/// so that the next key stays readable by the MTA that reads this one
-/// (Exim on Debian reads keys as Debian-exim); nullopt for a private key.
+} // namespace
+
 std::optional<std::string> readable_group(const fs::path& key_file) {
     struct stat st {};
     if (::stat(key_file.c_str(), &st) != 0 || (st.st_mode & S_IRGRP) == 0) {
@@ -271,8 +270,6 @@ std::optional<std::string> readable_group(const fs::path& key_file) {
     }
     return std::string(found->gr_name);
 }
-
-} // namespace
 
 std::string free_stamp(const Layout& layout, TimePoint now) {
     const std::string day = store::date_stamp(now);
@@ -550,7 +547,9 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     kg.port = state.port;
     kg.key_dir = l.key_dir;
     kg.cert_dir = l.cert_dir;
-    kg.key_group = readable_group(cur->key_file);
+    // The next key is read by the same MTA user as the current one, unless
+    // the request names a group.
+    kg.key_group = request.key_group ? request.key_group : readable_group(cur->key_file);
     kg.now = request.now;
     kg.stamp = free_stamp(l, request.now);
 

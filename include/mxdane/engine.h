@@ -1,0 +1,171 @@
+// The rollover workflow as one library engine (RFC 7671 §8.1, current +
+// next): observe DNS, plan, assess health, stage, publish, switch + prove +
+// switch back, withdraw, retire, and one unattended pass. Its collaborators
+// (clock, resolver, publisher, MTA control, file store) are interfaces, so
+// tests drive years of it with fakes. It never prints and never exits: each
+// call returns a Report the command prints.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mxdane/dns.h"
+#include "mxdane/health.h"
+#include "mxdane/publish.h"
+#include "mxdane/rollover.h"
+#include "mxdane/rotation.h"
+
+namespace mxdane::rollover {
+
+/// Makes the MTA re-read its key and proves which key it serves.
+class MtaControl {
+  public:
+    MtaControl() = default;
+    MtaControl(const MtaControl&) = delete;
+    MtaControl& operator=(const MtaControl&) = delete;
+    virtual ~MtaControl() = default;
+
+    struct Reload {
+        bool ok = true;
+        bool ran = false;    ///< false: no reload command is configured
+        std::string message; ///< "'postfix reload' exited with status 1"
+    };
+    virtual Reload reload() = 0;
+
+    struct Proof {
+        bool ok = false;                    ///< it serves `expected`
+        std::string message;                ///< why not, when it does not
+        std::optional<tlsa::Record> served; ///< what it serves, when seen
+    };
+    /// Connects (STARTTLS) and checks the MTA serves the key of `expected`.
+    virtual Proof prove(const tlsa::Record& expected) = 0;
+    /// "127.0.0.1:25".
+    [[nodiscard]] virtual std::string where() const = 0;
+};
+
+struct MtaSettings {
+    std::string host;   ///< the MX host name (SNI, names)
+    std::string reload; ///< run as /bin/sh -c; empty: none
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 25;
+    unsigned tries = 10; ///< proof attempts, 1 s apart (a reload is asynchronous)
+    int output_fd = 2;   ///< where the reload command's stdout and stderr go
+};
+/// The real MTA: the reload command and a STARTTLS probe.
+std::unique_ptr<MtaControl> make_mta_control(MtaSettings settings);
+
+/// The files of one host: state file, keys, stable names. The real one
+/// calls init/stage/switch_to/retire and rotation::load/save.
+class KeyStore {
+  public:
+    KeyStore() = default;
+    KeyStore(const KeyStore&) = delete;
+    KeyStore& operator=(const KeyStore&) = delete;
+    virtual ~KeyStore() = default;
+
+    virtual std::optional<rotation::State> load() = 0;
+    virtual void save(const rotation::State& s) = 0;
+    virtual rotation::KeyTimeline stage(const StageRequest& request, rotation::State& s) = 0;
+    virtual void switch_to(const rotation::KeyTimeline& key) = 0;
+    virtual RetireResult retire(rotation::KeyTimeline& old, bool delete_files, TimePoint now) = 0;
+    /// The group name that may read `key`'s file (mode 0440), if any.
+    virtual std::optional<std::string> key_group_of(const rotation::KeyTimeline& key) = 0;
+    /// Why the stable names do not point at the key in service (a critical
+    /// health verdict), or nullopt. The real store: stable_pair_problem().
+    virtual std::optional<std::string> stable_pair_problem(const rotation::State& /*s*/) { return std::nullopt; }
+};
+std::unique_ptr<KeyStore> make_file_store(const Layout& layout);
+
+/// What DNS shows in a resolver's answer, as the planner sees it.
+rotation::DnsView view_of(const dns::Answer& answer);
+
+struct EngineSettings {
+    Layout layout;
+    rotation::Policy policy;
+    std::chrono::seconds key_life{std::chrono::hours(24 * 365)};
+    std::optional<x509::KeyType> key_type; ///< default: the current key's
+    unsigned days = 1096;                  ///< certificate validity of new keys
+    std::optional<std::string> key_group;  ///< default: the current key's group
+    std::uint32_t publish_ttl = 3600;
+    bool delete_old = false;
+    bool force = false;   ///< activate although the planner says wait
+    bool dry_run = false; ///< say what would be done, change nothing
+};
+
+struct Collaborators {
+    dns::Resolver& resolver;
+    KeyStore& store;
+    publish::Publisher* publisher = nullptr; ///< none: the admin publishes
+    MtaControl* mta = nullptr;               ///< none: no switch possible
+};
+
+/// One thing the engine did or, in a dry run, would do.
+struct Action {
+    enum class Kind { publish, withdraw, stage, write_state, switch_names, reload, prove, switch_back, retire, check };
+    Kind kind = Kind::check;
+    bool ok = true;
+    bool dry_run = false;
+    std::string text; ///< one sentence: "published 3 1 1 ab.. via ..."
+};
+std::string_view action_kind_name(Action::Kind kind);
+
+struct Report {
+    enum class Outcome {
+        nothing_to_do, ///< steady, nothing due
+        waiting,       ///< a wait is under way
+        acted,         ///< it changed something (or would, in a dry run)
+        refused,       ///< the step is not allowed now
+        failed,        ///< an action failed
+    };
+    Outcome outcome = Outcome::nothing_to_do;
+    std::string summary; ///< one sentence
+    rotation::State state;
+    rotation::DnsView dns;
+    rotation::Plan plan;
+    rotation::Health health;
+    std::vector<Action> actions;
+    std::vector<std::string> warnings;
+    std::string owner; ///< "_25._tcp.mx1.example.net."
+    /// Records the admin must still publish / withdraw by hand (no publisher
+    /// or the publisher failed).
+    std::vector<tlsa::Record> to_publish;
+    std::vector<tlsa::Record> to_withdraw;
+};
+
+class Engine {
+  public:
+    Engine(EngineSettings settings, Collaborators with);
+
+    /// Observes DNS, records it in the state, plans and assesses health.
+    /// `probe_mta`: also ask the MTA which key it serves.
+    Report status(TimePoint now, bool probe_mta = false);
+    /// Makes the next key (and publishes its record when a publisher is set).
+    Report stage(TimePoint now);
+    /// Switches the MTA to the next key when the planner allows it.
+    Report activate(TimePoint now);
+    /// Moves the old key away once DNS no longer shows its record.
+    Report retire(TimePoint now);
+    /// Key compromise: new key, publish it, switch + prove, withdraw the old.
+    Report emergency(TimePoint now);
+    /// One unattended pass: heal, prove credentials, then the allowed step.
+    Report auto_pass(TimePoint now);
+
+  private:
+    Report observe(TimePoint now);
+    void finish(Report& r, TimePoint now, const rotation::HealthFacts& facts) const;
+    bool publish(Report& r, publish::Action action, const tlsa::Record& rec, const std::string& why);
+    bool switch_and_prove(Report& r, const rotation::KeyTimeline& to, const rotation::KeyTimeline* back);
+    rotation::KeyTimeline do_stage(Report& r, TimePoint now);
+    void save(Report& r);
+    [[nodiscard]] rotation::HealthFacts facts() const;
+
+    EngineSettings m_set;
+    Collaborators m_with;
+    std::optional<std::string> m_credentials_error;
+};
+
+} // namespace mxdane::rollover

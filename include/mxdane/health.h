@@ -1,0 +1,50 @@
+// The rollover's health verdict: beside the step the planner allows, how
+// mail to this host fares right now. Pure: the state, what DNS shows, the
+// key the MTA serves and whether the publishing credentials work, when
+// known; no I/O here.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mxdane/rotation.h"
+#include "mxdane/tlsa.h"
+
+namespace mxdane::rotation {
+
+/// How bad it is: `critical` means DANE-validating senders defer mail now
+/// (or the next step cannot be carried out); `warning` that DANE is not in
+/// effect or an action is overdue; `ok` that nothing needs a person.
+enum class HealthLevel { ok, warning, critical };
+/// "ok", "warning", "critical".
+std::string_view health_level_name(HealthLevel level);
+
+struct Health {
+    HealthLevel level = HealthLevel::ok;
+    std::string message; ///< one sentence for people
+    std::string reason;  ///< the rule behind it: "RFC 7672 §2.2"
+};
+
+/// What was learnt this run beside DNS.
+struct HealthFacts {
+    /// The record of the key the MTA was seen serving, when probed.
+    std::optional<tlsa::Record> served;
+    /// Whether the publishing credentials (TSIG) were proven this run:
+    /// unset when not checked, else the failure text ("" when they work).
+    std::optional<std::string> credentials_error;
+    /// Why the stable names do not point at the key in service (an
+    /// interrupted switch the lock could not complete), when they do not.
+    std::optional<std::string> stable_pair_problem;
+    /// A key older than this is overdue for rotation.
+    std::chrono::seconds key_life{std::chrono::hours(24 * 365)};
+    /// How long past its life a key may run before it is a warning.
+    std::chrono::seconds grace{std::chrono::hours(24 * 30)};
+};
+
+/// The verdict; the worst finding wins, criticals in the order a person
+/// should fix them.
+Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFacts& facts);
+
+} // namespace mxdane::rotation

@@ -1,0 +1,188 @@
+// rollover through the real binary, for what the engine added: --dry-run
+// that changes nothing, --json with the project's shape, --config on every
+// subcommand, health first in status, and publish --dry-run. DNS-driven
+// behaviour runs against real servers in tests/rolloverlab.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <grp.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_harness.h"
+
+namespace {
+using namespace mxdane::test;
+namespace fs = std::filesystem;
+
+const std::string host = "mx1.example.net";
+
+struct Box {
+    TempDir tmp;
+    fs::path keys = tmp.path() / "keys";
+    fs::path state = tmp.path() / "state";
+    [[nodiscard]] RunResult rollover(const std::string& step, std::vector<std::string> extra = {}) const {
+        std::vector<std::string> args{"rollover", step, "--out", keys.string(), "--state-dir", state.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(host);
+        return run_mxdane(args);
+    }
+    void init() const {
+        auto r = run_mxdane({"keygen", "--key", "p256", "--out", keys.string(), host});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        r = rollover("init");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    /// Every file under the box with its bytes, link target and mode.
+    [[nodiscard]] std::string snapshot() const {
+        std::vector<std::string> lines;
+        for (const auto& e : fs::recursive_directory_iterator(tmp.path())) {
+            std::string line = e.path().string();
+            if (fs::is_symlink(e.symlink_status())) {
+                line += " -> " + fs::read_symlink(e.path()).string();
+            } else if (fs::is_regular_file(e.status())) {
+                std::ifstream in(e.path(), std::ios::binary);
+                std::ostringstream text;
+                text << in.rdbuf();
+                line += " " + std::to_string(static_cast<unsigned>(e.status().permissions())) + " " + text.str();
+            }
+            lines.push_back(line);
+        }
+        std::sort(lines.begin(), lines.end());
+        std::string all;
+        for (const auto& l : lines) {
+            all += l + "\n";
+        }
+        return all;
+    }
+};
+
+TEST(RolloverEngineCli, StageDryRunChangesNothing) {
+    const Box b;
+    b.init();
+    const std::string before = b.snapshot();
+    const auto r = b.rollover("stage", {"--dry-run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("dry run: would make key 2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Dry run: nothing was changed."), std::string::npos) << r.err;
+    EXPECT_EQ(b.snapshot(), before);
+}
+
+TEST(RolloverEngineCli, EmergencyDryRunChangesNothing) {
+    const Box b;
+    b.init();
+    const std::string before = b.snapshot();
+    const auto r = b.rollover("emergency", {"--dry-run", "--publish-hook", "touch " + (b.tmp.path() / "ran").string(),
+                                            "--reload", "touch " + (b.tmp.path() / "reloaded").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("would publish"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("would withdraw"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("would point"), std::string::npos) << r.err;
+    EXPECT_EQ(b.snapshot(), before);
+}
+
+TEST(RolloverEngineCli, StageJsonHasTheProjectShape) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("command"), "rollover stage");
+    EXPECT_EQ(j.at("exit"), 0);
+    EXPECT_TRUE(j.at("warnings").is_array());
+    ASSERT_EQ(j.at("to_publish").size(), 1U);
+    const auto& rec = j.at("to_publish").at(0);
+    EXPECT_EQ(rec.at("owner"), "_25._tcp.mx1.example.net.");
+    EXPECT_TRUE(rec.at("ttl").is_null());
+    EXPECT_EQ(rec.at("usage"), 3);
+    EXPECT_EQ(rec.at("selector"), 1);
+    EXPECT_EQ(rec.at("mtype"), 1);
+    EXPECT_EQ(rec.at("data").get<std::string>().size(), 64U);
+    ASSERT_EQ(j.at("keys").size(), 2U);
+    EXPECT_TRUE(j.at("keys").at(1).at("active").is_null());
+    EXPECT_EQ(j.at("keys").at(0).at("created").get<std::string>().back(), 'Z');
+}
+
+TEST(RolloverEngineCli, StageHintsCarryTheOptionsUsed) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(
+        r.err.find("mxdane rollover status --out " + b.keys.string() + " --state-dir " + b.state.string() + " " + host),
+        std::string::npos)
+        << r.err;
+}
+
+TEST(RolloverEngineCli, StageWithAPublisherPrintsThePublishCommand) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--publish-hook", "true"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("mxdane publish --publish-hook true --cert "), std::string::npos) << r.err;
+}
+
+TEST(RolloverEngineCli, ConfigIsAcceptedByStatusAndUnknownSettingsAreRefused) {
+    const Box b;
+    b.init();
+    const fs::path conf = b.tmp.path() / "bad.conf";
+    std::ofstream(conf) << "nsupdate = 127.0.0.1@9\nkey-lfie = 3\n";
+    const auto r = b.rollover("status", {"--config", conf.string()});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("line 2: unknown setting 'key-lfie'"), std::string::npos) << r.err;
+}
+
+// No DNS server at all is this machine's failure, not a verdict on the
+// host's DNS (README "Exit codes"): an error, exit 2. A server that answers
+// SERVFAIL is the critical verdict (tests/labtests/test_rollover_health_nsd_lab.cpp).
+TEST(RolloverEngineCli, StatusWithoutAReachableResolverIsAnErrorNotAVerdict) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("status", {"--forward", "127.0.0.1@9"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.err, "error: cannot reach DNS (no answer from 127.0.0.1@9)\n") << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(RolloverEngineCli, StageAfterKeygenWithAKeyGroupKeepsTheGroup) {
+    const Box b;
+    // This test's own group: chown to it needs no privilege.
+    const struct group* g = ::getgrgid(::getegid());
+    ASSERT_NE(g, nullptr);
+    const std::string group = g->gr_name;
+    auto r = run_mxdane({"keygen", "--key", "p256", "--key-group", group, "--out", b.keys.string(), host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    r = b.rollover("stage");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st {};
+    const std::string next = shell("ls '" + b.keys.string() + "'/*-2.key | tr -d '\\n'");
+    ASSERT_EQ(::stat(next.c_str(), &st), 0) << next;
+    EXPECT_EQ(st.st_mode & 0777U, 0440U);
+    EXPECT_EQ(st.st_gid, ::getegid());
+}
+
+TEST(RolloverEngineCli, StageWithAnUnknownKeyGroupIsRefused) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--key-group", "no-such-group-mxdane"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("no group named 'no-such-group-mxdane'"), std::string::npos) << r.err;
+}
+
+TEST(PublishDryRunCli, PrintsTheChangeAndRunsNoHook) {
+    const Box b;
+    b.init();
+    const fs::path ran = b.tmp.path() / "ran";
+    const auto r = run_mxdane({"publish", host, "--cert", (b.keys / (host + "-MX.crt")).string(), "--publish-hook",
+                               "touch " + ran.string(), "--dry-run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("update add _25._tcp.mx1.example.net. 3600 IN TLSA 3 1 1 "), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(ran));
+}
+
+} // namespace
