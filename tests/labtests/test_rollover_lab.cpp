@@ -119,6 +119,11 @@ TEST_F(RolloverLab, AWholeRotationNeverMakesASenderDefer) {
     const std::string key1 = spki_sha256(m_keys / (host + "-MX.crt"));
     publish(key1);
     shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
+    // postfix reload returns before the old smtpd processes have gone: poll
+    // (bounded) until the listener serves key 1, then judge.
+    for (int i = 0; i < 50 && check().exit_code != 0; ++i) {
+        shell("sleep 0.1");
+    }
     expect_validated("after init");
 
     // Stage key 2: DNS does not show it yet, so the planner waits (exit 4).
