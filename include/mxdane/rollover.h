@@ -41,12 +41,15 @@ struct Layout {
 /// before anything else (complete_switch), after the state was checked
 /// (load_checked, whose errors it throws). The state directory is made
 /// when `create_state_dir` (init); otherwise its absence is Error(io).
+/// `*repaired` (when given) tells whether the stable names were switched
+/// back: an MTA that started a process while they were split must then be
+/// reloaded.
 std::optional<store::FileLock> try_lock_host(const Layout& layout,
                                              std::chrono::milliseconds wait = std::chrono::seconds(3),
-                                             bool create_state_dir = false);
+                                             bool create_state_dir = false, bool* repaired = nullptr);
 /// try_lock_host, or Error(refused) "another mxdane is working on HOST".
 store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait = std::chrono::seconds(3),
-                          bool create_state_dir = false);
+                          bool create_state_dir = false, bool* repaired = nullptr);
 
 /// Reads the host's state file (nullopt when there is none) and refuses,
 /// with Error(refused) naming the path, a state whose key or certificate

@@ -19,11 +19,16 @@ using rotation::Step;
 /// The host's lock for a step that changes state or files (none in a dry
 /// run, which changes nothing): a timer's pass and an admin's step never
 /// interleave (rollover::lock_host).
-std::optional<store::FileLock> host_lock(const RolloverOptions& o) {
+std::optional<store::FileLock> host_lock(const RolloverOptions& o, Io& io) {
     if (o.dry_run) {
         return std::nullopt;
     }
-    return rollover::lock_host(layout_of(o));
+    bool repaired = false;
+    auto lock = rollover::lock_host(layout_of(o), std::chrono::seconds(3), false, &repaired);
+    if (repaired) {
+        reload_after_repair(o, io);
+    }
+    return lock;
 }
 
 Exit do_init(const RolloverOptions& o, Io& io) {
@@ -90,7 +95,7 @@ Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, Io& 
 }
 
 Exit do_stage(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o);
+    const auto lock = host_lock(o, io);
     (void)issuer_of(o.issue); // a bad --issuer is refused before a key is made
     EngineFromOptions e(o, false, false, false);
     auto r = e.engine().stage(now_of(o));
@@ -143,7 +148,7 @@ Exit status_exit(const rollover::Report& r) {
 }
 
 Exit do_status(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o); // it records what DNS shows in the state
+    const auto lock = host_lock(o, io); // it records what DNS shows in the state
     EngineFromOptions e(o, true, false, false);
     const auto r = e.engine().status(now_of(o));
     const Exit exit = status_exit(r);
@@ -182,7 +187,7 @@ Exit do_status(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_activate(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o);
+    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, true, false, true);
     const auto r = e.engine().activate(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
@@ -217,7 +222,7 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_retire(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o);
+    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, true, false, false);
     const auto r = e.engine().retire(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted     ? Exit::ok
@@ -256,7 +261,7 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_emergency(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o);
+    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, false, true, true);
     const auto r = e.engine().emergency(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;

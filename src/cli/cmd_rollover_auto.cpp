@@ -17,8 +17,12 @@ Exit do_auto(RolloverOptions& o, Io& io) {
     }
     // The host's lock (rollover::try_lock_host): a pass that finds another
     // one (or an admin's step) at work waits for the next day.
-    const auto lock =
-        o.dry_run ? std::optional<store::FileLock>() : rollover::try_lock_host(l, std::chrono::seconds(3), true);
+    bool repaired = false;
+    const auto lock = o.dry_run ? std::optional<store::FileLock>()
+                                : rollover::try_lock_host(l, std::chrono::seconds(3), true, &repaired);
+    if (repaired) {
+        reload_after_repair(o, io);
+    }
     if (!o.dry_run && !lock) {
         if (!o.quiet) {
             io.out << tag << "waiting: another pass for this host is running\n";

@@ -451,6 +451,16 @@ rotation::State load_state(const rollover::Layout& l) {
     return *s;
 }
 
+void reload_after_repair(const RolloverOptions& o, Io& io) {
+    io.err << "warning: an interrupted switch had left the stable names of " << o.host
+           << " on two keys; they point at the key in service again\n";
+    if (o.reload.empty()) {
+        io.err << "warning: no reload command was given: reload the MTA, which may have read the split pair\n";
+        return;
+    }
+    (void)run_reload(o.reload, io);
+}
+
 bool run_reload(const std::string& cmd, Io& io) {
     if (cmd.empty()) {
         return true;

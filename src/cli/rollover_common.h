@@ -71,6 +71,10 @@ rollover::Layout layout_of(const RolloverOptions& o);
 rotation::State load_state(const rollover::Layout& l);
 /// ADDR[:PORT] or [V6]:PORT, the port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port);
+/// After the host lock switched split stable names back (an interrupted
+/// switch): says so and runs the reload command, since an MTA process that
+/// started in between may hold the split pair.
+void reload_after_repair(const RolloverOptions& o, Io& io);
 /// Runs the reload command (none: true); false, with a warning, when it fails.
 bool run_reload(const std::string& cmd, Io& io);
 /// Proves over STARTTLS that the MTA at --verify-at serves `key.record`.

@@ -79,6 +79,7 @@ std::string served_rrset(const std::string& host) {
 
 class Issuer : public ::testing::Test {
   protected:
+    const LabPostfixLock m_postfix_lock; ///< first: held while the fixture lives
     std::map<std::string, std::string> a = acme();
     fs::path keys = fs::path(env("LAB_ROT_DIR")) / "keys";
 

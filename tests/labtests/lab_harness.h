@@ -2,6 +2,10 @@
 // mxdane at it.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -34,6 +38,26 @@ inline const std::map<std::string, std::string>& lab() {
     }();
     return env;
 }
+
+/// Held by every test that switches the keys of the lab's Postfix and
+/// reloads it (RolloverLab, rollover_auto_lab, acme_lab): a reload restarts
+/// the listeners of every host, so one such test at a time, each judging
+/// only its own switches. A flock in the lab's directory, released with the
+/// object.
+class LabPostfixLock {
+  public:
+    LabPostfixLock() : m_fd(::open(MXDANE_LAB_DIR "/postfix-switch.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
+        if (m_fd < 0 || ::flock(m_fd, LOCK_EX) != 0) {
+            throw std::runtime_error("cannot lock " MXDANE_LAB_DIR "/postfix-switch.lock");
+        }
+    }
+    LabPostfixLock(const LabPostfixLock&) = delete;
+    LabPostfixLock& operator=(const LabPostfixLock&) = delete;
+    ~LabPostfixLock() { ::close(m_fd); }
+
+  private:
+    int m_fd;
+};
 
 inline std::string env(const std::string& key) {
     const auto it = lab().find(key);

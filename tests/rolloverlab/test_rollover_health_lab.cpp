@@ -40,6 +40,7 @@ std::string trimmed(std::string s) {
 
 class RolloverHealthLab : public ::testing::Test {
   protected:
+    const LabPostfixLock m_postfix_lock; ///< first: held while the fixture lives
     std::map<std::string, std::string> u = updlab_env();
     fs::path rot = fs::path(env("LAB_ROT_DIR"));
     fs::path keys = rot / "keys";

@@ -284,7 +284,7 @@ std::string free_stamp(const Layout& layout, TimePoint now) {
 }
 
 std::optional<store::FileLock> try_lock_host(const Layout& layout, std::chrono::milliseconds wait,
-                                             bool create_state_dir) {
+                                             bool create_state_dir, bool* repaired) {
     std::error_code ec;
     if (create_state_dir) {
         store::make_directories(layout.state_dir, 0700);
@@ -296,8 +296,10 @@ std::optional<store::FileLock> try_lock_host(const Layout& layout, std::chrono::
     const auto until = std::chrono::steady_clock::now() + wait;
     for (;;) {
         if (auto lock = store::FileLock::try_lock(path)) {
-            if (auto state = load_checked(layout)) {
-                complete_switch(layout, *state);
+            const auto state = load_checked(layout);
+            const bool switched_back = state && complete_switch(layout, *state);
+            if (repaired != nullptr) {
+                *repaired = switched_back;
             }
             return lock;
         }
@@ -308,8 +310,8 @@ std::optional<store::FileLock> try_lock_host(const Layout& layout, std::chrono::
     }
 }
 
-store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait, bool create_state_dir) {
-    auto lock = try_lock_host(layout, wait, create_state_dir);
+store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait, bool create_state_dir, bool* repaired) {
+    auto lock = try_lock_host(layout, wait, create_state_dir, repaired);
     if (!lock) {
         throw Error(Errc::refused, "another mxdane is working on " + layout.host + " (it holds " +
                                        (layout.state_dir / (layout.host + ".lock")).string() +
