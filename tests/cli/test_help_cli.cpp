@@ -59,7 +59,9 @@ TEST(HelpCli, NoHelpSpeaksOfIssues) {
         const auto r = run_mxdane(args);
         ASSERT_EQ(r.exit_code, 0);
         // "issuer" and "reissue" are words of the trade; "issue #6" is not.
-        EXPECT_FALSE(std::regex_search(r.out, std::regex("\\b[Ii]ssues? #?[0-9]|\\([Ii]ssue\\b|#[0-9]"))) << joined(cmd) << ":\n" << r.out;
+        EXPECT_FALSE(std::regex_search(r.out, std::regex("\\b[Ii]ssues? #?[0-9]|\\([Ii]ssue\\b|#[0-9]")))
+            << joined(cmd) << ":\n"
+            << r.out;
     }
 }
 

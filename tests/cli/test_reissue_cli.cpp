@@ -103,7 +103,8 @@ TEST(ReissueCli, RefusesWhileAnotherRunHoldsTheHostLock) {
     args.push_back(host);
     const auto r = run_process(args);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("error: another mxdane is working on mx1.example.net (it holds " + lock.string()), std::string::npos)
+    EXPECT_NE(r.err.find("error: another mxdane is working on mx1.example.net (it holds " + lock.string()),
+              std::string::npos)
         << r.err;
 }
 

@@ -325,8 +325,8 @@ TEST(RolloverCli, AStateHiddenByItsDirectoryIsNotMissing) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     // status records what DNS shows, so it takes the host lock first: that is
     // where the directory says no, and it says so.
-    EXPECT_EQ(r.err, "error: cannot open the lock file " + (b.state / (host + ".lock")).string() +
-                         ": Permission denied\n");
+    EXPECT_EQ(r.err,
+              "error: cannot open the lock file " + (b.state / (host + ".lock")).string() + ": Permission denied\n");
 }
 
 } // namespace
