@@ -62,5 +62,12 @@ bool issued(X509& issuer, X509& subject);
 
 /// RFC 2253 text of the subject name ("CN=mx1.example.net").
 std::string subject_text(X509& cert);
+/// A self-signed CA certificate (basicConstraints CA:TRUE): what DANE-TA
+/// (usage 2, RFC 7671 §5.1) may pin when it is given alone.
+struct SelfSigned {
+    bool self_signed;
+    bool ca;
+};
+SelfSigned self_signed_ca(X509& cert);
 
 } // namespace mxdane::x509

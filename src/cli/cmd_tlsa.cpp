@@ -4,8 +4,6 @@
 // error line and the other files are still printed.
 #include <memory>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
 #include <optional>
 
 #include "cli.h"
@@ -87,9 +85,7 @@ X509* subject_cert(const x509::Material& m, std::uint8_t usage, const std::strin
         return m.certs.back().get(); // the order is checked: it issued the one before it
     }
     X509& only = *m.certs.front();
-    const bool self_signed = X509_self_signed(&only, 0) == 1;
-    const bool ca = (X509_get_extension_flags(&only) & EXFLAG_CA) != 0U;
-    ERR_clear_error();
+    const auto [self_signed, ca] = x509::self_signed_ca(only);
     if (self_signed && ca) {
         return &only;
     }

@@ -75,6 +75,12 @@ std::string join(const std::vector<std::string>& v) {
 
 } // namespace
 
+SelfSigned self_signed_ca(X509& cert) {
+    const SelfSigned r{X509_self_signed(&cert, 0) == 1, (X509_get_extension_flags(&cert) & EXFLAG_CA) != 0U};
+    ERR_clear_error();
+    return r;
+}
+
 std::string subject_text(X509& cert) {
     return name_text(X509_get_subject_name(&cert));
 }
