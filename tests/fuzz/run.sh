@@ -12,12 +12,12 @@ out="$here/build/fuzz"
 mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -I"$here/include")
-libsrc=("$here"/src/lib/x509/*.cpp "$here"/src/lib/tlsa/*.cpp "$here"/src/lib/ossl/*.cpp)
+libsrc=("$here"/src/lib/x509/*.cpp "$here"/src/lib/tlsa/*.cpp "$here"/src/lib/ossl/*.cpp "$here"/src/lib/names/*.cpp)
 build() { # target
     local bin="$out/$1"
     if [[ ! -x $bin || -n $(find "$here/src/lib" "$here/include" "$here/tests/fuzz/$1.cpp" -newer "$bin" -print -quit) ]]; then
         echo "== building $1" >&2
-        clang++ "${flags[@]}" "$here/tests/fuzz/$1.cpp" "${libsrc[@]}" -o "$bin" -lssl -lcrypto
+        clang++ "${flags[@]}" "$here/tests/fuzz/$1.cpp" "${libsrc[@]}" -o "$bin" -lssl -lcrypto -lidn2
     fi
 }
 build fuzz_rrset
