@@ -282,6 +282,59 @@ TEST(Rollover, RetireFinishesItsOwnHalfDoneMove) {
               std::string::npos);
 }
 
+/// Every state a retire killed between two of its file operations can
+/// leave (moving: link and unlink of the key, then of the certificate;
+/// deleting: unlink of each), made by hand: the state still loads (the
+/// next pass must not stop at "cannot read the private key"), a file left
+/// must still carry the recorded key, and retire finishes the job.
+TEST(Rollover, EveryHalfDoneRetireLoadsAndIsFinished) {
+    for (const bool deleting : {false, true}) {
+        const int steps = deleting ? 2 : 4;
+        for (int done = 0; done <= steps; ++done) {
+            SCOPED_TRACE((deleting ? "deleting, " : "moving, ") + std::to_string(done) + " operations done");
+            Staged h;
+            rollover::switch_to(h.layout, h.state.keys[1]);
+            rotation::mark_activated(h.state, t0);
+            rotation::save(h.layout.state_file(), h.state);
+            const auto* old = rotation::old_key(h.state);
+            const fs::path key_dest = h.layout.key_dir / "retired" / old->key_file.filename();
+            const fs::path cert_dest = h.layout.cert_dir / "retired" / old->cert_file.filename();
+            fs::create_directories(key_dest.parent_path());
+            fs::create_directories(cert_dest.parent_path());
+            const std::vector<std::function<void()>> ops =
+                deleting ? std::vector<std::function<void()>>{[&] { fs::remove(old->key_file); },
+                                                              [&] { fs::remove(old->cert_file); }}
+                         : std::vector<std::function<void()>>{[&] { fs::create_hard_link(old->key_file, key_dest); },
+                                                              [&] { fs::remove(old->key_file); },
+                                                              [&] { fs::create_hard_link(old->cert_file, cert_dest); },
+                                                              [&] { fs::remove(old->cert_file); }};
+            for (int i = 0; i < done; ++i) {
+                ops[static_cast<std::size_t>(i)]();
+            }
+            auto loaded = rollover::load_checked(h.layout);
+            ASSERT_TRUE(loaded.has_value());
+            auto* again = rotation::old_key(*loaded);
+            ASSERT_NE(again, nullptr);
+            (void)rollover::retire(h.layout, *again, deleting, t0);
+            EXPECT_FALSE(fs::exists(old->key_file));
+            EXPECT_FALSE(fs::exists(old->cert_file));
+            EXPECT_EQ(fs::exists(key_dest), !deleting);
+            EXPECT_EQ(fs::exists(cert_dest), !deleting);
+        }
+    }
+    // The file a half-done retire left is another key's: loading refuses.
+    Staged h;
+    rollover::switch_to(h.layout, h.state.keys[1]);
+    rotation::mark_activated(h.state, t0);
+    rotation::save(h.layout.state_file(), h.state);
+    const auto* old = rotation::old_key(h.state);
+    fs::remove(old->key_file);
+    fs::remove(old->cert_file);
+    fs::copy_file(h.state.keys[1].cert_file, old->cert_file);
+    EXPECT_NE(error_of([&] { (void)rollover::load_checked(h.layout); }).find("does not carry the recorded key"),
+              std::string::npos);
+}
+
 TEST(Rollover, ASplitStablePairIsReportedAndRepairedToTheKeyInService) {
     Staged h;
     EXPECT_FALSE(rollover::stable_pair_problem(h.layout, h.state).has_value());

@@ -171,6 +171,32 @@ void check_key_files(const Layout& l, const rotation::KeyTimeline& k) {
     }
 }
 
+/// The files of an old key (withdrawn, not yet removed) as a retire may
+/// have left them: both (checked as a pair), one (a retire killed between
+/// its two moves or deletions; the one left must carry the recorded key),
+/// or none. Throws Error(refused) when a file carries another key.
+void check_old_key_files(const Layout& l, const rotation::KeyTimeline& k) {
+    check_confined(l, k);
+    const bool key_here = exists_nofollow(k.key_file);
+    const bool cert_here = exists_nofollow(k.cert_file);
+    if (key_here && cert_here) {
+        check_key_files(l, k);
+        return;
+    }
+    if (!key_here && !cert_here) {
+        return;
+    }
+    const fs::path& f = key_here ? k.key_file : k.cert_file;
+    const tlsa::Record on_disk = key_here
+                                     ? tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *read_key(f))
+                                     : tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki,
+                                                             tlsa::MatchingType::sha256, *read_cert(f));
+    if (on_disk != k.record) {
+        throw Error(Errc::refused, "the file " + f.string() + " of " + key_label(k) +
+                                       " does not carry the recorded key; refusing to touch it");
+    }
+}
+
 /// Moves `from` to `to` without replacing anything: link, then unlink. A
 /// run killed between the two left both names on one file (same device
 /// and inode): that is recognised as this move, half done, and finished.
@@ -343,11 +369,11 @@ std::optional<rotation::State> load_checked(const Layout& layout) {
         if (!k.created) {
             continue; // incomplete: no record to check (stage completes or discards it)
         }
-        const bool old = k.retired.has_value();
-        if (old && !exists_nofollow(k.key_file) && !exists_nofollow(k.cert_file)) {
-            continue; // an old key whose files are gone already: retire only records it
+        if (k.retired) {
+            check_old_key_files(layout, k); // a killed retire may have moved one file of the two
+        } else {
+            check_key_files(layout, k);
         }
-        check_key_files(layout, k);
     }
     return state;
 }
@@ -627,22 +653,9 @@ RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delet
     // Before anything is deleted, moved or chmod-ed: the files are where the
     // host keeps them, not symlinks, and the key is the one recorded. Files
     // already gone (an earlier retire that was killed) are fine.
-    check_confined(layout, old);
+    check_old_key_files(layout, old);
     const bool key_here = exists_nofollow(old.key_file);
     const bool cert_here = exists_nofollow(old.cert_file);
-    if (key_here && cert_here) {
-        check_key_files(layout, old);
-    } else if (key_here || cert_here) {
-        const fs::path& f = key_here ? old.key_file : old.cert_file;
-        const tlsa::Record on_disk = key_here
-                                         ? tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *read_key(f))
-                                         : tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki,
-                                                                 tlsa::MatchingType::sha256, *read_cert(f));
-        if (on_disk != old.record) {
-            throw Error(Errc::refused, "the file " + f.string() + " of key " + std::to_string(old.id) +
-                                           " does not carry the recorded key; refusing to touch it");
-        }
-    }
     if (delete_files) {
         for (const auto& f : {old.key_file, old.cert_file}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
