@@ -408,15 +408,13 @@ std::vector<std::pair<std::string, int>> kill_points(const std::map<std::string,
     return out;
 }
 
-/// `rollover activate` and then `rollover retire`, each killed at its file
-/// syscalls in turn (mxdane's own process: strace -e inject=...:signal=KILL).
-/// Before every kill the host goes back to the same starting point (this
-/// host's files and state from a snapshot, its records republished, Postfix
-/// reloaded). After every kill the state parses and names no all-zero
-/// record; after the next run of the same step the key is in service (or
-/// retired), the stable names are a matching pair and the live MTA
-/// validates.
-TEST_F(RolloverAutoLab, ActivateAndRetireKilledAtEveryFileSyscallAreFinishedByTheNextRun) {
+/// `rollover activate`, an activating `rollover auto` pass and `rollover
+/// retire`, each killed at every call of its file syscalls in turn (mxdane's own process: strace -e
+/// inject=...:signal=KILL). Before every kill the host goes back to the same starting point (this host's files and
+/// state from a snapshot, its records republished, Postfix reloaded). After every kill the state parses and names no
+/// all-zero record; after the next run of the same step the key is in service (or retired), the stable names are a
+/// matching pair and the live MTA validates.
+TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinishedByTheNextRun) {
     const fs::path state_file = state / (host + ".json");
     if (!fs::exists(state_file) || run_process({"sh", "-c", "command -v strace"}).exit_code != 0) {
         GTEST_SKIP() << "needs the state of DailyPassesRotateTheKeyWithNoHumanStep and strace";
@@ -504,19 +502,23 @@ TEST_F(RolloverAutoLab, ActivateAndRetireKilledAtEveryFileSyscallAreFinishedByTh
         expect_validated(at);
     };
 
-    const auto activate_points = kill_points(count_own_syscalls(syscalls, step("activate", t + 20)));
-    ASSERT_FALSE(activate_points.empty());
-    std::cerr << "[ kill    ] activate: " << activate_points.size() << " kill points\n";
-    for (const auto& [sc, when] : activate_points) {
-        const std::string at = "activate killed at " + sc + " #" + std::to_string(when);
-        back_to_activate();
-        kill(step("activate", t + 20), sc, when);
-        expect_sound(at);
-        const RunResult again = run_process(step("activate", t + 30));
-        SCOPED_TRACE(again.out + again.err);
-        expect_pair_and_validated(at + ", then run again", new_id);
-        if (HasFailure()) {
-            return;
+    // `rollover activate`, then one `rollover auto` pass that activates and
+    // withdraws, each from the same starting point.
+    for (const std::string& name : {std::string("activate"), std::string("auto")}) {
+        const auto points = kill_points(count_own_syscalls(syscalls, step(name, t + 20)));
+        ASSERT_FALSE(points.empty());
+        std::cerr << "[ kill    ] " << name << ": " << points.size() << " kill points\n";
+        for (const auto& [sc, when] : points) {
+            const std::string at = name + " killed at " + sc + " #" + std::to_string(when);
+            back_to_activate();
+            kill(step(name, t + 20), sc, when);
+            expect_sound(at);
+            const RunResult again = run_process(step(name, t + 30));
+            SCOPED_TRACE(again.out + again.err);
+            expect_pair_and_validated(at + ", then run again", new_id);
+            if (HasFailure()) {
+                return;
+            }
         }
     }
 
