@@ -2,14 +2,12 @@
 // check"). Reads the list, applies --shard and --resume, hands the rest to
 // check::bulk::run and prints one line per domain as each finishes.
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "check_cli.h"
 #include "mxdane/bulk.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::cli {
 namespace {
@@ -19,25 +17,11 @@ namespace {
 constexpr unsigned default_jobs = 8;
 constexpr unsigned default_per_host = 2;
 
-/// The whole file; `what` names it in the error.
-std::string read_whole(const std::string& file, const std::string& what) {
-    std::error_code ec;
-    std::ifstream in(file);
-    if (!in || std::filesystem::is_directory(file, ec)) {
-        throw Error(Errc::io, "cannot read " + what + " " + file);
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+/// The largest domain list or --resume file read (README "Input limits").
+constexpr std::size_t max_list = 256 * sys::mib;
 
 std::string read_list(const std::string& file) {
-    if (file == "-") {
-        std::ostringstream ss;
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    return read_whole(file, "domain list");
+    return sys::read_file(file, {"domain list", max_list, true});
 }
 
 /// The previous output of --resume; a file that does not exist yet means
@@ -47,7 +31,7 @@ std::string read_previous(const std::string& file) {
     if (!std::filesystem::exists(file, ec) && !ec) {
         return {};
     }
-    return read_whole(file, "--resume file");
+    return sys::read_file(file, {"--resume file", max_list});
 }
 
 int severity(Exit e) {

@@ -1,16 +1,14 @@
 // mxdane verify (--cert FILE | --key FILE) --tlsa RRSET (issue #3): offline
 // proof that a certificate or key matches what the zone publishes.
 #include <algorithm>
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "cli.h"
 #include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/material.h"
 #include "mxdane/names.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa_match.h"
 #include "mxdane/tlsa_parse.h"
 
@@ -39,18 +37,7 @@ struct Line {
 };
 
 std::string read_text(const std::string& path) {
-    if (path == "-") {
-        std::ostringstream ss;
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(Errc::io, "cannot read " + path + ": " + std::strerror(errno));
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return sys::read_file(path, {"RRset file", 16 * sys::mib, true});
 }
 
 std::string short_hex(const tlsa::Bytes& data) {

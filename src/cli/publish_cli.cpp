@@ -1,27 +1,16 @@
 #include "publish_cli.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <openssl/pem.h>
 
 #include "mxdane/error.h"
 #include "mxdane/ossl.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::cli {
 namespace {
 
 std::string read_whole(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(Errc::io, std::string("cannot read ") + what + " " + path);
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        throw Error(Errc::io, std::string("cannot read ") + what + " " + path);
-    }
-    return ss.str();
+    return sys::read_file(path, {what, 16 * sys::mib});
 }
 
 ossl::BioPtr mem_bio(const std::string& bytes) {

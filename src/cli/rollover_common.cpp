@@ -2,11 +2,10 @@
 #include "rollover_common.h"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::cli {
 
@@ -143,13 +142,7 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
     if (o.config.empty()) {
         return;
     }
-    std::ifstream in(o.config);
-    if (!in) {
-        throw Error(Errc::io, "cannot read the settings file " + o.config);
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    const auto settings = rotation::parse_config(text.str());
+    const auto settings = rotation::parse_config(sys::read_file(o.config, {"settings file", sys::mib}));
     if (!settings) {
         throw Error(Errc::bad_input, o.config + ": " + settings.error());
     }

@@ -42,16 +42,18 @@ TEST(CheckBulkCli, RefusesBadValues) {
 TEST(CheckBulkCli, UnreadableListIsExit2) {
     const TempDir dir;
     const auto missing = (dir.path() / "missing.txt").string();
-    expect_error({"check", "--domains", missing}, 2, "cannot read domain list " + missing);
+    expect_error({"check", "--domains", missing}, 2,
+                 "cannot read the domain list " + missing + ": No such file or directory");
 }
 
-TEST(CheckBulkCli, UnreadableResumeFileIsExit2) {
+TEST(CheckBulkCli, AResumeFileThatIsNoFileIsExit64) {
     const TempDir dir;
     const auto list = (dir.path() / "list.txt").string();
     std::ofstream(list) << "example.net\n";
     // A directory exists but cannot be read as a file.
-    expect_error({"check", "--domains", list, "--resume", dir.path().string()}, 2,
-                 "cannot read --resume file " + dir.path().string());
+    expect_error({"check", "--domains", list, "--resume", dir.path().string()}, 64,
+                 "the --resume file " + dir.path().string() +
+                     " is a directory, not a regular file; refusing to read it");
 }
 
 } // namespace

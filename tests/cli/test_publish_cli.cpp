@@ -106,7 +106,7 @@ TEST_F(PublishCli, UnreadableAndMalformedFiles) {
     const std::string missing = (dir.path() / "missing").string();
     auto r = run_mxdane({"publish", "mx1.example.net", "--key", missing, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.err, "error: cannot read key " + missing + "\n");
+    EXPECT_EQ(r.err, "error: cannot read the key " + missing + ": No such file or directory\n");
     r = run_mxdane({"publish", "mx1.example.net", "--cert", key, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
     EXPECT_EQ(r.err, "error: certificate " + key + " holds no PEM certificate\n");
@@ -115,7 +115,7 @@ TEST_F(PublishCli, UnreadableAndMalformedFiles) {
     EXPECT_EQ(r.err, "error: key " + tsig + " holds no PEM private or public key (encrypted keys are not read)\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", missing});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.err, "error: cannot read TSIG key file " + missing + "\n");
+    EXPECT_EQ(r.err, "error: cannot read the TSIG key file " + missing + ": No such file or directory\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", key});
     EXPECT_EQ(r.exit_code, 64);
     EXPECT_EQ(r.err.rfind("error: TSIG key file " + key + ": line 1: expected 'key', found ", 0), 0U) << r.err;

@@ -94,7 +94,7 @@ TEST(TlsaCli, ErrorPaths) {
     const TempDir dir;
     const std::vector<ErrorCase> cases{
         {{"tlsa", corpus("no-such-file")}, 2, "cannot read "},
-        {{"tlsa", dir.path().string()}, 2, "it is a directory"},
+        {{"tlsa", dir.path().string()}, 64, "is a directory, not a regular file; refusing to read it"},
         {{"tlsa", corpus("garbage.txt")}, 64, "neither PEM (no '-----BEGIN' line) nor DER"},
         {{"tlsa", corpus("empty.txt")}, 64, "the file is empty"},
         {{"tlsa", corpus("p256.encrypted.key")}, 64, "the private key is encrypted"},

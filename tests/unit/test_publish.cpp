@@ -117,7 +117,7 @@ TEST(TsigKeyFile, LoadNamesTheFile) {
                 (void)load_tsig_key(dir.path() / "missing.key");
             } catch (const Error& e) {
                 EXPECT_EQ(e.code(), Errc::io);
-                EXPECT_NE(std::string(e.what()).find("cannot read TSIG key file"), std::string::npos);
+                EXPECT_NE(std::string(e.what()).find("cannot read the TSIG key file"), std::string::npos);
                 throw;
             }
         },

@@ -8,14 +8,13 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "mxdane/dns.h"
 #include "mxdane/error.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::dns {
 namespace {
@@ -36,13 +35,7 @@ void ub_check(int rc, const std::string& what) {
 }
 
 std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        throw Error(Errc::io, "cannot read trust anchor file " + path);
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return sys::read_file(path, {"trust anchor file", sys::mib});
 }
 
 bool is_loopback(const std::string& addr) {

@@ -4,12 +4,11 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/publish.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::publish {
 namespace {
@@ -333,19 +332,7 @@ Expected<TsigKey> parse_tsig_key(std::string_view text) {
 }
 
 TsigKey load_tsig_key(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(Errc::io, "cannot read TSIG key file " + path.string());
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        throw Error(Errc::io, "cannot read TSIG key file " + path.string());
-    }
-    const std::string text = ss.str();
-    if (text.size() > 64 * 1024) {
-        throw Error(Errc::bad_input, "TSIG key file " + path.string() + " is too large to be a key file");
-    }
+    const std::string text = sys::read_file(path, {"TSIG key file", 64 * sys::kib});
     auto key = parse_tsig_key(text);
     if (!key) {
         throw Error(Errc::bad_input, "TSIG key file " + path.string() + ": " + key.error());

@@ -6,6 +6,7 @@
 // trusted: paths must lie in the host's directories, keys must hash to their
 // recorded records before anything touches them (README, "Rollover").
 #include "mxdane/rollover.h"
+#include "mxdane/sys.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -32,39 +33,10 @@ namespace mxdane::rollover {
 namespace {
 
 /// The bytes of a regular file opened without following a symlink, so that
-/// what is checked is what is used. Throws Error(refused) for a symlink or
-/// anything but a regular file, Error(io) when it cannot be read.
+/// what is checked is what is used (sys::read_file's errors: refused for a
+/// symlink, bad_input for anything but a regular file or over 1 MiB).
 std::string read_regular(const fs::path& p, const std::string& what) {
-    const Fd fd(::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (fd.get() < 0) {
-        const int err = errno;
-        if (err == ELOOP) {
-            throw Error(Errc::refused, "the " + what + " " + p.string() + " is a symlink; refusing to use it");
-        }
-        throw Error(Errc::io, "cannot read the " + what + " " + p.string() + ": " + std::strerror(err));
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        throw Error(Errc::refused, "the " + what + " " + p.string() + " is not a regular file; refusing to use it");
-    }
-    constexpr off_t max_size = 1 << 20; // far beyond any PEM key or certificate
-    if (st.st_size > max_size) {
-        throw Error(Errc::refused,
-                    "the " + what + " " + p.string() + " is larger than 1 MiB; not a key or certificate");
-    }
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            throw Error(Errc::io, "cannot read the " + what + " " + p.string());
-        }
-        got += static_cast<std::size_t>(n);
-    }
-    return bytes;
+    return sys::read_file(p, {what, sys::mib, false, true});
 }
 
 /// The one loader `tlsa` uses (x509::load_material): PEM or DER, PKCS#8 or

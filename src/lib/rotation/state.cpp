@@ -4,15 +4,14 @@
 #include <charconv>
 #include <cstdint>
 #include <ctime>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "mxdane/error.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::rotation {
 namespace {
@@ -400,13 +399,7 @@ std::optional<State> load(const fs::path& path) {
     if (!store::exists_nofollow(path)) {
         return std::nullopt;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(Errc::io, "cannot read the state file " + path.string());
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto s = from_json(ss.str());
+    auto s = from_json(sys::read_file(path, {"state file", 4 * sys::mib}));
     if (!s) {
         throw Error(Errc::io,
                     "the state file " + path.string() + " cannot be used: " + s.error() + "; nothing was done");

@@ -4,13 +4,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "mxdane/material.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::x509 {
 namespace {
@@ -218,12 +217,17 @@ std::string_view material_kind_label(MaterialKind kind) {
     return "?";
 }
 
+namespace {
+/// Far beyond any PEM bundle a TLS server uses (README "Input limits").
+constexpr std::size_t max_material = 16 * sys::mib;
+} // namespace
+
 Expected<Material> load_material(std::string_view bytes) {
     const QueueGuard guard;
     if (bytes.empty()) {
         return Unexpected{"the file is empty"};
     }
-    if (bytes.size() > 16U * 1024U * 1024U) {
+    if (bytes.size() > max_material) {
         return Unexpected{"larger than 16 MiB: not key material"};
     }
     if (bytes.find("-----BEGIN ") != std::string_view::npos) {
@@ -253,20 +257,7 @@ std::vector<std::string> dns_names(X509& cert) {
 }
 
 Material load_material_file(const std::string& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        throw Error(Errc::io, "cannot read " + path + ": it is a directory");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(Errc::io, "cannot read " + path + ": " + std::strerror(errno));
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        throw Error(Errc::io, "cannot read " + path);
-    }
-    auto m = load_material(ss.str());
+    auto m = load_material(sys::read_file(path, {"file", max_material}));
     if (!m) {
         throw Error(Errc::bad_input, path + ": " + m.error());
     }
