@@ -232,6 +232,10 @@ int main(int argc, char** argv) {
     // Probes write to sockets a server may have closed: that must be an
     // error return, not a SIGPIPE that kills the command.
     std::signal(SIGPIPE, SIG_IGN);
+    // A file size limit (ulimit -f) makes write() fail with EFBIG, which the
+    // library reports and cleans up after, instead of killing the command
+    // with a temporary file half written.
+    std::signal(SIGXFSZ, SIG_IGN);
     mxdane::cli::Io io{std::cout, std::cerr};
     const int rc = mxdane::cli::run(argc, argv, io);
     std::cout.flush();

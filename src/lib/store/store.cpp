@@ -54,16 +54,29 @@ class StagedFile {
             throw os_error("cannot create a file in " + dir.string(), errno);
         }
         m_created = true;
-        if (file.group && ::fchown(fd.get(), static_cast<uid_t>(-1), *file.group) != 0) {
+        // The constructor may throw from here on (a full disk, a file size
+        // limit): no destructor runs then, so the file is removed here.
+        try {
+            fill(fd.get(), file);
+        } catch (...) {
+            ::unlink(m_temp.c_str());
+            throw;
+        }
+    }
+
+  private:
+    /// Sets the group and mode of the new file and writes and syncs its content.
+    void fill(int fd, const NewFile& file) const {
+        if (file.group && ::fchown(fd, static_cast<uid_t>(-1), *file.group) != 0) {
             throw os_error("cannot give " + m_final.string() + " its group", errno);
         }
-        if (::fchmod(fd.get(), file.mode) != 0) {
+        if (::fchmod(fd, file.mode) != 0) {
             throw os_error("cannot set the mode of " + m_final.string(), errno);
         }
         const char* p = file.content.data();
         std::size_t left = file.content.size();
         while (left > 0) {
-            const ssize_t n = ::write(fd.get(), p, left);
+            const ssize_t n = ::write(fd, p, left);
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -73,10 +86,12 @@ class StagedFile {
             p += n;
             left -= static_cast<std::size_t>(n);
         }
-        if (::fsync(fd.get()) != 0) {
+        if (::fsync(fd) != 0) {
             throw os_error("cannot sync " + m_final.string(), errno);
         }
     }
+
+  public:
     StagedFile(const StagedFile&) = delete;
     StagedFile& operator=(const StagedFile&) = delete;
     StagedFile(StagedFile&& other) noexcept
