@@ -83,4 +83,11 @@ inline int check(int rc, std::string_view what) {
 /// A memory BIO's contents as a string.
 std::string bio_contents(BIO& bio);
 
+/// A socket BIO on `fd` (not closed with the BIO) whose writes never raise
+/// SIGPIPE: send(2) with MSG_NOSIGNAL, so a peer that closed the connection
+/// is an EPIPE error return whatever the process does with the signal.
+/// Reads, controls and retry flags are those of BIO_s_socket. Throws
+/// failure() when OpenSSL cannot make it.
+BioPtr socket_bio_without_sigpipe(int fd);
+
 } // namespace mxdane::ossl

@@ -276,7 +276,12 @@ class Session {
             // holding no parseable certificate); RFC 7671 §4 says ignore it.
             m_usable += rc > 0 ? 1 : 0;
         }
-        ossl::check(SSL_set_fd(ssl, m_fd->get()), "SSL_set_fd");
+        // Not SSL_set_fd: its socket BIO writes with write(2), and a server
+        // that has closed the connection would raise SIGPIPE in whatever
+        // process uses the library.
+        ossl::BioPtr bio = ossl::socket_bio_without_sigpipe(m_fd->get());
+        BIO* b = bio.release();
+        SSL_set_bio(ssl, b, b); // one BIO for both directions, owned by ssl
     }
 
     void handshake() {
