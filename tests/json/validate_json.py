@@ -43,7 +43,7 @@ CASES = [
 ]
 
 # The rollover steps and reissue, in order, on one host's state in {roll}:
-# DNS from tlsa_dns.py (insecure: a trust anchor for another zone), from
+# DNS from tests/lab/tlsa_dns.py (insecure: a trust anchor for another zone), from
 # servfail.py, or from nobody; the MTA to prove against is a dead port. The
 # wrapper "flock" runs the case while another process holds the host lock.
 ROLL = ["--out", "{roll}/keys", "--state-dir", "{roll}/state"]
@@ -165,7 +165,7 @@ def main():
         try:
             sf, sf_port = start_server([os.path.join(tests, "lab", "servfail.py")])
             servers.append(sf)
-            dns, dns_port = start_server([os.path.join(tests, "json", "tlsa_dns.py"), "_25._tcp." + HOST + ".",
+            dns, dns_port = start_server([os.path.join(tests, "lab", "tlsa_dns.py"), "_25._tcp." + HOST + ".",
                                           "300", served])
             servers.append(dns)
             fill = {"{cert}": cert, "{key}": key, "{dir}": tmp, "{missing}": os.path.join(tmp, "missing.pem"),

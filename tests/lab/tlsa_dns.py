@@ -4,13 +4,16 @@ the given records, unsigned, and NODATA to every other query.
 
 With a trust anchor for an unrelated zone, a validating resolver takes the
 answer as insecure: enough for rollover status, activate, retire and auto to
-report what DNS shows, offline (tests/json/validate_json.py). Prints its UDP
+report what DNS shows, offline (tests/json/validate_json.py). With --delay S
+every answer but the one to mxdane's reachability probe (". NS") comes S
+seconds late: a slow DNS for the progress line (tests/cli). Prints its UDP
 port, then serves until killed or until 300 s pass.
-    tlsa_dns.py OWNER TTL "USAGE SELECTOR MTYPE HEX" ...
+    tlsa_dns.py [--delay S] OWNER TTL "USAGE SELECTOR MTYPE HEX" ...
 """
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -21,9 +24,13 @@ def wire_name(name):
     return out + b"\0"
 
 
-owner, ttl = sys.argv[1], int(sys.argv[2])
+args = sys.argv[1:]
+delay = 0.0
+if args[:1] == ["--delay"]:
+    delay, args = float(args[1]), args[2:]
+owner, ttl = args[0], int(args[1])
 rdatas = []
-for text in sys.argv[3:]:
+for text in args[2:]:
     u, s, m, data = text.split()
     rdatas.append(bytes([int(u), int(s), int(m)]) + bytes.fromhex(data))
 
@@ -50,4 +57,8 @@ while time.monotonic() < end:
         answers = [b"\xc0\x0c" + struct.pack("!HHIH", 52, 1, ttl, len(r)) + r for r in rdatas]
     # Header: the query's ID, QR|AA|RD, RA, NOERROR; one question, the answers.
     header = q[:2] + bytes([0x85, 0x80]) + struct.pack("!HHHH", 1, len(answers), 0, 0)
-    sock.sendto(header + question + b"".join(answers), peer)
+    reply = header + question + b"".join(answers)
+    if delay and qname != b"\0":
+        threading.Timer(delay, sock.sendto, (reply, peer)).start()
+    else:
+        sock.sendto(reply, peer)
