@@ -106,6 +106,54 @@ TEST(RolloverEngineCli, StageJsonHasTheProjectShape) {
     EXPECT_EQ(j.at("keys").at(0).at("created").get<std::string>().back(), 'Z');
 }
 
+TEST(RolloverEngineCli, StageJsonHasNoPlanAndNoDnsItDidNotLookAt) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--json", "--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("outcome"), "acted");
+    EXPECT_EQ(j.at("summary"), "would stage key 2");
+    for (const char* k : {"dns", "step", "can_act_now", "reason", "allowed_at", "should_publish"}) {
+        EXPECT_TRUE(j.at(k).is_null()) << k << ": " << j.at(k);
+    }
+}
+
+TEST(RolloverEngineCli, StatusRefusesJsonWithNagios) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("status", {"--json", "--nagios"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("error: --json excludes --nagios"), std::string::npos) << r.err;
+}
+
+TEST(RolloverEngineCli, AutoJsonWhileAnotherPassHoldsTheLock) {
+    const Box b;
+    b.init();
+    // flock(1) holds the host lock as another pass would; auto waits for
+    // the next day, and says so in JSON too.
+    std::vector<std::string> args{"flock",
+                                  (b.state / (host + ".lock")).string(),
+                                  mxdane_binary().string(),
+                                  "rollover",
+                                  "auto",
+                                  "--json",
+                                  "--out",
+                                  b.keys.string(),
+                                  "--state-dir",
+                                  b.state.string(),
+                                  host};
+    const auto r = run_process(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("command"), "rollover auto");
+    EXPECT_EQ(j.at("exit"), 0);
+    EXPECT_EQ(j.at("outcome"), "waiting");
+    EXPECT_EQ(j.at("summary"), "another pass for this host is running");
+    EXPECT_TRUE(j.at("dns").is_null());
+}
+
 TEST(RolloverEngineCli, StageHintsCarryTheOptionsUsed) {
     const Box b;
     b.init();
