@@ -128,8 +128,11 @@ Runner setup(CLI::App& app) {
     app.add_option("--days", c->o.days, "validity of a self-signed certificate in days (default 1096)");
     app.add_option("--name", c->names, "the names after the host (repeatable; default: the certificate's own)");
     app.add_flag("--next", c->next, "the staged next key's certificate instead of the one in service");
-    return [c](Io& io) {
+    return [c, &app](Io& io) {
         c->o.command = "reissue";
+        // The settings file of rollover auto (README "rollover auto"): the
+        // timer's issuer, reload and directories; the command line wins.
+        apply_config(c->o, app, io);
         return do_reissue(*c, io);
     };
 }

@@ -235,6 +235,31 @@ TEST(ReissueCli, JsonOfARefusalIsTheErrorObject) {
     EXPECT_EQ(j.at("error"), "no next key is staged for mx1.example.net");
 }
 
+TEST(ReissueCli, TakesTheSettingsFileOfRolloverAuto) {
+    const Box b;
+    b.init();
+    auto r = b.run({"rollover", "stage"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path conf = b.tmp.path() / "mx1.conf";
+    std::ofstream(conf) << "days = 90\nkey-life = 365\n";
+    r = b.run({"reissue", "--json", "--next", "--config", conf.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string cert = nlohmann::json::parse(r.out).at("cert_file");
+    // 90 days from notBefore, as openssl reads the certificate.
+    EXPECT_NO_THROW(shell("openssl x509 -in '" + cert + "' -noout -checkend $((89 * 86400)) >/dev/null"));
+    EXPECT_THROW(shell("openssl x509 -in '" + cert + "' -noout -checkend $((91 * 86400)) >/dev/null"), std::exception);
+    // The command line wins.
+    r = b.run({"reissue", "--json", "--next", "--config", conf.string(), "--days", "200"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NO_THROW(shell("openssl x509 -in '" + nlohmann::json::parse(r.out).at("cert_file").get<std::string>() +
+                          "' -noout -checkend $((199 * 86400)) >/dev/null"));
+    std::ofstream(conf) << "no-such-setting = 1\n";
+    r = b.run({"reissue", "--next", "--config", conf.string()});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("error: " + conf.string() + ": line 1: unknown setting 'no-such-setting'"), std::string::npos)
+        << r.err;
+}
+
 TEST(ReissueCli, AnIssuerCertificateForAnotherKeyIsRefused) {
     const Box b;
     b.init();
