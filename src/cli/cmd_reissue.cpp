@@ -93,7 +93,7 @@ Exit do_reissue(ReissueCli& c, Io& io) {
     const auto r = reissue_key(c.o, l, s, which, c.names, io);
     const std::string owner = tlsa::owner(l.host, s.port);
     if (c.o.json) {
-        io.out << reissue_json(c, l, s, r).dump(2) << "\n";
+        print_json(reissue_json(c, l, s, r), io);
         return Exit::ok;
     }
     io.out << tlsa::zone_line(owner, r.record_311) << "\n";

@@ -56,7 +56,7 @@ Exit do_init(const RolloverOptions& o, Io& io) {
         j["record"] = tlsa_json(tlsa::owner(l.host, 25), r.state.keys.front().record, std::nullopt);
         j["mta_config"] = lines;
         j["state_file"] = l.state_file().string();
-        io.out << j.dump(2) << "\n";
+        print_json(j, io);
         return Exit::ok;
     }
     // keygen made the stable names and printed the configuration already;
@@ -89,7 +89,7 @@ Exit do_init(const RolloverOptions& o, Io& io) {
 /// `observed`: the step looked up DNS and asked the planner.
 Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool observed, Io& io) {
     if (o.json) {
-        io.out << report_json(o, r, exit, observed).dump(2) << "\n";
+        print_json(report_json(o, r, exit, observed), io);
         return exit;
     }
     print_actions(o, r, io);

@@ -29,7 +29,7 @@ Exit do_auto(RolloverOptions& o, Io& io) {
             rollover::Report r;
             r.outcome = rollover::Report::Outcome::waiting;
             r.summary = busy;
-            io.out << report_json(o, r, Exit::ok, false).dump(2) << "\n";
+            print_json(report_json(o, r, Exit::ok, false), io);
         } else if (!o.quiet) {
             io.out << tag << "waiting: " << busy << "\n";
         }
@@ -54,7 +54,7 @@ Exit do_auto(RolloverOptions& o, Io& io) {
                     seen.outcome = outcome;
                     seen.summary = line;
                     seen.state = *s;
-                    io.out << report_json(o, seen, exit, true).dump(2) << "\n";
+                    print_json(report_json(o, seen, exit, true), io);
                 } else {
                     io.out << tag << (outcome == rollover::Report::Outcome::failed ? "FAILED: " : "") << line << "\n";
                 }
@@ -86,7 +86,7 @@ Exit do_auto(RolloverOptions& o, Io& io) {
         r.outcome == rollover::Report::Outcome::failed || r.health.level == rotation::HealthLevel::critical;
     const Exit exit = bad ? Exit::no : Exit::ok;
     if (o.json) {
-        io.out << report_json(o, r, exit, true).dump(2) << "\n";
+        print_json(report_json(o, r, exit, true), io);
         return exit;
     }
     const bool quiet_ok =

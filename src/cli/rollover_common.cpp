@@ -490,6 +490,13 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
     return j;
 }
 
+void print_json(const nlohmann::json& j, Io& io) {
+    io.out << j.dump(2) << "\n";
+    for (const auto& w : j.at("warnings")) {
+        io.err << "warning: " << w.get<std::string>() << "\n";
+    }
+}
+
 rotation::State load_state(const rollover::Layout& l) {
     auto s = rollover::load_checked(l);
     if (!s) {

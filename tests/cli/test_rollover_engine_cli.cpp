@@ -195,6 +195,35 @@ TEST(RolloverEngineCli, StatusWithoutAReachableResolverIsAnErrorNotAVerdict) {
     EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
+TEST(RolloverEngineCli, StatusJsonCarriesTheExpiryWarningAndSaysItOnStderr) {
+    const Box b;
+    b.init();
+    // A DNS server that is there (tests/lab/servfail.py): status reports
+    // instead of stopping at "cannot reach DNS".
+    const std::string script =
+        "python3 '" MXDANE_SOURCE_DIR "/tests/lab/servfail.py' > '" + (b.tmp.path() / "port").string() +
+        "' 2>/dev/null </dev/null &\n"
+        "spid=$!\n"
+        "for i in $(seq 50); do [ -s '" +
+        (b.tmp.path() / "port").string() + "' ] && break; sleep 0.1; done\n'" + mxdane_binary().string() +
+        "' rollover status --json --renew-before 3650 --forward 127.0.0.1@$(cat '" + (b.tmp.path() / "port").string() +
+        "') --out '" + b.keys.string() + "' --state-dir '" + b.state.string() + "' " + host +
+        "\n"
+        "rc=$?\n"
+        "kill $spid\n"
+        "exit $rc\n";
+    const auto r = run_process({"sh", "-c", script});
+    EXPECT_EQ(r.exit_code, 1) << r.err; // SERVFAIL: health critical
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j.at("warnings").size(), 1U) << r.out;
+    const std::string w = j.at("warnings").at(0);
+    EXPECT_EQ(w.rfind("the certificate of key 1 expires ", 0), 0U) << w;
+    EXPECT_NE(r.err.find("warning: " + w + "\n"), std::string::npos) << r.err;
+    EXPECT_EQ(j.at("dns").at("security"), "failed");
+    EXPECT_EQ(j.at("dns").at("why"), "SERVFAIL");
+    EXPECT_EQ(j.at("health").at("level"), "critical");
+}
+
 TEST(RolloverEngineCli, StageAfterKeygenWithAKeyGroupKeepsTheGroup) {
     const Box b;
     // This test's own group: chown to it needs no privilege.
