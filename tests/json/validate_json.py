@@ -19,8 +19,10 @@ import tempfile
 
 import jsonschema
 
-# (schema file, argv after the binary). {cert}, {key}, {dir}, {missing} and
-# {dead} (a loopback port nobody listens on) are filled in below.
+# (schema file, argv after the binary[, wrapper]). {cert}, {key}, {dir},
+# {missing}, {hash}, {dead} and {deadtcp} (loopback ports nobody listens on),
+# and for the rollover rows {roll}, {ta}, {servfail}, {tlsadns} and
+# {ca_command} are filled in by main().
 CASES = [
     ("tlsa.json", ["tlsa", "--json", "{cert}"]),
     ("tlsa.json", ["tlsa", "--format", "json", "--host", "mx1.example.net", "--selector", "all", "--mtype", "all", "{key}"]),
