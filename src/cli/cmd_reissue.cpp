@@ -52,6 +52,37 @@ struct ReissueCli {
     bool next = false;
 };
 
+/// What reissue did, as the project's JSON object (schema/reissue.json).
+nlohmann::json reissue_json(const ReissueCli& c, const rollover::Layout& l, const rotation::State& s,
+                            const reissue::Result& r) {
+    const std::string owner = tlsa::owner(l.host, s.port);
+    nlohmann::json j = json_top(c.o.command, 0, {});
+    j["host"] = l.host;
+    j["key_id"] = r.key_id;
+    j["which"] = c.next ? "next" : "current";
+    j["key_file"] = nullptr;
+    for (const auto& k : s.keys) {
+        if (k.id == r.key_id) {
+            j["key_file"] = k.key_file.string();
+        }
+    }
+    j["names"] = r.names;
+    j["issued"] = r.issued;
+    j["chain_length"] = r.issued ? nlohmann::json(r.chain_length) : nlohmann::json(nullptr);
+    j["not_after"] = time_json(r.not_after);
+    j["old_cert_file"] = r.old_cert.string();
+    j["cert_file"] = r.new_cert.string();
+    j["retired_cert_file"] = r.retired_cert ? nlohmann::json(r.retired_cert->string()) : nlohmann::json(nullptr);
+    // The key in service is served under the stable name, proven live.
+    j["stable_cert"] = c.next ? nlohmann::json(nullptr) : nlohmann::json(l.stable_cert().string());
+    j["proven"] = !c.next;
+    // 3 1 1 stays (no DNS change); a 3 0 1 record, if published, changes.
+    j["record"] = tlsa_json(owner, r.record_311);
+    j["old_301"] = tlsa_json(owner, r.old_301);
+    j["new_301"] = tlsa_json(owner, r.new_301);
+    return j;
+}
+
 Exit do_reissue(ReissueCli& c, Io& io) {
     const auto l = layout_of(c.o);
     (void)load_state(l); // refuses a host without a rollover state
@@ -61,6 +92,10 @@ Exit do_reissue(ReissueCli& c, Io& io) {
     const auto which = c.next ? reissue::Which::next : reissue::Which::current;
     const auto r = reissue_key(c.o, l, s, which, c.names, io);
     const std::string owner = tlsa::owner(l.host, s.port);
+    if (c.o.json) {
+        print_json(reissue_json(c, l, s, r), io);
+        return Exit::ok;
+    }
     io.out << tlsa::zone_line(owner, r.record_311) << "\n";
     io.err << "Reissued the certificate of key " << r.key_id << " (" << (c.next ? "next" : "in service")
            << ") with the same key: " << r.new_cert.string() << "\n  " << reissue_summary(r) << "\n";
@@ -93,7 +128,13 @@ Runner setup(CLI::App& app) {
     app.add_option("--days", c->o.days, "validity of a self-signed certificate in days (default 1096)");
     app.add_option("--name", c->names, "the names after the host (repeatable; default: the certificate's own)");
     app.add_flag("--next", c->next, "the staged next key's certificate instead of the one in service");
-    return [c](Io& io) { return do_reissue(*c, io); };
+    return [c, &app](Io& io) {
+        c->o.command = "reissue";
+        // The settings file of rollover auto (README "rollover auto"): the
+        // timer's issuer, reload and directories; the command line wins.
+        apply_config(c->o, app, io);
+        return do_reissue(*c, io);
+    };
 }
 
 } // namespace

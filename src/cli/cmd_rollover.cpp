@@ -55,7 +55,8 @@ Exit do_init(const RolloverOptions& o, Io& io) {
         j["stable_names_in_place"] = r.stable_names_in_place;
         j["record"] = tlsa_json(tlsa::owner(l.host, 25), r.state.keys.front().record, std::nullopt);
         j["mta_config"] = lines;
-        io.out << j.dump(2) << "\n";
+        j["state_file"] = l.state_file().string();
+        print_json(j, io);
         return Exit::ok;
     }
     // keygen made the stable names and printed the configuration already;
@@ -85,9 +86,10 @@ Exit do_init(const RolloverOptions& o, Io& io) {
 }
 
 /// Prints a report as JSON (stdout) or as talk, and returns `exit`.
-Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, Io& io) {
+/// `observed`: the step looked up DNS and asked the planner.
+Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool observed, Io& io) {
     if (o.json) {
-        io.out << report_json(o, r, exit).dump(2) << "\n";
+        print_json(report_json(o, r, exit, observed), io);
         return exit;
     }
     print_actions(o, r, io);
@@ -108,7 +110,7 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
         r.state = s;
     }
     if (o.json) {
-        return finish(o, r, Exit::ok, io);
+        return finish(o, r, Exit::ok, false, io);
     }
     if (o.dry_run) {
         print_actions(o, r, io);
@@ -150,13 +152,17 @@ Exit status_exit(const rollover::Report& r) {
 Exit do_status(const RolloverOptions& o, Io& io) {
     const auto lock = host_lock(o, io); // it records what DNS shows in the state
     EngineFromOptions e(o, true, false, false);
-    const auto r = e.engine().status(now_of(o));
+    auto r = e.engine().status(now_of(o));
     const Exit exit = status_exit(r);
+    const auto expiry = expiry_warning(o, r.state);
     if (o.json) {
-        return finish(o, r, exit, io);
+        if (expiry) {
+            r.warnings.push_back(*expiry);
+        }
+        return finish(o, r, exit, true, io);
     }
-    if (const auto w = expiry_warning(o, r.state)) {
-        io.err << "warning: " << *w << "\n";
+    if (expiry) {
+        io.err << "warning: " << *expiry << "\n";
     }
     io.out << "health:  " << rotation::health_level_name(r.health.level) << ": " << r.health.message << " ("
            << r.health.reason << ")\n"
@@ -192,7 +198,7 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
     const auto r = e.engine().activate(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
     if (o.json) {
-        return finish(o, r, exit, io);
+        return finish(o, r, exit, true, io);
     }
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
@@ -229,7 +235,7 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
                       : r.outcome == rollover::Report::Outcome::waiting ? Exit::waiting
                                                                         : Exit::no;
     if (o.json) {
-        return finish(o, r, exit, io);
+        return finish(o, r, exit, true, io);
     }
     if (exit == Exit::no) {
         io.err << "error: " << r.summary << "\n";
@@ -266,7 +272,7 @@ Exit do_emergency(const RolloverOptions& o, Io& io) {
     const auto r = e.engine().emergency(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
     if (o.json) {
-        return finish(o, r, exit, io);
+        return finish(o, r, exit, false, io);
     }
     print_actions(o, r, io);
     if (exit != Exit::ok) {
@@ -323,8 +329,10 @@ Runner setup(CLI::App& app) {
     auto* status = app.add_subcommand("status", "health, the step, what DNS shows, and when the next step is allowed");
     common_options(*status, *o);
     dns_options(*status, *o);
-    status->add_flag("--nagios,--check", o->nagios,
-                     "one line and monitoring plug-in exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)");
+    status
+        ->add_flag("--nagios,--check", o->nagios,
+                   "one line and monitoring plug-in exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
+        ->excludes("--json");
     status->add_option("--verify-at", o->verify_at, "with --nagios: ADDR[:PORT] of the MTA (default 127.0.0.1:25)");
     status->add_option("--port", o->port, "with --nagios: SMTP port when --verify-at has none (default 25)");
     status->add_option("--key-life", o->key_life_days, "warn 30 days after this key age (days, default 365)");

@@ -24,8 +24,14 @@ Exit do_auto(RolloverOptions& o, Io& io) {
         reload_after_repair(o, io);
     }
     if (!o.dry_run && !lock) {
-        if (!o.quiet) {
-            io.out << tag << "waiting: another pass for this host is running\n";
+        const std::string busy = "another pass for this host is running";
+        if (o.json) {
+            rollover::Report r;
+            r.outcome = rollover::Report::Outcome::waiting;
+            r.summary = busy;
+            print_json(report_json(o, r, Exit::ok, false), io);
+        } else if (!o.quiet) {
+            io.out << tag << "waiting: " << busy << "\n";
         }
         return Exit::ok;
     }
@@ -35,21 +41,32 @@ Exit do_auto(RolloverOptions& o, Io& io) {
         // is renewed near its end, a staged key still self-signed gets the
         // issuer's certificate. Not on a TLSA answer that cannot be trusted
         // (bogus, failed): then nothing is decided at all.
-        const auto seen = e.engine().status(now_of(o));
+        auto seen = e.engine().status(now_of(o));
         const bool trusted = seen.dns.security != rotation::DnsView::Security::bogus &&
                              seen.dns.security != rotation::DnsView::Security::failed;
         if (auto s = rollover::load_checked(l); trusted && s && rotation::current_key(*s) != nullptr) {
             std::ostringstream talk;
             Io quiet{talk, talk};
+            // The pass ends here when it renewed or failed to: the status
+            // seen before it, with the new state, is what --json reports.
+            const auto report = [&](rollover::Report::Outcome outcome, const std::string& line, Exit exit) {
+                if (o.json) {
+                    seen.outcome = outcome;
+                    seen.summary = line;
+                    seen.state = *s;
+                    print_json(report_json(o, seen, exit, true), io);
+                } else {
+                    io.out << tag << (outcome == rollover::Report::Outcome::failed ? "FAILED: " : "") << line << "\n";
+                }
+                return exit;
+            };
             try {
                 if (const auto line = certificates_pass(o, l, *s, quiet)) {
-                    io.out << tag << *line << "\n";
-                    return Exit::ok;
+                    return report(rollover::Report::Outcome::acted, *line, Exit::ok);
                 }
             } catch (const Error& err) {
                 io.err << talk.str();
-                io.out << tag << "FAILED: " << err.what() << "\n";
-                return Exit::no;
+                return report(rollover::Report::Outcome::failed, err.what(), Exit::no);
             }
         }
     }
@@ -69,7 +86,7 @@ Exit do_auto(RolloverOptions& o, Io& io) {
         r.outcome == rollover::Report::Outcome::failed || r.health.level == rotation::HealthLevel::critical;
     const Exit exit = bad ? Exit::no : Exit::ok;
     if (o.json) {
-        io.out << report_json(o, r, exit).dump(2) << "\n";
+        print_json(report_json(o, r, exit, true), io);
         return exit;
     }
     const bool quiet_ok =

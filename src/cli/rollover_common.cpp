@@ -379,10 +379,46 @@ void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io) 
     }
 }
 
-nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit) {
+namespace {
+
+std::string outcome_name(rollover::Report::Outcome o) {
+    switch (o) {
+    case rollover::Report::Outcome::nothing_to_do:
+        return "nothing to do";
+    case rollover::Report::Outcome::waiting:
+        return "waiting";
+    case rollover::Report::Outcome::acted:
+        return "acted";
+    case rollover::Report::Outcome::refused:
+        return "refused";
+    case rollover::Report::Outcome::failed:
+        return "failed";
+    }
+    return "failed";
+}
+
+std::string security_name(DnsView::Security s) {
+    switch (s) {
+    case DnsView::Security::secure:
+        return "secure";
+    case DnsView::Security::insecure:
+        return "insecure";
+    case DnsView::Security::bogus:
+        return "bogus";
+    case DnsView::Security::failed:
+        return "failed";
+    }
+    return "failed";
+}
+
+} // namespace
+
+nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool observed) {
     nlohmann::json j = json_top(o.command, static_cast<int>(exit), r.warnings);
     j["host"] = layout_of(o).host;
     j["dry_run"] = o.dry_run;
+    j["outcome"] = outcome_name(r.outcome);
+    j["summary"] = r.summary;
     if (r.health.message.empty()) {
         j["health"] = nullptr;
     } else {
@@ -390,19 +426,31 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
                        {"message", r.health.message},
                        {"reason", r.health.reason}};
     }
-    j["summary"] = r.summary;
-    j["step"] = rotation::step_name(r.plan.step);
-    j["can_act_now"] = r.plan.can_act_now;
-    j["reason"] = r.plan.reason;
-    j["allowed_at"] = time_json(r.plan.allowed_at);
-    j["should_publish"] = nlohmann::json::array();
-    for (const auto& rec : r.plan.rrset) {
-        j["should_publish"].push_back(record_json(r.owner, rec, std::nullopt));
-    }
-    j["dns"] = {{"security", security_text(r.dns)}, {"records", nlohmann::json::array()}};
-    j["dns"]["ttl"] = r.dns.exists ? nlohmann::json(r.dns.ttl) : nlohmann::json(nullptr);
-    for (const auto& rec : r.dns.records) {
-        j["dns"]["records"].push_back(record_json(r.owner, rec, r.dns.ttl));
+    // The planner's view and DNS's, null for a step that consults neither
+    // (stage, emergency).
+    j["step"] = nullptr;
+    j["can_act_now"] = nullptr;
+    j["reason"] = nullptr;
+    j["allowed_at"] = nullptr;
+    j["should_publish"] = nullptr;
+    j["dns"] = nullptr;
+    if (observed) {
+        j["step"] = rotation::step_name(r.plan.step);
+        j["can_act_now"] = r.plan.can_act_now;
+        j["reason"] = r.plan.reason;
+        j["allowed_at"] = time_json(r.plan.allowed_at);
+        j["should_publish"] = nlohmann::json::array();
+        for (const auto& rec : r.plan.rrset) {
+            j["should_publish"].push_back(record_json(r.owner, rec, std::nullopt));
+        }
+        const bool why = r.dns.security == DnsView::Security::bogus || r.dns.security == DnsView::Security::failed;
+        j["dns"] = {{"security", security_name(r.dns.security)},
+                    {"why", why ? nlohmann::json(r.dns.why) : nlohmann::json(nullptr)},
+                    {"ttl", r.dns.exists ? nlohmann::json(r.dns.ttl) : nlohmann::json(nullptr)},
+                    {"records", nlohmann::json::array()}};
+        for (const auto& rec : r.dns.records) {
+            j["dns"]["records"].push_back(record_json(r.owner, rec, r.dns.ttl));
+        }
     }
     j["actions"] = nlohmann::json::array();
     for (const auto& a : r.actions) {
@@ -433,6 +481,13 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
                              {"removed", time_json(k.removed)}});
     }
     return j;
+}
+
+void print_json(const nlohmann::json& j, Io& io) {
+    io.out << j.dump(2) << "\n";
+    for (const auto& w : j.at("warnings")) {
+        io.err << "warning: " << w.get<std::string>() << "\n";
+    }
 }
 
 rotation::State load_state(const rollover::Layout& l) {

@@ -114,8 +114,13 @@ std::string publish_hint(const RolloverOptions& o, bool add, const std::string& 
 /// Prints the actions (stderr), warnings, and what is left to publish or
 /// withdraw by hand.
 void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io);
-/// The report as the project's JSON object ("command", "exit", "warnings").
-nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit);
+/// The report as the project's JSON object ("command", "exit", "warnings";
+/// schema/rollover.json). `observed`: the step looked up DNS and asked the
+/// planner (else the plan and DNS members are null).
+nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool observed);
+/// Prints a --json object on stdout and, as with the talk, its warnings on
+/// stderr ("warning: ..."): a script reads the one, a person the other.
+void print_json(const nlohmann::json& j, Io& io);
 std::string security_text(const rotation::DnsView& v);
 /// "current", "next", "old", "incomplete" (an interrupted stage), "removed".
 std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_harness.h"
 
@@ -177,6 +178,86 @@ TEST(ReissueCli, AnIssuerThatFailsLeavesTheKeyStagedAndSaysHowToRetry) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("Reissued the certificate of key 2 (next) with the same key"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("If you publish a 3 0 1 record for mx1.example.net, it changes"), std::string::npos) << r.err;
+}
+
+/// SHA-256 in lowercase hex of what `openssl_cmd` writes (DER), by openssl.
+std::string sha256_of(const std::string& openssl_cmd) {
+    std::string h = shell(openssl_cmd + " | openssl dgst -sha256 -r | cut -d' ' -f1");
+    while (!h.empty() && h.back() == '\n') {
+        h.pop_back();
+    }
+    return h;
+}
+
+TEST(ReissueCli, JsonSaysWhatItDidAsOpensslSeesIt) {
+    const Box b;
+    b.init();
+    auto r = b.run({"rollover", "stage"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = b.run({"reissue", "--json", "--next", "--issue-command", b.ca_command()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("command"), "reissue");
+    EXPECT_EQ(j.at("exit"), 0);
+    EXPECT_EQ(j.at("which"), "next");
+    EXPECT_EQ(j.at("key_id"), 2);
+    EXPECT_EQ(j.at("issued"), true);
+    EXPECT_EQ(j.at("proven"), false);
+    EXPECT_TRUE(j.at("stable_cert").is_null());
+    const std::string cert = j.at("cert_file");
+    const std::string key = j.at("key_file");
+    EXPECT_NE(cert.find("-MX-CA-"), std::string::npos) << cert;
+    EXPECT_TRUE(fs::exists(j.at("retired_cert_file").get<std::string>())) << r.out;
+    EXPECT_FALSE(fs::exists(j.at("old_cert_file").get<std::string>())) << r.out;
+    // The records, as openssl computes them: 3 1 1 of the key, 3 0 1 of
+    // the new certificate and of the retired one.
+    const auto& rec = j.at("record");
+    EXPECT_EQ(rec.at("owner"), "_25._tcp.mx1.example.net.");
+    EXPECT_EQ(rec.at("data"), sha256_of("openssl pkey -in '" + key + "' -pubout -outform DER"));
+    EXPECT_EQ(j.at("new_301").at("data"), sha256_of("openssl x509 -in '" + cert + "' -outform DER"));
+    EXPECT_EQ(j.at("old_301").at("data"),
+              sha256_of("openssl x509 -in '" + j.at("retired_cert_file").get<std::string>() + "' -outform DER"));
+    // notAfter as openssl reads it.
+    const std::string end =
+        shell("date -u -d \"$(openssl x509 -in '" + cert + "' -noout -enddate | cut -d= -f2)\" +%Y-%m-%dT%H:%M:%SZ");
+    EXPECT_EQ(j.at("not_after").get<std::string>() + "\n", end);
+    EXPECT_EQ(j.at("names"), nlohmann::json::array({"mx1.example.net", "example.net"}));
+}
+
+TEST(ReissueCli, JsonOfARefusalIsTheErrorObject) {
+    const Box b;
+    b.init();
+    const auto r = b.run({"reissue", "--json", "--next"});
+    EXPECT_EQ(r.exit_code, 1);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("command"), "reissue");
+    EXPECT_EQ(j.at("exit"), 1);
+    EXPECT_EQ(j.at("error"), "no next key is staged for mx1.example.net");
+}
+
+TEST(ReissueCli, TakesTheSettingsFileOfRolloverAuto) {
+    const Box b;
+    b.init();
+    auto r = b.run({"rollover", "stage"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path conf = b.tmp.path() / "mx1.conf";
+    std::ofstream(conf) << "days = 90\nkey-life = 365\n";
+    r = b.run({"reissue", "--json", "--next", "--config", conf.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string cert = nlohmann::json::parse(r.out).at("cert_file");
+    // 90 days from notBefore, as openssl reads the certificate.
+    EXPECT_NO_THROW(shell("openssl x509 -in '" + cert + "' -noout -checkend $((89 * 86400)) >/dev/null"));
+    EXPECT_THROW(shell("openssl x509 -in '" + cert + "' -noout -checkend $((91 * 86400)) >/dev/null"), std::exception);
+    // The command line wins.
+    r = b.run({"reissue", "--json", "--next", "--config", conf.string(), "--days", "200"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NO_THROW(shell("openssl x509 -in '" + nlohmann::json::parse(r.out).at("cert_file").get<std::string>() +
+                          "' -noout -checkend $((199 * 86400)) >/dev/null"));
+    std::ofstream(conf) << "no-such-setting = 1\n";
+    r = b.run({"reissue", "--next", "--config", conf.string()});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("error: " + conf.string() + ": line 1: unknown setting 'no-such-setting'"), std::string::npos)
+        << r.err;
 }
 
 TEST(ReissueCli, AnIssuerCertificateForAnotherKeyIsRefused) {

@@ -106,6 +106,54 @@ TEST(RolloverEngineCli, StageJsonHasTheProjectShape) {
     EXPECT_EQ(j.at("keys").at(0).at("created").get<std::string>().back(), 'Z');
 }
 
+TEST(RolloverEngineCli, StageJsonHasNoPlanAndNoDnsItDidNotLookAt) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("stage", {"--json", "--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("outcome"), "acted");
+    EXPECT_EQ(j.at("summary"), "would stage key 2");
+    for (const char* k : {"dns", "step", "can_act_now", "reason", "allowed_at", "should_publish"}) {
+        EXPECT_TRUE(j.at(k).is_null()) << k << ": " << j.at(k);
+    }
+}
+
+TEST(RolloverEngineCli, StatusRefusesJsonWithNagios) {
+    const Box b;
+    b.init();
+    const auto r = b.rollover("status", {"--json", "--nagios"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("error: --json excludes --nagios"), std::string::npos) << r.err;
+}
+
+TEST(RolloverEngineCli, AutoJsonWhileAnotherPassHoldsTheLock) {
+    const Box b;
+    b.init();
+    // flock(1) holds the host lock as another pass would; auto waits for
+    // the next day, and says so in JSON too.
+    std::vector<std::string> args{"flock",
+                                  (b.state / (host + ".lock")).string(),
+                                  mxdane_binary().string(),
+                                  "rollover",
+                                  "auto",
+                                  "--json",
+                                  "--out",
+                                  b.keys.string(),
+                                  "--state-dir",
+                                  b.state.string(),
+                                  host};
+    const auto r = run_process(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("command"), "rollover auto");
+    EXPECT_EQ(j.at("exit"), 0);
+    EXPECT_EQ(j.at("outcome"), "waiting");
+    EXPECT_EQ(j.at("summary"), "another pass for this host is running");
+    EXPECT_TRUE(j.at("dns").is_null());
+}
+
 TEST(RolloverEngineCli, StageHintsCarryTheOptionsUsed) {
     const Box b;
     b.init();
@@ -145,6 +193,35 @@ TEST(RolloverEngineCli, StatusWithoutAReachableResolverIsAnErrorNotAVerdict) {
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
     EXPECT_EQ(r.err, "error: cannot reach DNS (no answer from 127.0.0.1@9)\n") << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(RolloverEngineCli, StatusJsonCarriesTheExpiryWarningAndSaysItOnStderr) {
+    const Box b;
+    b.init();
+    // A DNS server that is there (tests/lab/servfail.py): status reports
+    // instead of stopping at "cannot reach DNS".
+    const std::string script =
+        "python3 '" MXDANE_SOURCE_DIR "/tests/lab/servfail.py' > '" + (b.tmp.path() / "port").string() +
+        "' 2>/dev/null </dev/null &\n"
+        "spid=$!\n"
+        "for i in $(seq 50); do [ -s '" +
+        (b.tmp.path() / "port").string() + "' ] && break; sleep 0.1; done\n'" + mxdane_binary().string() +
+        "' rollover status --json --renew-before 3650 --forward 127.0.0.1@$(cat '" + (b.tmp.path() / "port").string() +
+        "') --out '" + b.keys.string() + "' --state-dir '" + b.state.string() + "' " + host +
+        "\n"
+        "rc=$?\n"
+        "kill $spid\n"
+        "exit $rc\n";
+    const auto r = run_process({"sh", "-c", script});
+    EXPECT_EQ(r.exit_code, 1) << r.err; // SERVFAIL: health critical
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j.at("warnings").size(), 1U) << r.out;
+    const std::string w = j.at("warnings").at(0);
+    EXPECT_EQ(w.rfind("the certificate of key 1 expires ", 0), 0U) << w;
+    EXPECT_NE(r.err.find("warning: " + w + "\n"), std::string::npos) << r.err;
+    EXPECT_EQ(j.at("dns").at("security"), "failed");
+    EXPECT_EQ(j.at("dns").at("why"), "SERVFAIL");
+    EXPECT_EQ(j.at("health").at("level"), "critical");
 }
 
 TEST(RolloverEngineCli, StageAfterKeygenWithAKeyGroupKeepsTheGroup) {

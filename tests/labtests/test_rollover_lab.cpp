@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "lab_harness.h"
@@ -202,6 +203,128 @@ TEST_F(RolloverLab, AWholeRotationNeverMakesASenderDefer) {
     r = rollover("status", {"--margin", "0"});
     EXPECT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("step:    stage"), std::string::npos) << r.out;
+}
+
+/// Withdraws every TLSA record of mx15 (a rerun, or an earlier test, may have
+/// left some).
+void withdraw_all() {
+    withdraw("_25._tcp.mx15\t");
+}
+
+/// `r`'s stdout is one JSON object valid under schema/`schema`
+/// (tests/json/validate_json.py), and its exit is the process's.
+nlohmann::json valid_json(const std::string& schema, const RunResult& r) {
+    const TempDir dir;
+    std::ofstream(dir.path() / "out.json") << r.out;
+    const auto v =
+        run_process({"python3", std::string(MXDANE_SOURCE_DIR) + "/tests/json/validate_json.py", "--validate",
+                     std::string(MXDANE_SOURCE_DIR) + "/schema", schema, (dir.path() / "out.json").string()});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err << r.out << r.err;
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) {
+        throw std::runtime_error("not JSON (exit " + std::to_string(r.exit_code) + "): " + r.out + r.err);
+    }
+    EXPECT_EQ(j.at("exit"), r.exit_code) << r.out;
+    return j;
+}
+
+/// The record data of `records` (a JSON array), in order.
+std::vector<std::string> datas(const nlohmann::json& records) {
+    std::vector<std::string> out;
+    for (const auto& rec : records) {
+        out.push_back(rec.at("data"));
+    }
+    return out;
+}
+
+TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
+    shell("rm -rf '" + m_state.string() + "' '" + m_keys.string() + "/" + host + "-MX'* '" + m_keys.string() +
+          "/retired/" + host + "-MX'*");
+    withdraw_all();
+    fs::create_directories(m_keys);
+    auto r = run_mxdane(with({"keygen", "--key", "p256"}, with({"--out", m_keys.string()}, {host})));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = rollover("init", {"--json"});
+    auto j = valid_json("rollover.json", r);
+    const std::string key1 = spki_sha256(m_keys / (host + "-MX.crt"));
+    EXPECT_EQ(j.at("record").at("data"), key1);
+    publish(key1);
+    shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
+    for (int i = 0; i < 50 && check().exit_code != 0; ++i) {
+        shell("sleep 0.1");
+    }
+
+    // What DNS shows, as the validating resolver returned it.
+    r = rollover("status", {"--json", "--margin", "0"});
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(j.at("dns").at("security"), "secure") << r.out;
+    EXPECT_EQ(j.at("dns").at("ttl"), 2) << r.out;
+    EXPECT_EQ(datas(j.at("dns").at("records")), std::vector<std::string>{key1}) << r.out;
+    EXPECT_EQ(j.at("health").at("level"), "ok") << r.out;
+
+    r = rollover("stage", {"--json"});
+    j = valid_json("rollover.json", r);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_EQ(j.at("keys").size(), 2U) << r.out;
+    const std::string key2 = spki_sha256(j.at("keys").at(1).at("cert_file").get<std::string>());
+    EXPECT_EQ(datas(j.at("to_publish")), std::vector<std::string>{key2}) << r.out;
+
+    // Published: the wait for caches, with the time it ends.
+    publish(key2);
+    r = rollover("status", {"--json", "--margin", "0"});
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_EQ(j.at("step"), "wait-for-caches") << r.out;
+    EXPECT_TRUE(j.at("allowed_at").is_string()) << r.out;
+    EXPECT_EQ(j.at("dns").at("records").size(), 2U) << r.out;
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+
+    r = rollover("activate", with({"--json"}, switching()));
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    bool proven = false;
+    for (const auto& a : j.at("actions")) {
+        proven = proven || (a.at("kind") == "prove" && a.at("ok") == true);
+    }
+    EXPECT_TRUE(proven) << r.out;
+    expect_validated("after activate");
+
+    // A new certificate for key 2, proven live.
+    r = run_mxdane(
+        with({"reissue", "--json", "--reload", "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1",
+              "--verify-at", env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
+             with(dirs(), {host})));
+    j = valid_json("reissue.json", r);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(j.at("proven"), true) << r.out;
+    EXPECT_EQ(j.at("record").at("data"), key2) << r.out;
+    EXPECT_EQ(spki_sha256(j.at("cert_file").get<std::string>()), key2);
+    expect_validated("after reissue");
+
+    r = rollover("retire", {"--json"});
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+    EXPECT_EQ(datas(j.at("to_withdraw")), std::vector<std::string>{key1}) << r.out;
+    withdraw(key1);
+    r = rollover("retire", {"--json"});
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(j.at("outcome"), "acted") << r.out;
+
+    // Emergency, no publisher: the new key serves at once, its record is
+    // left to publish and key 2's to withdraw.
+    r = run_mxdane(with({"rollover", "emergency", "--json", "--reload",
+                         "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1", "--verify-at",
+                         env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
+                        with(dirs(), {host})));
+    j = valid_json("rollover.json", r);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(j.at("dns").is_null()) << r.out;
+    EXPECT_EQ(datas(j.at("to_withdraw")), std::vector<std::string>{key2}) << r.out;
+    ASSERT_EQ(j.at("to_publish").size(), 1U) << r.out;
+    EXPECT_EQ(j.at("to_publish").at(0).at("data"), spki_sha256(m_keys / (host + "-MX.crt"))) << r.out;
+    withdraw_all();
 }
 
 TEST_F(RolloverLab, StatusWithoutStateAndWithACorruptStateFile) {
