@@ -99,7 +99,7 @@ TEST(KeygenZoneCli, OfflineAsksNothingAndSaysNothingAboutIt) {
 TEST(KeygenZoneCli, ADryRunLooksNothingUp) {
     const TempDir t;
     const std::string dead = "127.0.0.1@" + std::to_string(dead_udp_port());
-    const auto r = keygen_online({"--dry-run", "--forward", dead, "mx1.example.net"});
+    const auto r = keygen_online({"--dry-run", "--key", "p256", "--forward", dead, "mx1.example.net"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err.find("looked up"), std::string::npos) << r.err;
 }
