@@ -279,6 +279,11 @@ Runner setup(CLI::App& app) {
                 j["tlsa"].push_back(tlsa_json(r.owner, rec));
             }
             j["dry_run"] = !r.written;
+            // The zone keygen's advice names, or null (not looked up, or not
+            // found: the talk on stderr says why).
+            j["zone"] = zone.zone ? nlohmann::json{{"apex", zone.zone->apex},
+                                                   {"security", std::string(dns::security_name(zone.zone->security))}}
+                                  : nlohmann::json(nullptr);
             io.out << j.dump(2) << "\n";
         } else {
             for (const auto& rec : r.records) {

@@ -5,6 +5,8 @@
 // lab's own configuration: never from mxdane.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lab_harness.h"
@@ -14,7 +16,7 @@ using namespace mxdane::test;
 
 /// keygen into a fresh directory, pointed at the lab's NSD, with the lookup
 /// allowed (the harness sets MXDANE_OFFLINE=1 for every other run).
-RunResult keygen_in_lab(const TempDir& t, const std::string& host) {
+RunResult keygen_in_lab(const TempDir& t, const std::string& host, bool json = false) {
     std::vector<std::string> argv{"env",
                                   "-u",
                                   "MXDANE_OFFLINE",
@@ -31,6 +33,9 @@ RunResult keygen_in_lab(const TempDir& t, const std::string& host) {
     while (zones >> z) {
         argv.emplace_back("--stub");
         argv.push_back(z + "=" + env("LAB_DNS_ADDR") + "@" + env("LAB_DNS_PORT"));
+    }
+    if (json) {
+        argv.emplace_back("--json");
     }
     argv.push_back(host);
     return run_process(argv);
@@ -102,6 +107,25 @@ TEST(KeygenZoneLab, AHostInTheParentZoneGetsTheParent) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("in the zone " + zone + " (DNSSEC-signed: its SOA validated secure)\n"), std::string::npos)
         << r.err;
+}
+
+TEST(KeygenZoneLab, TheJsonOutputCarriesTheZone) {
+    const TempDir t;
+    const std::string zone = dig_zone("_25._tcp.mx1.secure.test");
+    const auto r = keygen_in_lab(t, "mx1.secure.test", true);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["zone"], (nlohmann::json{{"apex", zone}, {"security", unbound_host_security(zone)}})) << r.out;
+    std::ofstream(t.path() / "keygen.json") << r.out;
+    const auto v =
+        run_process({"python3", std::string(MXDANE_SOURCE_DIR) + "/tests/json/validate_json.py", "--validate",
+                     std::string(MXDANE_SOURCE_DIR) + "/schema", "keygen.json", (t.path() / "keygen.json").string()});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+
+    const TempDir u;
+    const auto bogus = keygen_in_lab(u, "mx7.bogus.test", true);
+    ASSERT_EQ(bogus.exit_code, 0) << bogus.err;
+    EXPECT_TRUE(nlohmann::json::parse(bogus.out)["zone"].is_null()) << bogus.out;
 }
 
 TEST(KeygenZoneLab, AnUnsignedZoneIsNamedAndWarnedAbout) {
