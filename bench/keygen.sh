@@ -6,8 +6,6 @@
 # Prints the median wall time and the median CPU time (user+sys, children
 # included) of one complete run of each, and the ratio mxdane/openssl.
 set -euo pipefail
-# Key generation is measured, not keygen's zone lookup (nor is real DNS asked).
-export MXDANE_OFFLINE=1
 n=${1:-20}
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "error: N must be a positive integer, not '$n'" >&2; exit 64; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,7 +1,6 @@
 // mxdane keygen HOST [NAME...]: a key, a self-signed certificate, the
 // stable names the MTA is configured with, and the lines that configure it.
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <sstream>
 
@@ -30,7 +29,7 @@ struct KeygenOptions {
     std::string mta;
     bool dry_run = false;
     bool json = false;
-    bool offline = false;
+    bool find_zone = false;
     ResolverCli resolver;
 };
 
@@ -45,10 +44,11 @@ struct ZoneLookup {
 /// made by then, and the advice can do without the zone.
 constexpr std::chrono::seconds zone_lookup_budget{3};
 
-/// MXDANE_OFFLINE set and not "0": as --offline (README "keygen").
-bool offline_by_environment() {
-    const char* v = std::getenv("MXDANE_OFFLINE");
-    return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+/// The lookup runs only when the admin asks for DNS: --find-zone or any
+/// resolver option (README "keygen"). Plain keygen sends nothing.
+bool zone_lookup_asked(const KeygenOptions& o) {
+    const auto& r = o.resolver;
+    return o.find_zone || !r.trust_anchors.empty() || !r.forwarders.empty() || !r.stubs.empty() || !r.options.empty();
 }
 
 ZoneLookup look_up_zone(const std::string& owner, dns::UnboundOptions opts) {
@@ -78,6 +78,8 @@ std::string publish_step(const std::string& owner, const ZoneLookup& z) {
         out += "the DNSSEC-signed zone that holds " + owner + "\n";
         if (z.asked) {
             out += "     (its zone could not be looked up: " + z.why_not + ")\n";
+        } else {
+            out += "     (keygen --find-zone looks that zone up in DNS and names it here)\n";
         }
     } else {
         out += "the zone " + z.zone->apex;
@@ -206,8 +208,9 @@ Runner setup(CLI::App& app) {
                    "print configuration for postfix, exim or opensmtpd (default: the one installed, else postfix)");
     app.add_flag("--dry-run", o->dry_run, "generate in memory and print the records; write nothing");
     app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines (README \"JSON\")");
-    app.add_flag("--offline", o->offline,
-                 "do not look up the zone of HOST in DNS (the advice then names none; also MXDANE_OFFLINE=1)");
+    app.add_flag("--find-zone", o->find_zone,
+                 "look up in DNS (as check does) the zone of HOST's TLSA record and name it in the advice; "
+                 "any resolver option implies it");
     add_resolver_options(app, o->resolver);
     app.footer(examples_footer({
         {"mxdane keygen mx1.example.net example.net",
@@ -255,10 +258,10 @@ Runner setup(CLI::App& app) {
         for (auto& w : mta_warnings(kind, r.key_path, req.key_group)) {
             warnings.push_back(std::move(w));
         }
-        // The zone of the TLSA owner, for the advice (README "keygen"); a
-        // dry run prints no next steps.
+        // The zone of the TLSA owner, for the advice (README "keygen"), only
+        // when asked for; a dry run prints no next steps.
         ZoneLookup zone;
-        if (r.written && !o->offline && !offline_by_environment()) {
+        if (r.written && zone_lookup_asked(*o)) {
             zone = look_up_zone(r.owner, resolver_opts);
             if (auto w = zone_warning(zone)) {
                 warnings.push_back(std::move(*w));

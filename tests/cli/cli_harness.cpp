@@ -19,16 +19,6 @@
 namespace mxdane::test {
 namespace fs = std::filesystem;
 
-namespace {
-
-/// Every mxdane a test starts inherits MXDANE_OFFLINE=1: keygen's default
-/// zone lookup would otherwise ask the machine's real DNS (tests send
-/// nothing beyond loopback). A test of the lookup points keygen at a lab
-/// or a dead loopback port and unsets it for that run.
-const bool offline_for_children = [] { return ::setenv("MXDANE_OFFLINE", "1", 1) == 0; }();
-
-} // namespace
-
 fs::path mxdane_binary() {
     if (const char* env = std::getenv("MXDANE_BINARY"); env != nullptr && *env != '\0') {
         return env;
