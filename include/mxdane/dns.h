@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +19,7 @@
 namespace mxdane::dns {
 
 /// RR types mxdane asks for (RFC 1035, RFC 3596, RFC 6698).
-enum class RrType : std::uint16_t { a = 1, cname = 5, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
+enum class RrType : std::uint16_t { a = 1, cname = 5, soa = 6, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
 
 /// "A", "AAAA", "MX", ...
 std::string_view type_name(RrType t);
@@ -53,7 +54,19 @@ struct Txt {
     friend bool operator==(const Txt&, const Txt&) = default;
 };
 
-using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record>;
+/// SOA (RFC 1035 §3.3.13): only at a zone's apex.
+struct Soa {
+    std::string mname; ///< the primary server, lower case, no trailing dot
+    std::string rname; ///< the mailbox, as a domain name
+    std::uint32_t serial = 0;
+    std::uint32_t refresh = 0;
+    std::uint32_t retry = 0;
+    std::uint32_t expire = 0;
+    std::uint32_t minimum = 0;
+    friend bool operator==(const Soa&, const Soa&) = default;
+};
+
+using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record, Soa>;
 
 /// Presentation form of one RDATA ("10 mx1.example.net.", "3 1 1 ab..").
 std::string rdata_text(const Rdata& rd);
@@ -125,6 +138,12 @@ struct UnboundOptions {
     /// own answers only. Without it, resolve_all must not run in two
     /// threads at once (ub_wait waits for every outstanding query).
     bool concurrent = false;
+    /// Every lookup of this resolver ends by then, the reachability probe
+    /// included: a lookup still open at the deadline is cancelled and
+    /// resolve throws Error(Errc::io, "DNS lookup timed out ..."). For
+    /// lookups that are advice and must never hold a command up. Not with
+    /// `concurrent`.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 /// Parses "ZONE=ADDR[@PORT]".
@@ -150,5 +169,26 @@ bool any_server_answers(const std::vector<ServerAddr>& servers, std::chrono::mil
 /// the servers it would use answers at all: a local failure, never a
 /// verdict on the name.
 std::unique_ptr<Resolver> make_unbound_resolver(const UnboundOptions& opts);
+
+/// The zone a name belongs to: the apex (the owner of its SOA) and how
+/// DNSSEC judged that SOA.
+struct Zone {
+    std::string apex; ///< lower case, no trailing dot ("." for the root)
+    Security security = Security::insecure;
+    std::string why_bogus; ///< unbound's reason when bogus
+    friend bool operator==(const Zone&, const Zone&) = default;
+};
+
+/// Finds the zone that holds `name` (which need not exist, e.g. a TLSA owner
+/// before its record is published): asks SOA at the name and at each
+/// ancestor in turn until one has an SOA of its own (RFC 1034 §4.2.1: the
+/// SOA sits at the apex and only there). A name that does not exist, has
+/// no SOA or is a CNAME is not an apex; the walk goes one label up. A
+/// SERVFAIL (or any failure RCODE) stops it: the name's zone cannot be
+/// known, and an ancestor's zone would be a wrong answer when the name
+/// sits in a delegated child. At most one question per label. Returns the
+/// reason when there is no zone to name; Errors the resolver throws (a
+/// local failure, no DNS reachable) pass through.
+Expected<Zone> zone_of(Resolver& resolver, std::string_view name);
 
 } // namespace mxdane::dns

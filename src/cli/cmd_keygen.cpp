@@ -1,5 +1,6 @@
 // mxdane keygen HOST [NAME...]: a key, a self-signed certificate, the
 // stable names the MTA is configured with, and the lines that configure it.
+#include <chrono>
 #include <memory>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "mxdane/error.h"
 #include "mxdane/keygen.h"
 #include "mxdane/store.h"
+#include "resolver_cli.h"
 
 namespace mxdane::cli {
 namespace {
@@ -27,7 +29,88 @@ struct KeygenOptions {
     std::string mta;
     bool dry_run = false;
     bool json = false;
+    bool find_zone = false;
+    ResolverCli resolver;
 };
+
+/// What keygen learnt about the zone of the TLSA owner (advice only).
+struct ZoneLookup {
+    bool asked = false;
+    std::optional<dns::Zone> zone;
+    std::string why_not; ///< when asked and no zone: the reason
+};
+
+/// The lookup must not hold keygen up when DNS is unreachable: the key is
+/// made by then, and the advice can do without the zone.
+constexpr std::chrono::seconds zone_lookup_budget{3};
+
+/// The lookup runs only when the admin asks for DNS: --find-zone or any
+/// resolver option (README "keygen"). Plain keygen sends nothing.
+bool zone_lookup_asked(const KeygenOptions& o) {
+    const auto& r = o.resolver;
+    return o.find_zone || !r.trust_anchors.empty() || !r.forwarders.empty() || !r.stubs.empty() || !r.options.empty();
+}
+
+ZoneLookup look_up_zone(const std::string& owner, dns::UnboundOptions opts) {
+    ZoneLookup z;
+    z.asked = true;
+    opts.deadline = std::chrono::steady_clock::now() + zone_lookup_budget;
+    try {
+        const auto resolver = dns::make_unbound_resolver(opts);
+        auto found = dns::zone_of(*resolver, owner);
+        if (found) {
+            z.zone = *found;
+        } else {
+            z.why_not = found.error();
+        }
+    } catch (const Error& e) {
+        // No trust anchor, no DNS reachable, out of time: a local
+        // condition, and the key is made already.
+        z.why_not = e.what();
+    }
+    return z;
+}
+
+/// Step 1 of the next steps: where the record goes.
+std::string publish_step(const std::string& owner, const ZoneLookup& z) {
+    std::string out = "  1. Publish the 3 1 1 record above in ";
+    if (!z.zone) {
+        out += "the DNSSEC-signed zone that holds " + owner + "\n";
+        if (z.asked) {
+            out += "     (its zone could not be looked up: " + z.why_not + ")\n";
+        } else {
+            out += "     (keygen --find-zone looks that zone up in DNS and names it here)\n";
+        }
+    } else {
+        out += "the zone " + z.zone->apex;
+        switch (z.zone->security) {
+        case dns::Security::secure:
+            out += " (DNSSEC-signed: its SOA validated secure)\n";
+            break;
+        case dns::Security::insecure:
+            out += " (not DNSSEC-validated: sign it first, see the warning)\n";
+            break;
+        case dns::Security::bogus:
+            out += " (its DNSSEC signatures do not validate: fix them first, see the warning)\n";
+            break;
+        }
+    }
+    return out + "     (3 1 1 pins the key, so it survives a certificate reissue; the 3 0 1 line says why not it).\n";
+}
+
+/// The warning an unusable zone deserves (RFC 7672 §2.2: a sender uses
+/// TLSA records only from a secure answer).
+std::optional<std::string> zone_warning(const ZoneLookup& z) {
+    if (!z.zone || z.zone->security == dns::Security::secure) {
+        return std::nullopt;
+    }
+    if (z.zone->security == dns::Security::insecure) {
+        return "the zone " + z.zone->apex +
+               " is not DNSSEC-signed (insecure): senders ignore TLSA records in it (RFC 7672 §2.2)";
+    }
+    return "the zone " + z.zone->apex + " fails DNSSEC validation (bogus: " + z.zone->why_bogus +
+           "): senders defer mail to this host until it validates";
+}
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
     std::string out;
@@ -62,7 +145,7 @@ std::string indented(const std::string& text, const char* indent) {
     return out;
 }
 
-void print_talk(const keygen::Result& r, const keygen::Request& req, mta::Kind kind, Io& io) {
+void print_talk(const keygen::Result& r, const keygen::Request& req, mta::Kind kind, const ZoneLookup& zone, Io& io) {
     const auto label = std::string(x509::key_type_label(r.key_type));
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
@@ -88,9 +171,7 @@ void print_talk(const keygen::Result& r, const keygen::Request& req, mta::Kind k
                << "\n               " << r.stable_cert_path.string() << " -> " << r.cert_path.filename().string()
                << "\n";
     }
-    io.err << "Next steps:\n"
-           << "  1. Publish the 3 1 1 record above in the DNSSEC-signed zone that holds " << r.owner
-           << "\n     (3 1 1 pins the key, so it survives a certificate reissue; the 3 0 1 line says why not it).\n";
+    io.err << "Next steps:\n" << publish_step(r.owner, zone);
     if (r.stable == keygen::StableNames::made) {
         io.err << "  2. Configure " << mta_label(kind)
                << " once, for the life of this host (a key rotation only switches "
@@ -127,6 +208,10 @@ Runner setup(CLI::App& app) {
                    "print configuration for postfix, exim or opensmtpd (default: the one installed, else postfix)");
     app.add_flag("--dry-run", o->dry_run, "generate in memory and print the records; write nothing");
     app.add_flag("--json", o->json, "print one JSON object instead of zone-file lines (README \"JSON\")");
+    app.add_flag("--find-zone", o->find_zone,
+                 "look up in DNS (as check does) the zone of HOST's TLSA record and name it in the advice; "
+                 "any resolver option implies it");
+    add_resolver_options(app, o->resolver);
     app.footer(examples_footer({
         {"mxdane keygen mx1.example.net example.net",
          "key, certificate and stable names under /etc/pki/tls; the records; the MTA's lines"},
@@ -162,6 +247,9 @@ Runner setup(CLI::App& app) {
         } else if (auto group = automatic_key_group(kind, warnings)) {
             req.key_group = std::move(group);
         }
+        // Checked before anything is made: a bad resolver option is a usage
+        // error, an unreachable DNS later is not.
+        const dns::UnboundOptions resolver_opts = to_unbound_options(o->resolver);
         req.dry_run = o->dry_run;
         req.now = x509::Clock::now();
         req.stable_names = true;
@@ -169,6 +257,15 @@ Runner setup(CLI::App& app) {
         keygen::Result r = keygen::run(req);
         for (auto& w : mta_warnings(kind, r.key_path, req.key_group)) {
             warnings.push_back(std::move(w));
+        }
+        // The zone of the TLSA owner, for the advice (README "keygen"), only
+        // when asked for; a dry run prints no next steps.
+        ZoneLookup zone;
+        if (r.written && zone_lookup_asked(*o)) {
+            zone = look_up_zone(r.owner, resolver_opts);
+            if (auto w = zone_warning(zone)) {
+                warnings.push_back(std::move(*w));
+            }
         }
         r.warnings.insert(r.warnings.end(), warnings.begin(), warnings.end());
 
@@ -185,6 +282,11 @@ Runner setup(CLI::App& app) {
                 j["tlsa"].push_back(tlsa_json(r.owner, rec));
             }
             j["dry_run"] = !r.written;
+            // The zone keygen's advice names, or null (not looked up, or not
+            // found: the talk on stderr says why).
+            j["zone"] = zone.zone ? nlohmann::json{{"apex", zone.zone->apex},
+                                                   {"security", std::string(dns::security_name(zone.zone->security))}}
+                                  : nlohmann::json(nullptr);
             io.out << j.dump(2) << "\n";
         } else {
             for (const auto& rec : r.records) {
@@ -197,7 +299,7 @@ Runner setup(CLI::App& app) {
             }
         }
         io.out.flush();
-        print_talk(r, req, kind, io);
+        print_talk(r, req, kind, zone, io);
         return Exit::ok;
     };
 }

@@ -8,7 +8,10 @@
 
 #include <array>
 #include <chrono>
+#include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "mxdane/dns.h"
 #include "mxdane/error.h"
@@ -67,6 +70,26 @@ TEST(DnsRdata, CnameAndTxt) {
     const auto t = parse(RrType::txt, {7, 'v', '=', 'S', 'T', 'S', 'v', '1', 2, ';', ' '});
     ASSERT_TRUE(t);
     EXPECT_EQ(std::get<Txt>(*t).text, "v=STSv1; ");
+}
+
+TEST(DnsRdata, Soa) {
+    // ns.test. hostmaster.test. 2026112901 3600 900 604800 300
+    Bytes wire{2,   'n', 's', 4,   'T', 'e', 's', 't', 0,   10,  'h', 'o', 's',
+               't', 'm', 'a', 's', 't', 'e', 'r', 4,   't', 'e', 's', 't', 0};
+    for (const std::uint32_t v : {2026112901U, 3600U, 900U, 604800U, 300U}) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            wire.push_back(static_cast<std::uint8_t>((v >> static_cast<unsigned>(shift)) & 0xffU));
+        }
+    }
+    const auto r = parse(RrType::soa, wire);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(std::get<Soa>(*r), (Soa{"ns.test", "hostmaster.test", 2026112901U, 3600, 900, 604800, 300}));
+    EXPECT_EQ(rdata_text(*r), "ns.test. hostmaster.test. 2026112901 3600 900 604800 300");
+    EXPECT_EQ(type_name(RrType::soa), "SOA");
+    wire.pop_back();
+    EXPECT_EQ(parse(RrType::soa, wire).error(), "SOA: 19 octets after the names, not 20");
+    EXPECT_EQ(parse(RrType::soa, {2, 'n', 's'}).error(), "SOA: domain name runs past the end of the record");
+    EXPECT_EQ(parse(RrType::soa, {0, 0xc0, 1}).error(), "SOA: compressed or extended label in RDATA");
 }
 
 TEST(DnsRdata, RefusesMalformed) {
@@ -226,4 +249,215 @@ TEST(DnsReach, AnyReplyMeansTheServerIsThere) {
     EXPECT_TRUE(mxdane::dns::any_server_answers({{"127.0.0.1", dead.port()}, {"127.0.0.1", alive.port()}},
                                                 std::chrono::milliseconds(2000)));
     EXPECT_FALSE(mxdane::dns::any_server_answers({{"not an address", 53}}, std::chrono::milliseconds(2000)));
+}
+
+namespace {
+
+/// Answers SOA questions from a table; unlisted names get a secure
+/// NXDOMAIN. Records every question.
+class ZoneFake final : public Resolver {
+  public:
+    Answer resolve(std::string_view name, RrType type) override {
+        asked.emplace_back(name);
+        EXPECT_EQ(type, RrType::soa);
+        const auto it = answers.find(std::string(name));
+        if (it != answers.end()) {
+            return it->second;
+        }
+        Answer a;
+        a.qname = std::string(name);
+        a.qtype = type;
+        a.rcode = 3;
+        a.nxdomain = true;
+        a.security = Security::secure;
+        return a;
+    }
+    /// An SOA answer at `name`.
+    void soa(const std::string& name, Security sec = Security::secure, const std::string& canonical = "") {
+        Answer a;
+        a.qname = name;
+        a.qtype = RrType::soa;
+        a.security = sec;
+        a.canonical = canonical;
+        a.records = {Soa{"ns.test", "hostmaster.test", 1, 3600, 900, 604800, 300}};
+        if (sec == Security::bogus) {
+            a.why_bogus = "signature expired";
+        }
+        answers[name] = a;
+    }
+    /// NOERROR without data (the name exists, no SOA), or a failure RCODE.
+    void empty(const std::string& name, int rcode = 0, Security sec = Security::secure) {
+        Answer a;
+        a.qname = name;
+        a.qtype = RrType::soa;
+        a.rcode = rcode;
+        a.security = sec;
+        if (sec == Security::bogus) {
+            a.why_bogus = "no signatures";
+        }
+        answers[name] = a;
+    }
+    std::map<std::string, Answer> answers;
+    std::vector<std::string> asked;
+};
+
+} // namespace
+
+TEST(DnsZoneOf, WalksUpToTheApex) {
+    ZoneFake dns;
+    dns.empty("mx1.secure.test");
+    dns.soa("secure.test");
+    dns.soa("test");
+    const auto z = zone_of(dns, "_25._tcp.MX1.secure.test.");
+    ASSERT_TRUE(z) << z.error();
+    EXPECT_EQ(*z, (Zone{"secure.test", Security::secure, ""}));
+    EXPECT_EQ(dns.asked, (std::vector<std::string>{"_25._tcp.mx1.secure.test", "_tcp.mx1.secure.test",
+                                                   "mx1.secure.test", "secure.test"}));
+}
+
+TEST(DnsZoneOf, TheNameItselfCanBeTheApex) {
+    // A delegated _tcp.<host> zone holds the TLSA owner below it.
+    ZoneFake dns;
+    dns.soa("_tcp.mx8.secure.test", Security::insecure);
+    const auto z = zone_of(dns, "_tcp.mx8.secure.test");
+    ASSERT_TRUE(z) << z.error();
+    EXPECT_EQ(*z, (Zone{"_tcp.mx8.secure.test", Security::insecure, ""}));
+    EXPECT_EQ(dns.asked.size(), 1U);
+}
+
+TEST(DnsZoneOf, AFailureStopsTheWalk) {
+    // The parent's zone would be a wrong answer when the name sits in a
+    // broken child zone.
+    ZoneFake dns;
+    dns.empty("_25._tcp.mx8.secure.test", 2);
+    dns.soa("secure.test");
+    const auto z = zone_of(dns, "_25._tcp.mx8.secure.test");
+    ASSERT_FALSE(z);
+    EXPECT_EQ(z.error(), "the SOA lookup of _25._tcp.mx8.secure.test failed (SERVFAIL)");
+    EXPECT_EQ(dns.asked.size(), 1U);
+    dns.empty("_25._tcp.mx8.secure.test", 5);
+    EXPECT_EQ(zone_of(dns, "_25._tcp.mx8.secure.test").error(),
+              "the SOA lookup of _25._tcp.mx8.secure.test failed (REFUSED)");
+    dns.empty("_25._tcp.mx8.secure.test", 4);
+    EXPECT_EQ(zone_of(dns, "_25._tcp.mx8.secure.test").error(),
+              "the SOA lookup of _25._tcp.mx8.secure.test failed (NOTIMP)");
+    dns.empty("_25._tcp.mx8.secure.test", 9);
+    EXPECT_EQ(zone_of(dns, "_25._tcp.mx8.secure.test").error(),
+              "the SOA lookup of _25._tcp.mx8.secure.test failed (RCODE 9)");
+}
+
+TEST(DnsZoneOf, ABogusDenialStopsTheWalk) {
+    ZoneFake dns;
+    dns.empty("_25._tcp.mx7.bogus.test", 0, Security::bogus);
+    dns.soa("test");
+    const auto z = zone_of(dns, "_25._tcp.mx7.bogus.test");
+    ASSERT_FALSE(z);
+    EXPECT_EQ(z.error(), "DNSSEC validation failed at _25._tcp.mx7.bogus.test (no signatures)");
+}
+
+TEST(DnsZoneOf, ABogusSoaNamesTheZoneAndSaysBogus) {
+    ZoneFake dns;
+    dns.empty("mx7.bogus.test");
+    dns.soa("bogus.test", Security::bogus);
+    const auto z = zone_of(dns, "mx7.bogus.test");
+    ASSERT_TRUE(z) << z.error();
+    EXPECT_EQ(*z, (Zone{"bogus.test", Security::bogus, "signature expired"}));
+}
+
+TEST(DnsZoneOf, ACnameOwnerIsNoApex) {
+    // The SOA in the answer is the CNAME target's (RFC 1034 §3.6.2).
+    ZoneFake dns;
+    dns.soa("_25._tcp.mx.example.net", Security::secure, "other.example.org");
+    dns.empty("_tcp.mx.example.net");
+    dns.empty("mx.example.net");
+    dns.soa("example.net");
+    const auto z = zone_of(dns, "_25._tcp.mx.example.net");
+    ASSERT_TRUE(z) << z.error();
+    EXPECT_EQ(z->apex, "example.net");
+}
+
+TEST(DnsZoneOf, NoSoaAnywhereEndsAtTheRoot) {
+    ZoneFake dns;
+    const auto z = zone_of(dns, "a.b.c");
+    ASSERT_FALSE(z);
+    EXPECT_EQ(z.error(), "no SOA found at a.b.c or any name above it");
+    EXPECT_EQ(dns.asked, (std::vector<std::string>{"a.b.c", "b.c", "c", "."}));
+    EXPECT_EQ(zone_of(dns, ".").error(), "no name given");
+    EXPECT_EQ(zone_of(dns, "").error(), "no name given");
+}
+
+TEST(DnsZoneOf, TheRootIsAZoneToo) {
+    ZoneFake dns;
+    dns.soa(".");
+    const auto z = zone_of(dns, "nowhere");
+    ASSERT_TRUE(z) << z.error();
+    EXPECT_EQ(z->apex, ".");
+}
+
+namespace {
+
+/// A loopback UDP port that answers the first datagram (the reachability
+/// probe) and then never again: a server that goes silent.
+class SilentAfterProbe {
+  public:
+    SilentAfterProbe() : m_fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        auto* sa = reinterpret_cast<sockaddr*>(&a); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+        EXPECT_EQ(::bind(m_fd, sa, sizeof a), 0);
+        socklen_t len = sizeof a;
+        EXPECT_EQ(::getsockname(m_fd, sa, &len), 0);
+        m_port = ntohs(a.sin_port);
+        m_thread = std::thread([fd = m_fd] {
+            std::array<std::uint8_t, 512> buf{};
+            sockaddr_in from{};
+            socklen_t flen = sizeof from;
+            auto* fsa =
+                reinterpret_cast<sockaddr*>(&from); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+            const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, fsa, &flen);
+            if (n >= 12) {
+                buf[2] = static_cast<std::uint8_t>(buf[2] | 0x80U);
+                buf[3] = 5;
+                ::sendto(fd, buf.data(), static_cast<std::size_t>(n), 0, fsa, flen);
+            }
+        });
+    }
+    SilentAfterProbe(const SilentAfterProbe&) = delete;
+    SilentAfterProbe& operator=(const SilentAfterProbe&) = delete;
+    ~SilentAfterProbe() {
+        m_thread.join();
+        ::close(m_fd);
+    }
+    [[nodiscard]] std::uint16_t port() const { return m_port; }
+
+  private:
+    int m_fd;
+    std::uint16_t m_port = 0;
+    std::thread m_thread;
+};
+
+} // namespace
+
+TEST(DnsUnbound, ADeadlineEndsALookupNobodyAnswers) {
+    const SilentAfterProbe server;
+    UnboundOptions o;
+    o.forwarders = {{"127.0.0.1", server.port()}};
+    o.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
+    const auto r = make_unbound_resolver(o);
+    try {
+        (void)r->resolve("mx1.example.net", RrType::soa);
+        FAIL() << "no error";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::io);
+        EXPECT_STREQ(e.what(), "DNS lookup timed out (no answer in time for mx1.example.net SOA)");
+    }
+    // Past the deadline, nothing is asked: not even the probe.
+    try {
+        (void)r->resolve("mx2.example.net", RrType::soa);
+        FAIL() << "no error";
+    } catch (const mxdane::Error& e) {
+        EXPECT_EQ(e.code(), mxdane::Errc::io);
+        EXPECT_STREQ(e.what(), "DNS lookup timed out (no answer in time for mx2.example.net SOA)");
+    }
 }

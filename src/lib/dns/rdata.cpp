@@ -58,6 +58,10 @@ std::uint16_t u16(const std::uint8_t* p) {
     return static_cast<std::uint16_t>((static_cast<unsigned>(p[0]) << 8U) | p[1]);
 }
 
+std::uint32_t u32(const std::uint8_t* p) {
+    return (static_cast<std::uint32_t>(u16(p)) << 16U) | u16(p + 2);
+}
+
 Expected<std::uint16_t> parse_port(std::string_view s) {
     unsigned v = 0;
     const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -91,6 +95,8 @@ std::string_view type_name(RrType t) {
         return "A";
     case RrType::cname:
         return "CNAME";
+    case RrType::soa:
+        return "SOA";
     case RrType::mx:
         return "MX";
     case RrType::txt:
@@ -122,6 +128,10 @@ std::string rdata_text(const Rdata& rd) {
         std::string operator()(const Cname& c) const { return c.target + "."; }
         std::string operator()(const Txt& t) const { return "\"" + t.text + "\""; }
         std::string operator()(const tlsa::Record& r) const { return tlsa::rdata_text(r); }
+        std::string operator()(const Soa& s) const {
+            return s.mname + ". " + s.rname + ". " + std::to_string(s.serial) + " " + std::to_string(s.refresh) + " " +
+                   std::to_string(s.retry) + " " + std::to_string(s.expire) + " " + std::to_string(s.minimum);
+        }
     };
     return std::visit(Visitor{}, rd);
 }
@@ -185,6 +195,22 @@ Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t l
             pos += l;
         }
         return Rdata{Txt{text}};
+    }
+    case RrType::soa: {
+        std::size_t pos = 0;
+        auto mname = read_name(data, len, pos);
+        if (!mname) {
+            return Unexpected{"SOA: " + mname.error()};
+        }
+        auto rname = read_name(data, len, pos);
+        if (!rname) {
+            return Unexpected{"SOA: " + rname.error()};
+        }
+        if (len - pos != 20) {
+            return Unexpected{"SOA: " + std::to_string(len - pos) + " octets after the names, not 20"};
+        }
+        const std::uint8_t* t = data + pos;
+        return Rdata{Soa{*mname, *rname, u32(t), u32(t + 4), u32(t + 8), u32(t + 12), u32(t + 16)}};
     }
     case RrType::tlsa: {
         if (len < 3) {

@@ -6,6 +6,7 @@
 
 #include <cctype>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -233,6 +234,10 @@ class UnboundResolver final : public Resolver {
     }
 
     std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+        // Past the deadline nothing more is sent, not even the probe.
+        if (m_opts.deadline && time_left().count() <= 0) {
+            throw_timed_out(questions, std::vector<Pending>(questions.size()));
+        }
         // Configured servers are asked once before the first lookup: a dead
         // forwarder or stub would otherwise cost unbound's whole retry
         // schedule and come back as SERVFAIL, a verdict on the domain.
@@ -292,7 +297,11 @@ class UnboundResolver final : public Resolver {
     }
 
     void require_reachable(const std::vector<ServerAddr>& servers) {
-        if (any_server_answers(servers, std::chrono::milliseconds(2000))) {
+        auto timeout = std::chrono::milliseconds(2000);
+        if (m_opts.deadline) {
+            timeout = std::min(timeout, time_left());
+        }
+        if (timeout.count() > 0 && any_server_answers(servers, timeout)) {
             m_reached = true;
             return;
         }
@@ -312,15 +321,20 @@ class UnboundResolver final : public Resolver {
         // questions go out together; ub_wait returns when every callback
         // has run.
         std::vector<Pending> pending(questions.size());
+        std::vector<int> ids(questions.size(), 0);
         for (std::size_t i = 0; i < questions.size(); ++i) {
             const int rc = ub_resolve_async(m_ctx.get(), questions[i].first.c_str(),
-                                            static_cast<int>(questions[i].second), 1, &pending[i], on_result, nullptr);
+                                            static_cast<int>(questions[i].second), 1, &pending[i], on_result, &ids[i]);
             if (rc != 0) {
                 pending[i].err = rc;
                 pending[i].done = true;
             }
         }
-        ub_check(ub_wait(m_ctx.get()), "waiting for answers");
+        if (m_opts.deadline) {
+            wait_until_deadline(pending, ids, questions);
+        } else {
+            ub_check(ub_wait(m_ctx.get()), "waiting for answers");
+        }
         std::vector<Answer> out;
         out.reserve(questions.size());
         for (std::size_t i = 0; i < questions.size(); ++i) {
@@ -333,6 +347,54 @@ class UnboundResolver final : public Resolver {
     }
 
   private:
+    std::chrono::milliseconds time_left() const {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(*m_opts.deadline -
+                                                                     std::chrono::steady_clock::now());
+    }
+
+    [[noreturn]] static void throw_timed_out(const std::vector<std::pair<std::string, RrType>>& questions,
+                                             const std::vector<Pending>& pending) {
+        std::string names;
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            if (!pending[i].done) {
+                names += (names.empty() ? "" : ", ") + questions[i].first + " " +
+                         std::string(type_name(questions[i].second));
+            }
+        }
+        throw Error(Errc::io, "DNS lookup timed out (no answer in time for " + names + ")");
+    }
+
+    /// ub_wait with a deadline: the answers are read from ub_fd as they
+    /// come; what is still open at the deadline is cancelled (its callback
+    /// never runs, so `pending` may go away).
+    void wait_until_deadline(std::vector<Pending>& pending, const std::vector<int>& ids,
+                             const std::vector<std::pair<std::string, RrType>>& questions) {
+        while (true) {
+            std::size_t open = questions.size();
+            for (std::size_t i = 0; i < pending.size(); ++i) {
+                if (pending[i].done) {
+                    --open;
+                }
+            }
+            if (open == 0) {
+                return;
+            }
+            const auto left = time_left();
+            if (left.count() <= 0) {
+                for (std::size_t i = 0; i < pending.size(); ++i) {
+                    if (!pending[i].done) {
+                        (void)ub_cancel(m_ctx.get(), ids[i]);
+                    }
+                }
+                throw_timed_out(questions, pending);
+            }
+            pollfd p{ub_fd(m_ctx.get()), POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
+                ub_check(ub_process(m_ctx.get()), "reading answers");
+            }
+        }
+    }
+
     std::vector<Answer> resolve_concurrently(const std::vector<std::pair<std::string, RrType>>& questions) {
         const auto shared = std::make_shared<Batch>();
         Batch& b = *shared;
