@@ -1,6 +1,7 @@
 // DNS host names as they may appear in a certificate SAN and a TLSA owner.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,14 @@ Expected<std::string> normalize_host(std::string_view input);
 /// `s` with control characters and backslashes as \xNN, safe to echo in a
 /// one-line message.
 std::string printable(std::string_view s);
+
+/// Octets of `name` in DNS wire form (RFC 1035 §3.1): a length octet per
+/// label plus the root's zero octet. A trailing dot is the root, not an
+/// empty label. `name` is in presentation form without escapes.
+std::size_t wire_length(std::string_view name);
+
+/// RFC 1035 §2.3.4: a whole name, in wire form, is at most 255 octets.
+inline constexpr std::size_t max_wire_octets = 255;
 
 /// Normalizes every name (throws Error(bad_input) naming the first bad one)
 /// and drops later duplicates, keeping the order given.

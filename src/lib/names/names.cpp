@@ -121,6 +121,18 @@ std::string printable(std::string_view s) {
     return out;
 }
 
+std::size_t wire_length(std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    if (name.empty()) {
+        return 1; // the root
+    }
+    // Each dot becomes a length octet; one more for the first label and one
+    // for the root.
+    return name.size() + 2;
+}
+
 Expected<std::string> normalize_host(std::string_view input) {
     std::string_view s = input;
     if (!s.empty() && s.back() == '.') {

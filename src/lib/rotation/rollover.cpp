@@ -432,6 +432,7 @@ bool complete_switch(const Layout& layout, const rotation::State& state) {
 
 InitResult init(const InitRequest& request) {
     const Layout& l = request.layout;
+    (void)tlsa::owner(l.host, request.port); // a host that can have no TLSA record cannot roll one over
     if (exists_nofollow(l.state_file())) {
         throw Error(Errc::exists, "the rollover of " + l.host + " is already set up (" + l.state_file().string() +
                                       "); see 'mxdane rollover status " + l.host + "'");

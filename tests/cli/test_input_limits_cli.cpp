@@ -1,0 +1,207 @@
+// Hostile and extreme inputs through the real binary: long names (the CN
+// limit and the 255-octet owner limit), weak keys, and control bytes echoed
+// to a terminal. Oracles: openssl x509, ldns-read-zone, python3.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "cli_harness.h"
+#include "corpus.h"
+
+namespace {
+using namespace mxdane::test;
+namespace fs = std::filesystem;
+
+/// A valid host name of exactly `n` characters, ending in example.net.
+std::string long_name(std::size_t n) {
+    std::string s = "example.net";
+    while (s.size() < n) {
+        const std::size_t room = n - s.size() - 1;
+        std::size_t len = std::min<std::size_t>(63, room);
+        if (room - len == 1) {
+            --len; // leave room for a one-letter label, not an empty one
+        }
+        s = std::string(len, 'a') + "." + s;
+    }
+    return s;
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+/// Octets of a presentation-form name in DNS wire form, computed by python
+/// (RFC 1035 §3.1: a length octet per label, one for the root).
+std::size_t wire_octets(const std::string& name) {
+    return std::stoul(
+        shell("python3 -c 'import sys; n=sys.argv[1].rstrip(\".\"); print(sum(len(l)+1 for l in n.split(\".\"))+1)' '" +
+              name + "'"));
+}
+
+/// The one certificate keygen wrote into `dir`.
+fs::path cert_in(const fs::path& dir) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string f = e.path().filename().string();
+        if (f.size() > 4 && f.substr(f.size() - 4) == ".crt" && f.find("-MX-SS-") != std::string::npos) {
+            return e.path();
+        }
+    }
+    ADD_FAILURE() << "no certificate in " << dir;
+    return {};
+}
+
+std::string subject_of(const fs::path& cert) {
+    return trim(shell("openssl x509 -in '" + cert.string() + "' -noout -subject -nameopt RFC2253"));
+}
+std::string san_of(const fs::path& cert) {
+    return shell("openssl x509 -in '" + cert.string() + "' -noout -ext subjectAltName");
+}
+
+RunResult keygen_into(const fs::path& dir, const std::vector<std::string>& names) {
+    std::vector<std::string> args{"keygen", "--key", "p256", "--mta", "postfix", "--out", dir.string()};
+    args.insert(args.end(), names.begin(), names.end());
+    return run_mxdane(args);
+}
+
+TEST(LongNames, NameHelperMakesExactLengths) {
+    for (const std::size_t n : {64U, 65U, 207U, 208U, 244U, 245U, 253U}) {
+        EXPECT_EQ(long_name(n).size(), n);
+    }
+    // Independent of our names code: the whole 253 fills a 255-octet name.
+    EXPECT_EQ(wire_octets(long_name(253)), 255U);
+}
+
+TEST(LongNames, KeygenPutsA64CharacterNameInTheCn) {
+    const TempDir dir;
+    const std::string host = long_name(64);
+    const auto r = keygen_into(dir.path() / "out", {host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path crt = cert_in(dir.path() / "out");
+    EXPECT_EQ(subject_of(crt), "subject=CN=" + host);
+    EXPECT_EQ(san_of(crt), "X509v3 Subject Alternative Name: \n    DNS:" + host + "\n");
+}
+
+TEST(LongNames, KeygenOmitsTheCnWhenNoNameFits) {
+    const TempDir dir;
+    const std::string host = long_name(65);
+    const auto r = keygen_into(dir.path() / "out", {host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path crt = cert_in(dir.path() / "out");
+    EXPECT_EQ(subject_of(crt), "subject=");
+    // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
+    EXPECT_EQ(san_of(crt), "X509v3 Subject Alternative Name: critical\n    DNS:" + host + "\n");
+    // The records are still printed for the long host.
+    EXPECT_NE(r.out.find("_25._tcp." + host + ". IN TLSA 3 1 1 "), std::string::npos) << r.out;
+}
+
+TEST(LongNames, KeygenPutsTheFirstNameThatFitsInTheCn) {
+    const TempDir dir;
+    const std::string host = long_name(65);
+    const std::string far = long_name(253);
+    const auto r = keygen_into(dir.path() / "out", {host, "example.net", far});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path crt = cert_in(dir.path() / "out");
+    EXPECT_EQ(subject_of(crt), "subject=CN=example.net");
+    EXPECT_EQ(san_of(crt),
+              "X509v3 Subject Alternative Name: \n    DNS:" + host + ", DNS:example.net, DNS:" + far + "\n");
+}
+
+TEST(LongNames, KeygenTakesTheLongestHostItsFilesCanBeNamedFor) {
+    // .<host>-MX-SS-YYYYMMDD.crt.mxdane-tmp-<suffix>: 207 + 42, and a margin
+    // of 6 for the random suffix, is 255.
+    const TempDir dir;
+    const std::string host = long_name(207);
+    const auto r = keygen_into(dir.path() / "out", {host});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path crt = cert_in(dir.path() / "out");
+    EXPECT_EQ(subject_of(crt), "subject=");
+    EXPECT_NE(san_of(crt).find("DNS:" + host + "\n"), std::string::npos);
+}
+
+TEST(LongNames, KeygenRefusesAHostWhoseFileNameWouldBeTooLong) {
+    const TempDir dir;
+    const std::string host = long_name(208);
+    const auto r = keygen_into(dir.path() / "out", {host});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find("error: the host name is too long for its files: " + host + "-MX-SS-"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(".crt needs a temporary name of 256 octets, over the 255 a file name may have\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "out")) << "refused before anything was made";
+}
+
+TEST(LongNames, KeygenRefusesAHostThatCanHaveNoTlsaOwner) {
+    const TempDir dir;
+    const std::string host = long_name(253);
+    const auto r = keygen_into(dir.path() / "out", {host});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: the TLSA owner name _25._tcp." + host +
+                         " would be 264 octets in DNS wire form, over the 255 a name may have (RFC 1035 §2.3.4): "
+                         "no TLSA record can exist for this host\n");
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(fs::exists(dir.path() / "out"));
+}
+
+std::string owner_error(const std::string& host, std::size_t octets, const std::string& port = "25") {
+    return "error: the TLSA owner name _" + port + "._tcp." + host + " would be " + std::to_string(octets) +
+           " octets in DNS wire form, over the 255 a name may have (RFC 1035 §2.3.4): no TLSA record can exist "
+           "for this host\n";
+}
+
+TEST(LongNames, TlsaPrintsAnOwnerOfExactly255Octets) {
+    const std::string host = long_name(244);
+    const auto r = run_mxdane({"tlsa", "--host", host, corpus("rsa2048.pem")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string owner = "_25._tcp." + host + ".";
+    ASSERT_EQ(r.out.rfind(owner + " IN TLSA 3 1 1 ", 0), 0U) << r.out;
+    EXPECT_EQ(wire_octets(owner), 255U);
+    // ldns takes the line as a record with that owner.
+    const TempDir dir;
+    std::ofstream(dir.path() / "z") << r.out;
+    const std::string parsed = shell("ldns-read-zone '" + (dir.path() / "z").string() + "'");
+    EXPECT_EQ(parsed.rfind(owner + "\t", 0), 0U) << parsed;
+}
+
+TEST(LongNames, LdnsRefusesTheOwnerWeRefuse) {
+    // The oracle for the limit: ldns will not read a 256-octet owner either.
+    const TempDir dir;
+    std::ofstream(dir.path() / "z") << "_25._tcp." << long_name(245) << ". 300 IN TLSA 3 1 1 " << std::string(64, 'a')
+                                    << "\n";
+    const auto r = run_process({"ldns-read-zone", (dir.path() / "z").string()});
+    EXPECT_NE(r.exit_code, 0) << r.out;
+}
+
+TEST(LongNames, EveryCommandRefusesAnOwnerOver255Octets) {
+    const std::string host = long_name(245);
+    const std::string hex = openssl_hex("rsa2048.pem", "3 1 1");
+    const std::string err = owner_error(host, 256);
+    const TempDir dir;
+    const std::vector<std::vector<std::string>> runs{
+        {"tlsa", "--host", host, corpus("rsa2048.pem")},
+        {"verify", "--cert", corpus("rsa2048.pem"), "--host", host, "--tlsa", "3 1 1 " + hex},
+        {"publish", host, "--key", corpus("rsa3072.key"), "--publish-hook", "true"},
+        {"unpublish", host, "--key", corpus("rsa3072.key"), "--publish-hook", "true"},
+        {"check", "--mx", host},
+        {"rollover", "init", host, "--out", dir.path().string(), "--state-dir", (dir.path() / "state").string()},
+    };
+    for (const auto& args : runs) {
+        const auto r = run_mxdane(args);
+        EXPECT_EQ(r.exit_code, 64) << args[0] << ": " << r.err;
+        EXPECT_EQ(r.err, err) << args[0];
+        EXPECT_EQ(r.out, "") << args[0];
+    }
+    // The port counts too: 242 octets of host fit port 25, not port 65535.
+    const std::string h242 = long_name(242);
+    EXPECT_EQ(run_mxdane({"tlsa", "--host", h242, corpus("rsa2048.pem")}).exit_code, 0);
+    EXPECT_EQ(run_mxdane({"tlsa", "--host", long_name(241), "--port", "65535", corpus("rsa2048.pem")}).exit_code, 0);
+    const auto r = run_mxdane({"tlsa", "--host", h242, "--port", "65535", corpus("rsa2048.pem")});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, owner_error(h242, 256, "65535"));
+}
+
+} // namespace
