@@ -70,6 +70,16 @@ Bytes certificate_spki_der(X509& cert);
 /// DER SubjectPublicKeyInfo of a key, as a certificate would carry it.
 Bytes key_spki_der(EVP_PKEY& key);
 
+/// Why `key` is too weak for DANE, or "" when it is not: the one rule for
+/// every command that takes a key. Weak: RSA below 2048 bits or with a
+/// public exponent below 3 or even; EC on a curve other than P-256, P-384 or
+/// P-521 (the curves TLS 1.3 and RFC 8422 senders offer); any other
+/// algorithm but Ed25519 and Ed448.
+std::string key_weakness(EVP_PKEY& key);
+/// Throws Error(bad_input) "<what> is too weak to <purpose>: <why>" when
+/// key_weakness() says so.
+void require_strong_key(EVP_PKEY& key, std::string_view what, std::string_view purpose);
+
 /// A certificate time as seconds since the epoch.
 Clock::time_point to_time_point(const ASN1_TIME& t);
 

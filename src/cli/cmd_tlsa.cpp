@@ -2,6 +2,7 @@
 // already have. Each file is computed whole before its records are printed,
 // so a bad file never leaves half its records on stdout; it gets its one
 // error line and the other files are still printed.
+#include <algorithm>
 #include <memory>
 
 #include <optional>
@@ -104,6 +105,15 @@ std::vector<Output> compute_file(const TlsaOptions& o, const std::string& file, 
     const x509::Material m = x509::load_material_file(file);
     if (const auto problem = x509::chain_order_problem(m.certs); !problem.empty()) {
         throw Error(Errc::bad_input, file + ": " + problem);
+    }
+    // nsupdate lines go straight to a DNS server: the rule of publish.
+    // Other formats are printed all the same (an admin may need them to find
+    // and withdraw a published record), with a warning.
+    if (o.format == "nsupdate") {
+        x509::require_strong_key(*m.key, "the key of " + names::printable(file), "publish");
+    } else if (const std::string weak = x509::key_weakness(*m.key); !weak.empty()) {
+        warnings.push_back(names::printable(file) + ": the key is too weak for DANE: " + weak +
+                           "; mxdane publish refuses it");
     }
     std::optional<std::string> file_host = host;
     if (!file_host) {
@@ -251,7 +261,10 @@ Runner setup(CLI::App& app) {
                 }
             }
         }
-        if (o->format == "nsupdate") {
+        // No "send" after nothing: a pipe into nsupdate then does nothing.
+        const bool any =
+            std::any_of(results.begin(), results.end(), [](const auto& fr) { return !fr.records.empty(); });
+        if (o->format == "nsupdate" && any) {
             io.out << "send\n";
         }
         return code;

@@ -204,4 +204,102 @@ TEST(LongNames, EveryCommandRefusesAnOwnerOver255Octets) {
     EXPECT_EQ(r.err, owner_error(h242, 256, "65535"));
 }
 
+std::string weak_key(const std::string& name) {
+    return std::string(MXDANE_SOURCE_DIR) + "/tests/data/weak-keys/" + name;
+}
+
+/// Each weak key (tests/data/weak-keys/make-weak-keys.sh) and why.
+const std::vector<std::pair<std::string, std::string>>& weak_keys() {
+    static const std::vector<std::pair<std::string, std::string>> keys{
+        {"rsa1024.key", "RSA-1024 is below 2048 bits"},
+        {"rsa8.pub.pem", "RSA-8 is below 2048 bits"},
+        {"rsa2048-e1.pub.pem", "its RSA public exponent 1 is below 3"},
+        {"rsa2048-e65536.pub.pem", "its RSA public exponent 65536 is even"},
+        {"secp256k1.key", "the curve secp256k1 is not one of P-256, P-384 or P-521, which senders support"},
+        {"brainpoolP256r1.key", "the curve brainpoolP256r1 is not one of P-256, P-384 or P-521, which senders support"},
+        {"p256-explicit.key", "its curve parameters are explicit, not a named curve (RFC 5480 §2.1.1)"},
+        {"dsa2048.key", "a DSA key is not for TLS servers (use RSA-2048 or more, ECDSA P-256/P-384/P-521, Ed25519 "
+                        "or Ed448)"},
+    };
+    return keys;
+}
+
+TEST(WeakKeys, PublishRefusesEachWeakKey) {
+    for (const auto& [file, why] : weak_keys()) {
+        const auto r =
+            run_mxdane({"publish", "mx1.example.net", "--key", weak_key(file), "--publish-hook", "echo hook ran >&2"});
+        EXPECT_EQ(r.exit_code, 64) << file << ": " << r.err;
+        EXPECT_EQ(r.err, "error: key " + weak_key(file) + " is too weak to publish: " + why + "\n") << file;
+    }
+    const auto r = run_mxdane(
+        {"publish", "mx1.example.net", "--cert", weak_key("rsa1024.pem"), "--publish-hook", "echo hook ran >&2"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: the key of certificate " + weak_key("rsa1024.pem") +
+                         " is too weak to publish: RSA-1024 is below 2048 bits\n");
+}
+
+TEST(WeakKeys, PublishTakesTheKeysAtTheLimits) {
+    for (const std::string& key : {weak_key("rsa2048-e3.key"), weak_key("ed448.key"), corpus("ed25519.key"),
+                                   corpus("p521.key"), corpus("p384.key"), corpus("p256.ec.key")}) {
+        const auto r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--publish-hook", "cat >/dev/null"});
+        EXPECT_EQ(r.exit_code, 0) << key << ": " << r.err;
+    }
+}
+
+TEST(WeakKeys, UnpublishWithdrawsAWeakKey) {
+    const auto r =
+        run_mxdane({"unpublish", "mx1.example.net", "--key", weak_key("rsa1024.key"), "--publish-hook", "cat"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(WeakKeys, InspectWarnsAboutEachWeakKey) {
+    for (const auto& [file, why] : weak_keys()) {
+        const auto r = run_mxdane({"inspect", weak_key(file)});
+        EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
+        EXPECT_NE(r.out.find("warning:    the key is too weak for DANE: " + why +
+                             "; publish and rollover refuse it (mxdane keygen makes RSA-3072 by default)\n"),
+                  std::string::npos)
+            << file << ": " << r.out;
+    }
+    for (const std::string& key : {weak_key("rsa2048-e3.key"), weak_key("ed448.key"), corpus("p521.key")}) {
+        const auto r = run_mxdane({"inspect", key});
+        EXPECT_EQ(r.exit_code, 0) << key;
+        EXPECT_EQ(r.out.find("too weak"), std::string::npos) << key << ": " << r.out;
+    }
+}
+
+TEST(WeakKeys, TlsaPrintsTheRecordAndWarns) {
+    const std::string key = weak_key("rsa2048-e65536.pub.pem");
+    const auto r = run_mxdane({"tlsa", "--host", "mx1.example.net", key});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // The record is the openssl pipeline's: the SHA-256 of the DER SPKI.
+    const std::string hex =
+        trim(shell("openssl pkey -pubin -in '" + key + "' -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
+    EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. IN TLSA 3 1 1 " + hex + "\n");
+    EXPECT_EQ(r.err, "warning: " + key +
+                         ": the key is too weak for DANE: its RSA public exponent 65536 is even; mxdane publish "
+                         "refuses it\n");
+}
+
+TEST(WeakKeys, TlsaRefusesNsupdateLinesForAWeakKey) {
+    const std::string key = weak_key("secp256k1.key");
+    const auto r = run_mxdane({"tlsa", "--host", "mx1.example.net", "--format", "nsupdate", key});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err, "error: the key of " + key +
+                         " is too weak to publish: the curve secp256k1 is not one of P-256, P-384 or P-521, which "
+                         "senders support\n");
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(WeakKeys, RolloverInitRefusesToAdoptAWeakKey) {
+    const TempDir dir;
+    const auto r = run_mxdane({"rollover", "init", "mx1.example.net", "--key", weak_key("rsa1024.key"), "--cert",
+                               weak_key("rsa1024.pem"), "--out", dir.path().string(), "--state-dir",
+                               (dir.path() / "state").string()});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err,
+              "error: the key " + weak_key("rsa1024.key") + " is too weak to adopt: RSA-1024 is below 2048 bits\n");
+    EXPECT_TRUE(!fs::exists(dir.path() / "state") || fs::is_empty(dir.path() / "state")) << "nothing was set up";
+}
+
 } // namespace

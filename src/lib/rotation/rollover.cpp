@@ -465,6 +465,8 @@ InitResult init(const InitRequest& request) {
     r.state.host = l.host;
     rotation::check_clock(r.state, request.now);
     k.record = checked_pair(r.key, r.cert);
+    // Adopting puts the key's record in DNS for years: the one weak-key rule.
+    x509::require_strong_key(*read_key(r.key), "the key " + r.key.string(), "adopt");
     check_confined(l, k);
     // The key existed no later than now, whatever the certificate claims
     // (a notBefore ahead of this clock would put "created" after "active").
