@@ -16,8 +16,13 @@ namespace mxdane::names {
 /// itself; callers add the name.
 Expected<std::string> normalize_host(std::string_view input);
 
-/// `s` with control characters and backslashes as \xNN, safe to echo in a
-/// one-line message.
+/// `s` safe to echo to a terminal on one line: the one escaping function for
+/// every piece of input text mxdane prints. Each octet of a C0 control, DEL,
+/// a backslash, a C1 control (U+0080-U+009F, which some terminals obey as
+/// escape sequences), a bidirectional override or line separator (U+2028,
+/// U+2029, U+202A-U+202E, U+2066-U+2069: text that reorders what follows),
+/// or a byte that is not part of valid UTF-8 becomes \xNN. Other valid
+/// UTF-8 (an IDN in U-labels, say) stays readable.
 std::string printable(std::string_view s);
 
 /// Octets of `name` in DNS wire form (RFC 1035 §3.1): a length octet per

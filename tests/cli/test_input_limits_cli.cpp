@@ -302,4 +302,77 @@ TEST(WeakKeys, RolloverInitRefusesToAdoptAWeakKey) {
     EXPECT_TRUE(!fs::exists(dir.path() / "state") || fs::is_empty(dir.path() / "state")) << "nothing was set up";
 }
 
+/// Counts, with python, the octets in `text` a terminal would obey: C0
+/// controls but newline, DEL, C1 controls (U+0080-U+009F) and bytes that are
+/// not UTF-8 at all (-1 when it does not decode).
+int raw_controls(const std::string& text) {
+    const TempDir dir;
+    const fs::path f = dir.path() / "captured";
+    std::ofstream(f, std::ios::binary) << text;
+    return std::stoi(shell("python3 -c 'import sys\n"
+                           "b = open(sys.argv[1], \"rb\").read()\n"
+                           "try:\n"
+                           "    s = b.decode(\"utf-8\")\n"
+                           "except UnicodeDecodeError:\n"
+                           "    print(-1); sys.exit(0)\n"
+                           "print(sum(1 for c in s if (ord(c) < 32 and c != \"\\n\") or 0x7f <= ord(c) <= 0x9f))' '" +
+                           f.string() + "'"));
+}
+
+/// An RRset file with a terminal colour sequence, NUL, DEL, a C1 CSI, a
+/// byte that is no UTF-8, and a valid UTF-8 owner.
+fs::path hostile_rrset(const fs::path& dir) {
+    const std::string hex = openssl_hex("rsa2048.pem", "3 1 1");
+    const fs::path f = dir / "rrset\x1b[7m.txt";
+    std::ofstream out(f, std::ios::binary);
+    out << "_25._tcp.mx1.example.net. 300 IN TLSA 3 1 1 " << hex << "\n"
+        << "\x1b[31mevil.example.net. 300 IN TLSA 3 1 1 " << hex << "\n"
+        << std::string("3 1 1 ab\0\x7f", 10) << "\n"
+        << "_25._tcp.m\xc3\xbcx.example.net. 300 IN TLSA 3 1 1 " << hex << "\n"
+        << "3 1 \xc2\x9b " << hex << "\n"
+        << "3 1 1 \xff" << hex << "\n";
+    return f;
+}
+
+TEST(Escaping, VerifyEchoesNoRawControlByte) {
+    const TempDir dir;
+    const fs::path f = hostile_rrset(dir.path());
+    const auto r = run_mxdane({"verify", "--cert", corpus("rsa2048.pem"), "--host", "mx1.example.net", "--tlsa-file",
+                               f.string(), "--tlsa", "3 1 1 00"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(raw_controls(r.out), 0) << r.out;
+    EXPECT_EQ(raw_controls(r.err), 0) << r.err;
+    // Escaped, and still telling which octets were there.
+    EXPECT_NE(r.out.find("rrset\\x1b[7m.txt line 2: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(owner \\x1b[31mevil.example.net.)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("'ab\\x00\\x7f' is not hexadecimal"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("'\\xc2\\x9b' is not a matching type"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("'\\xff"), std::string::npos) << r.out;
+    // Valid UTF-8 stays readable.
+    EXPECT_NE(r.out.find("(owner _25._tcp.m\xc3\xbcx.example.net.)"), std::string::npos) << r.out;
+}
+
+TEST(Escaping, VerifyJsonCarriesNoRawControlByte) {
+    const TempDir dir;
+    const fs::path f = hostile_rrset(dir.path());
+    const auto r = run_mxdane(
+        {"verify", "--json", "--cert", corpus("rsa2048.pem"), "--host", "mx1.example.net", "--tlsa-file", f.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // JSON escapes C0 controls itself; invalid UTF-8 becomes U+FFFD.
+    EXPECT_EQ(shell("python3 -c 'import json,sys; json.load(sys.stdin); print(\"ok\")' <<'EOF'\n" + r.out + "\nEOF"),
+              "ok\n");
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+    EXPECT_EQ(r.out.find('\0'), std::string::npos);
+}
+
+TEST(Escaping, TlsaAndInspectEscapeFileNames) {
+    const TempDir dir;
+    const fs::path f = dir.path() / "key\x1b]0;title\x07.pem";
+    fs::copy_file(weak_key("rsa1024.key"), f);
+    auto r = run_mxdane({"tlsa", "--host", "mx1.example.net", f.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(raw_controls(r.err), 0) << r.err;
+    EXPECT_NE(r.err.find("key\\x1b]0;title\\x07.pem: the key is too weak"), std::string::npos) << r.err;
+}
+
 } // namespace
