@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mxdane/expected.h"
 #include "mxdane/x509.h"
 
 namespace mxdane::tlsa {
@@ -47,7 +48,12 @@ Record for_certificate(Usage usage, Selector selector, MatchingType mtype, X509&
 /// The record for a key alone (selector 1 only: a key has no certificate).
 Record for_key(Usage usage, MatchingType mtype, EVP_PKEY& key);
 
-/// "_25._tcp.mx1.example.net." for host "mx1.example.net", port 25.
+/// "_25._tcp.mx1.example.net." for host "mx1.example.net", port 25, or why
+/// there can be no such owner: over 255 octets in wire form (RFC 1035
+/// §2.3.4), which a 253-octet host name reaches once "_25._tcp." is added.
+/// The one rule for every owner name mxdane builds.
+Expected<std::string> owner_name(std::string_view host, std::uint16_t port);
+/// owner_name(), throwing Error(bad_input) with the reason.
 std::string owner(std::string_view host, std::uint16_t port);
 
 /// Lowercase hex, no separators.

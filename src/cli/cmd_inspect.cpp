@@ -7,6 +7,7 @@
 #include "mxdane/error.h"
 #include "mxdane/inspect.h"
 #include "mxdane/material.h"
+#include "mxdane/names.h"
 
 namespace mxdane::cli {
 namespace {
@@ -20,7 +21,7 @@ struct InspectOptions {
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) {
-        out += (out.empty() ? "" : ", ") + s;
+        out += (out.empty() ? "" : ", ") + names::printable(s); // the certificate's text, as encoded
     }
     return out;
 }
@@ -118,10 +119,13 @@ Runner setup(CLI::App& app) {
             try {
                 const x509::Material m = x509::load_material_file(f);
                 if (const auto problem = x509::chain_order_problem(m.certs); !problem.empty()) {
-                    throw Error(Errc::bad_input, f + ": " + problem);
+                    throw Error(Errc::bad_input, names::printable(f) + ": " + problem);
                 }
                 if (auto h = x509::host_name(m); h) {
-                    e.owner = tlsa::owner(*h, 25);
+                    // A name too long for an owner gets no record line.
+                    if (auto owner = tlsa::owner_name(*h, 25); owner) {
+                        e.owner = std::move(owner).value();
+                    }
                 }
                 e.report = inspect::inspect(m, key ? key->key.get() : nullptr, now);
                 mismatch = mismatch || (e.report->key_matches && !*e.report->key_matches);
@@ -145,7 +149,8 @@ Runner setup(CLI::App& app) {
                 j["files"].push_back(e.report ? to_json(e.file, *e.report, o->key, e.owner)
                                               : nlohmann::json{{"file", e.file}, {"error", e.error}});
             }
-            io.out << j.dump(2) << "\n";
+            // Text from the files may be invalid UTF-8: replaced, not thrown on.
+            io.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else {
             bool first = true;
             for (const auto& e : entries) {
@@ -156,7 +161,7 @@ Runner setup(CLI::App& app) {
                     io.out << "\n";
                 }
                 first = false;
-                print_text(e.file, *e.report, o->key, io);
+                print_text(names::printable(e.file), *e.report, o->key, io);
             }
         }
         for (const auto& e : entries) {

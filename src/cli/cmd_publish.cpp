@@ -72,7 +72,7 @@ Runner setup(CLI::App& app, publish::Action action) {
         publish::Change change;
         change.host = *host;
         change.owner = tlsa::owner(*host, o->port);
-        for (auto& rec : records_from_files(o->certs, o->keys)) {
+        for (auto& rec : records_from_files(o->certs, o->keys, add)) {
             publish::Op op{action, o->ttl, std::move(rec)};
             if (std::find(change.ops.begin(), change.ops.end(), op) == change.ops.end()) {
                 change.ops.push_back(std::move(op));

@@ -2,6 +2,7 @@
 // already have. Each file is computed whole before its records are printed,
 // so a bad file never leaves half its records on stdout; it gets its one
 // error line and the other files are still printed.
+#include <algorithm>
 #include <memory>
 
 #include <optional>
@@ -77,7 +78,8 @@ X509* subject_cert(const x509::Material& m, std::uint8_t usage, const std::strin
     }
     const std::string what(x509::material_kind_label(m.kind));
     if (m.certs.empty()) {
-        throw Error(Errc::bad_input, file + ": usage 2 (DANE-TA) pins a CA certificate, and a " + what +
+        throw Error(Errc::bad_input, names::printable(file) + ": usage 2 (DANE-TA) pins a CA certificate, and a " +
+                                         what +
                                          " is none: give the chain file (server's certificate first, its "
                                          "issuers after it)");
     }
@@ -90,7 +92,8 @@ X509* subject_cert(const x509::Material& m, std::uint8_t usage, const std::strin
         return &only;
     }
     throw Error(Errc::bad_input,
-                file + ": usage 2 (DANE-TA) pins a certificate that issued the server's, and this certificate (" +
+                names::printable(file) +
+                    ": usage 2 (DANE-TA) pins a certificate that issued the server's, and this certificate (" +
                     x509::subject_text(only) + ") " +
                     (self_signed ? "is self-signed without CA:TRUE, a server certificate: publish 3 1 1 for it"
                                  : "comes without its issuer: give the chain file (server's certificate first, its "
@@ -103,7 +106,16 @@ std::vector<Output> compute_file(const TlsaOptions& o, const std::string& file, 
                                  const std::vector<std::uint8_t>& mtypes, std::vector<std::string>& warnings) {
     const x509::Material m = x509::load_material_file(file);
     if (const auto problem = x509::chain_order_problem(m.certs); !problem.empty()) {
-        throw Error(Errc::bad_input, file + ": " + problem);
+        throw Error(Errc::bad_input, names::printable(file) + ": " + problem);
+    }
+    // nsupdate lines go straight to a DNS server: the rule of publish.
+    // Other formats are printed all the same (an admin may need them to find
+    // and withdraw a published record), with a warning.
+    if (o.format == "nsupdate") {
+        x509::require_strong_key(*m.key, "the key of " + names::printable(file), "publish");
+    } else if (const std::string weak = x509::key_weakness(*m.key); !weak.empty()) {
+        warnings.push_back(names::printable(file) + ": the key is too weak for DANE: " + weak +
+                           "; mxdane publish refuses it");
     }
     std::optional<std::string> file_host = host;
     if (!file_host) {
@@ -113,11 +125,12 @@ std::vector<Output> compute_file(const TlsaOptions& o, const std::string& file, 
             // A wildcard is no MX host: say which name the owner came from.
             const auto sans = m.certs.empty() ? std::vector<std::string>{} : x509::dns_names(*m.certs.front());
             if (!sans.empty() && sans.front().rfind("*.", 0) == 0) {
-                warnings.push_back(file + ": owner name from " + *file_host + ", not from the wildcard " +
-                                   names::printable(sans.front()) + ": give --host if the MX host is another");
+                warnings.push_back(names::printable(file) + ": owner name from " + *file_host +
+                                   ", not from the wildcard " + names::printable(sans.front()) +
+                                   ": give --host if the MX host is another");
             }
         } else if (need_owner) {
-            throw Error(Errc::bad_input, file + ": --host is needed: " + h.error());
+            throw Error(Errc::bad_input, names::printable(file) + ": --host is needed: " + h.error());
         }
     }
     const std::optional<std::string> owner =
@@ -127,13 +140,14 @@ std::vector<Output> compute_file(const TlsaOptions& o, const std::string& file, 
     for (const auto sel : selectors) {
         if (sel == 0 && cert == nullptr) {
             if (selectors.size() == 1) {
-                throw Error(Errc::bad_input, file + ": selector 0 hashes a whole certificate, and a " +
+                throw Error(Errc::bad_input, names::printable(file) +
+                                                 ": selector 0 hashes a whole certificate, and a " +
                                                  std::string(x509::material_kind_label(m.kind)) +
                                                  " is not one: no 3 0 x record (use selector 1, which survives "
                                                  "reissue, or give the certificate)");
             }
-            warnings.push_back(file + ": no 3 0 x record: a " + std::string(x509::material_kind_label(m.kind)) +
-                               " has no certificate");
+            warnings.push_back(names::printable(file) + ": no 3 0 x record: a " +
+                               std::string(x509::material_kind_label(m.kind)) + " has no certificate");
             continue;
         }
         for (const auto mt : mtypes) {
@@ -251,7 +265,10 @@ Runner setup(CLI::App& app) {
                 }
             }
         }
-        if (o->format == "nsupdate") {
+        // No "send" after nothing: a pipe into nsupdate then does nothing.
+        const bool any =
+            std::any_of(results.begin(), results.end(), [](const auto& fr) { return !fr.records.empty(); });
+        if (o->format == "nsupdate" && any) {
             io.out << "send\n";
         }
         return code;

@@ -242,7 +242,7 @@ Runner setup(CLI::App& app) {
         const Exit code = v.verdict == tlsa::Verdict::authenticated ? Exit::ok : Exit::no;
         const bool one_source = sources.size() == 1;
         const auto where = [&](const Line& l) {
-            return (one_source ? std::string() : l.source + " ") + "line " + std::to_string(l.line);
+            return (one_source ? std::string() : names::printable(l.source) + " ") + "line " + std::to_string(l.line);
         };
 
         for (const auto& w : warnings) {
@@ -272,7 +272,8 @@ Runner setup(CLI::App& app) {
             }
             j["verdict"] = verdict_label;
             j["reason"] = v.reason;
-            io.out << j.dump(2) << "\n";
+            // Owners from the RRset text may be invalid UTF-8: replaced, not thrown on.
+            io.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
             return code;
         }
         for (const auto& l : lines) {

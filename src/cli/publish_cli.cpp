@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 
 #include "mxdane/error.h"
+#include "mxdane/names.h"
 #include "mxdane/ossl.h"
 #include "mxdane/sys.h"
 
@@ -96,7 +97,7 @@ std::string zone_line_with_ttl(const std::string& owner, const publish::Op& op) 
 }
 
 std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& certs,
-                                             const std::vector<std::string>& keys) {
+                                             const std::vector<std::string>& keys, bool for_publication) {
     // (Only PEM here; the loader of issue #3, x509::load_material_file, will
     // take over once merged and bring DER, chains and CSRs.)
     std::vector<tlsa::Record> out;
@@ -106,7 +107,11 @@ std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& cer
         ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr));
         if (!cert) {
             ossl::drain_errors();
-            throw Error(Errc::bad_input, "certificate " + path + " holds no PEM certificate");
+            throw Error(Errc::bad_input, "certificate " + names::printable(path) + " holds no PEM certificate");
+        }
+        if (for_publication) {
+            x509::require_strong_key(*ossl::check(X509_get0_pubkey(cert.get()), "reading the certificate's key"),
+                                     "the key of certificate " + names::printable(path), "publish");
         }
         out.push_back(
             tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *cert));
@@ -123,8 +128,11 @@ std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& cer
         }
         if (!key) {
             ossl::drain_errors();
-            throw Error(Errc::bad_input,
-                        "key " + path + " holds no PEM private or public key (encrypted keys are not read)");
+            throw Error(Errc::bad_input, "key " + names::printable(path) +
+                                             " holds no PEM private or public key (encrypted keys are not read)");
+        }
+        if (for_publication) {
+            x509::require_strong_key(*key, "key " + names::printable(path), "publish");
         }
         out.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *key));
     }

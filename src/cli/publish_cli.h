@@ -42,8 +42,10 @@ std::string zone_line_with_ttl(const std::string& owner, const publish::Op& op);
 
 /// The 3 1 1 record of each certificate's key, then of each key file
 /// (private or public key, PEM). Throws Error(io) when a file cannot be
-/// read, Error(bad_input) naming it when it holds no usable key.
+/// read, Error(bad_input) naming it when it holds no usable key, or, when
+/// `for_publication`, a key too weak to publish (x509::key_weakness;
+/// withdrawing such a record is always allowed).
 std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& certs,
-                                             const std::vector<std::string>& keys);
+                                             const std::vector<std::string>& keys, bool for_publication);
 
 } // namespace mxdane::cli

@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadName{"ab--cd.example.net", "ab--cd.example.net", "'--' in positions 3-4"},
         BadName{"xn--zz.example.net", "xn--zz.example.net", "is not a valid A-label"},
         BadName{"\xe2\x98\x83.example.net", "\xe2\x98\x83.example.net", "not a valid internationalized name"},
-        BadName{"\xff\xfe.example.net", "\xff\xfe.example.net", "not a valid internationalized name"}));
+        BadName{"\xff\xfe.example.net", "\\xff\\xfe.example.net", "not a valid internationalized name"}));
 
 // ---------------------------------------------------------------------------
 // Bad option values: exit 64, one line, nothing written.

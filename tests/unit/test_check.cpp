@@ -2,6 +2,7 @@
 // happen, in which order, and what each answer means for the verdict.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "mxdane/check.h"
@@ -276,6 +277,45 @@ TEST_F(CheckWalk, MxHostModeSkipsTheMxLookup) {
     EXPECT_FALSE(asked("MX mx1.example.net"));
     EXPECT_EQ(dns.asked.front(), "A mx1.example.net");
     EXPECT_EQ(overall(r), Overall::all_validated);
+}
+
+/// A valid host name of `n` characters ending in example.net.
+std::string long_host(std::size_t n) {
+    std::string s = "example.net";
+    while (s.size() < n) {
+        std::size_t len = std::min<std::size_t>(63, n - s.size() - 1);
+        if (n - s.size() - 1 - len == 1) {
+            --len;
+        }
+        s = std::string(len, 'a') + "." + s;
+    }
+    return s;
+}
+
+TEST_F(CheckWalk, AnMxHostWithNoPossibleTlsaOwnerWouldDefer) {
+    // 245 characters: _25._tcp.HOST. is 256 octets, a query no sender can send.
+    const std::string host = long_host(245);
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, host}});
+    dns.set(host, RrType::a, Security::secure, {dns::Address{false, "192.0.2.1"}});
+    const Report r = run_for("example.net");
+    ASSERT_EQ(r.hosts.size(), 1U);
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
+    EXPECT_EQ(r.hosts[0].addresses[0].reason,
+              "the TLSA owner name _25._tcp." + host +
+                  " would be 256 octets in DNS wire form, over the 255 a name may have (RFC 1035 §2.3.4): no TLSA "
+                  "record can exist for this host");
+    EXPECT_FALSE(asked("TLSA _25._tcp." + host));
+    EXPECT_TRUE(probes.empty());
+}
+
+TEST_F(CheckWalk, AnMxHostGivenWithNoPossibleTlsaOwnerIsRefused) {
+    try {
+        (void)run_for(long_host(245), true);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::bad_input);
+    }
+    EXPECT_TRUE(dns.asked.empty());
 }
 
 TEST_F(CheckWalk, OnlyUnusableRecordsIsNoDane) {

@@ -73,4 +73,37 @@ TEST(Names, ListErrorNamesTheBadNameSafely) {
     }
 }
 
+TEST(Printable, EscapesWhatATerminalWouldObey) {
+    using mxdane::names::printable;
+    EXPECT_EQ(printable("mx1.example.net"), "mx1.example.net");
+    EXPECT_EQ(printable(std::string("\x1b[31mred\0\x7f\\", 11)), "\\x1b[31mred\\x00\\x7f\\x5c");
+    EXPECT_EQ(printable("tab\there\nline"), "tab\\x09here\\x0aline");
+    // Valid UTF-8 stays; C1 controls, bidi overrides and line separators do not.
+    EXPECT_EQ(printable("m\xc3\xbcx.example.net \xe2\x9c\x93"), "m\xc3\xbcx.example.net \xe2\x9c\x93");
+    EXPECT_EQ(printable("a\xc2\x9b"
+                        "31m"),
+              "a\\xc2\\x9b31m");
+    EXPECT_EQ(printable("\xe2\x80\xae"
+                        "evil"),
+              "\\xe2\\x80\\xaeevil");
+    EXPECT_EQ(printable("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");
+    EXPECT_EQ(printable("\xe2\x81\xa6"), "\\xe2\\x81\\xa6");
+    // Not UTF-8: overlong forms, surrogates, stray and truncated octets.
+    EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");
+    EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+    EXPECT_EQ(printable("\xff\x80"), "\\xff\\x80");
+    EXPECT_EQ(printable("ok\xe2\x9c"), "ok\\xe2\\x9c");
+    EXPECT_EQ(printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80"); // above U+10FFFF
+    EXPECT_EQ(printable("\xf0\x9f\x93\xa7"), "\xf0\x9f\x93\xa7");     // U+1F4E7 is fine
+}
+
+TEST(WireLength, CountsALengthOctetPerLabelAndTheRoot) {
+    using mxdane::names::wire_length;
+    EXPECT_EQ(wire_length("."), 1U);
+    EXPECT_EQ(wire_length(""), 1U);
+    EXPECT_EQ(wire_length("net"), 5U);
+    EXPECT_EQ(wire_length("mx1.example.net"), 17U);
+    EXPECT_EQ(wire_length("mx1.example.net."), 17U);
+}
+
 } // namespace

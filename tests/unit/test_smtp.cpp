@@ -61,7 +61,7 @@ TEST(SmtpReply, WaitsForTheLastLine) {
 }
 
 TEST(SmtpReply, RefusesWhatIsNotSmtp) {
-    EXPECT_EQ(refusal(std::string("\x00\xff garbage\r\n", 12)), "not an SMTP reply line: \"?? garbage\"");
+    EXPECT_EQ(refusal(std::string("\x00\xff garbage\r\n", 12)), "not an SMTP reply line: \"\\x00\\xff garbage\"");
     EXPECT_EQ(refusal("HTTP/1.1 400\r\n"), "not an SMTP reply line: \"HTTP/1.1 400\"");
     EXPECT_EQ(refusal("250x\r\n"), "not an SMTP reply line: \"250x\"");
     EXPECT_EQ(refusal("150 one\r\n"), "not an SMTP reply line: \"150 one\"");

@@ -213,10 +213,22 @@ class Walk {
             st.done = false;
             // §2.2.3: with a secure CNAME chain, the expanded name first,
             // then the original name.
-            if (!canonical.empty()) {
-                st.bases.push_back(canonical);
+            // A name whose owner would pass 255 octets has no TLSA RRset:
+            // the query cannot even be sent, and a sender treats the failed
+            // lookup as one (RFC 7672 §2.2.3: defer).
+            std::string impossible;
+            for (const std::string& base :
+                 canonical.empty() ? std::vector<std::string>{h.host} : std::vector<std::string>{canonical, h.host}) {
+                if (auto owner = tlsa::owner_name(base, smtp_port); owner) {
+                    st.bases.push_back(base);
+                } else if (impossible.empty()) {
+                    impossible = owner.error();
+                }
             }
-            st.bases.push_back(h.host);
+            if (!impossible.empty()) {
+                st.done = true;
+                set_all(h, Verdict::would_defer, impossible);
+            }
         }
         return st;
     }
@@ -337,7 +349,7 @@ class Walk {
         // (otherwise nothing there is used anyway).
         const bool elsewhere = mx_secure && std::any_of(m_report.hosts.begin(), m_report.hosts.end(),
                                                         [&](const HostCheck& h) { return h.host != m_req.domain; });
-        if (elsewhere) {
+        if (elsewhere && tlsa::owner_name(m_req.domain, smtp_port)) {
             q.emplace_back(tlsa_qname(m_req.domain), RrType::tlsa);
         }
         // Asked before the probes say whether a certificate is self-signed.
@@ -393,6 +405,11 @@ std::string_view verdict_name(Verdict v) {
 }
 
 Report run(const Request& req, dns::Resolver& resolver, const Prober& prober) {
+    if (req.mx_host) {
+        // A host given by the user that can have no TLSA owner is refused
+        // before any lookup.
+        (void)tlsa::owner(req.domain, smtp_port);
+    }
     return Walk(req, resolver, prober).run();
 }
 

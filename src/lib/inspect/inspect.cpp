@@ -72,9 +72,9 @@ Report inspect(const x509::Material& m, EVP_PKEY* key, x509::Clock::time_point n
         r.key_matches = EVP_PKEY_eq(m.key.get(), key) == 1;
         ERR_clear_error();
     }
-    if (r.key.algorithm == "RSA" && r.key.bits < 2048) {
-        r.warnings.push_back("RSA-" + std::to_string(r.key.bits) +
-                             " is too weak: use at least RSA-2048 (mxdane keygen makes RSA-3072 by default)");
+    if (const std::string weak = x509::key_weakness(*m.key); !weak.empty()) {
+        r.warnings.push_back("the key is too weak for DANE: " + weak +
+                             "; publish and rollover refuse it (mxdane keygen makes RSA-3072 by default)");
     }
     if (m.certs.empty()) {
         r.records.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *m.key));

@@ -238,22 +238,13 @@ ossl::X509ReqPtr make_csr(EVP_PKEY& key, const std::vector<std::string>& names) 
     }
     ossl::X509ReqPtr req(ossl::check(X509_REQ_new(), "allocating a CSR"));
     ossl::check(X509_REQ_set_version(req.get(), X509_REQ_VERSION_1), "setting the CSR version");
-    const ossl::X509NamePtr subject(ossl::check(X509_NAME_new(), "allocating a name"));
-    ossl::check(X509_NAME_add_entry_by_txt(
-                    subject.get(), "CN", MBSTRING_UTF8,
-                    reinterpret_cast<const unsigned char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-                        names.front().c_str()),
-                    -1, -1, 0),
-                "setting the CSR subject CN");
+    const ossl::X509NamePtr subject = x509::subject_for(names);
     ossl::check(X509_REQ_set_subject_name(req.get(), subject.get()), "setting the CSR subject");
     ossl::check(X509_REQ_set_pubkey(req.get(), &key), "setting the CSR key");
     const std::unique_ptr<STACK_OF(X509_EXTENSION), ExtStackFree> exts(
         ossl::check(sk_X509_EXTENSION_new_null(), "allocating CSR extensions"));
-    std::string san;
-    for (const auto& n : names) {
-        san += (san.empty() ? "DNS:" : ",DNS:") + n;
-    }
-    add_extension(*req, *exts, NID_subject_alt_name, san);
+    add_extension(*req, *exts, NID_subject_alt_name,
+                  x509::san_extension_value(names, X509_NAME_entry_count(subject.get()) == 0));
     ossl::check(X509_REQ_add_extensions(req.get(), exts.get()), "adding the CSR extensions");
     const bool rsa = EVP_PKEY_is_a(&key, "RSA") == 1;
     const EVP_MD* md = (!rsa && EVP_PKEY_get_bits(&key) >= 384) ? EVP_sha384() : EVP_sha256();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <grp.h>
 #include <sys/stat.h>
@@ -210,8 +211,22 @@ Result run(const Request& request) {
     result.key_type = request.key_type;
     const std::string& host = result.names.front();
     const std::string stamp = request.stamp ? *request.stamp : store::date_stamp(request.now);
+    // Refused before any key exists: the host must be able to carry the
+    // TLSA records this run prints, and its files must be nameable.
+    result.owner = tlsa::owner(host, request.port);
     result.key_path = key_dir / store::key_file_name(host, stamp);
     result.cert_path = cert_dir / store::cert_file_name(host, stamp);
+    // Each file is written under a temporary name first (store::temp_prefix
+    // plus a random suffix of 10 characters; 16 leaves a margin).
+    constexpr std::size_t temp_suffix_reserve = 16;
+    for (const auto& file : {result.key_path.filename().string(), result.cert_path.filename().string()}) {
+        const std::size_t needed = store::temp_prefix(file).size() + temp_suffix_reserve;
+        if (needed > NAME_MAX) {
+            throw Error(Errc::bad_input, "the host name is too long for its files: " + file +
+                                             " needs a temporary name of " + std::to_string(needed) +
+                                             " octets, over the " + std::to_string(NAME_MAX) + " a file name may have");
+        }
+    }
 
     const bool is_default = key_dir == store::default_key_dir || cert_dir == store::default_cert_dir;
     if (request.stable_names) {
@@ -283,7 +298,6 @@ Result run(const Request& request) {
     const auto cert = x509::make_self_signed(*key, profile);
     result.not_before = x509::to_time_point(*X509_get0_notBefore(cert.get()));
     result.not_after = x509::to_time_point(*X509_get0_notAfter(cert.get()));
-    result.owner = tlsa::owner(host, request.port);
     // 3 1 1 first: it pins the key and so survives a certificate renewal.
     result.records.push_back(
         tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *cert));

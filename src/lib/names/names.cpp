@@ -105,20 +105,106 @@ Expected<bool> check_label(std::string_view label) {
 
 } // namespace
 
-std::string printable(std::string_view s) {
+namespace {
+
+/// The length of the valid UTF-8 sequence at the start of `s` and its code
+/// point (RFC 3629 §4: shortest form, no surrogates, at most U+10FFFF), or 0
+/// when it is not one.
+std::size_t utf8_sequence(std::string_view s, char32_t& cp) {
+    const auto b0 = static_cast<unsigned char>(s[0]);
+    std::size_t len = 0;
+    char32_t min = 0;
+    if (b0 >= 0xc2 && b0 <= 0xdf) {
+        len = 2;
+        cp = b0 & 0x1fU;
+        min = 0x80;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+        len = 3;
+        cp = b0 & 0x0fU;
+        min = 0x800;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+        len = 4;
+        cp = b0 & 0x07U;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (s.size() < len) {
+        return 0;
+    }
+    for (std::size_t i = 1; i < len; ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if ((b & 0xc0U) != 0x80U) {
+            return 0;
+        }
+        cp = (cp << 6U) | (b & 0x3fU);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return len;
+}
+
+/// Code points that change how a terminal shows what follows.
+bool unsafe_code_point(char32_t cp) {
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void escape_octets(std::string& out, std::string_view octets) {
     static constexpr char hexdig[] = "0123456789abcdef";
-    std::string out;
-    for (const char ch : s) {
+    for (const char ch : octets) {
         const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f || c == '\\') {
-            out += "\\x";
-            out += hexdig[c >> 4U];
-            out += hexdig[c & 0xfU];
+        out += "\\x";
+        out += hexdig[c >> 4U];
+        out += hexdig[c & 0xfU];
+    }
+}
+
+} // namespace
+
+std::string printable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f || c == '\\') {
+                escape_octets(out, s.substr(i, 1));
+            } else {
+                out += s[i];
+            }
+            ++i;
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t len = utf8_sequence(s.substr(i), cp);
+        if (len == 0) {
+            escape_octets(out, s.substr(i, 1));
+            ++i;
         } else {
-            out += ch;
+            if (unsafe_code_point(cp)) {
+                escape_octets(out, s.substr(i, len));
+            } else {
+                out.append(s.substr(i, len));
+            }
+            i += len;
         }
     }
     return out;
+}
+
+std::size_t wire_length(std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    if (name.empty()) {
+        return 1; // the root
+    }
+    // Each dot becomes a length octet; one more for the first label and one
+    // for the root.
+    return name.size() + 2;
 }
 
 Expected<std::string> normalize_host(std::string_view input) {

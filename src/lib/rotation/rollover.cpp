@@ -404,6 +404,7 @@ bool complete_switch(const Layout& layout, const rotation::State& state) {
 
 InitResult init(const InitRequest& request) {
     const Layout& l = request.layout;
+    (void)tlsa::owner(l.host, request.port); // a host that can have no TLSA record cannot roll one over
     if (exists_nofollow(l.state_file())) {
         throw Error(Errc::exists, "the rollover of " + l.host + " is already set up (" + l.state_file().string() +
                                       "); see 'mxdane rollover status " + l.host + "'");
@@ -436,6 +437,8 @@ InitResult init(const InitRequest& request) {
     r.state.host = l.host;
     rotation::check_clock(r.state, request.now);
     k.record = checked_pair(r.key, r.cert);
+    // Adopting puts the key's record in DNS for years: the one weak-key rule.
+    x509::require_strong_key(*read_key(r.key), "the key " + r.key.string(), "adopt");
     check_confined(l, k);
     // The key existed no later than now, whatever the certificate claims
     // (a notBefore ahead of this clock would put "created" after "active").

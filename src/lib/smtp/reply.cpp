@@ -1,6 +1,7 @@
 // SMTP reply parsing (RFC 5321 §4.2). Pure: bytes in, replies out.
 #include <cctype>
 
+#include "mxdane/names.h"
 #include "mxdane/smtp.h"
 
 namespace mxdane::smtp {
@@ -10,22 +11,13 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-/// Printable rendering of a line that is not SMTP, for error messages.
-std::string printable(std::string_view s) {
-    std::string out;
-    for (const char c : s.substr(0, 60)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u >= 0x20 && u < 0x7f) ? c : '?';
-    }
-    return out;
-}
-
 } // namespace
 
 std::string Reply::summary() const {
     std::string out = std::to_string(code);
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        out += (i == 0 ? " " : " / ") + lines[i];
+        // The peer's text, echoed to a terminal: escaped.
+        out += (i == 0 ? " " : " / ") + names::printable(lines[i]);
     }
     return out;
 }
@@ -69,7 +61,7 @@ Expected<std::optional<Reply>> ReplyParser::next() {
         }
         if (line.size() < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]) || line[0] < '2' ||
             line[0] > '5' || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
-            return Unexpected{"not an SMTP reply line: \"" + printable(line) + "\""};
+            return Unexpected{"not an SMTP reply line: \"" + names::printable(line.substr(0, 60)) + "\""};
         }
         const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
         if (reply.lines.empty()) {

@@ -1,5 +1,7 @@
 #include <openssl/evp.h>
 
+#include "mxdane/error.h"
+#include "mxdane/names.h"
 #include "mxdane/tlsa.h"
 
 namespace mxdane::tlsa {
@@ -63,12 +65,26 @@ std::string unusable_reason(const Record& rec) {
     }
 }
 
-std::string owner(std::string_view host, std::uint16_t port) {
+Expected<std::string> owner_name(std::string_view host, std::uint16_t port) {
     std::string out = "_" + std::to_string(port) + "._tcp." + std::string(host);
     if (out.back() != '.') {
         out += '.';
     }
+    if (const std::size_t octets = names::wire_length(out); octets > names::max_wire_octets) {
+        return Unexpected{"the TLSA owner name _" + std::to_string(port) + "._tcp." + names::printable(host) +
+                          " would be " + std::to_string(octets) + " octets in DNS wire form, over the " +
+                          std::to_string(names::max_wire_octets) +
+                          " a name may have (RFC 1035 §2.3.4): no TLSA record can exist for this host"};
+    }
     return out;
+}
+
+std::string owner(std::string_view host, std::uint16_t port) {
+    auto name = owner_name(host, port);
+    if (!name) {
+        throw Error(Errc::bad_input, name.error());
+    }
+    return std::move(name).value();
 }
 
 std::string to_hex(const Bytes& bytes) {

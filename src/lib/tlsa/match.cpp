@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 
 #include "mxdane/material.h"
+#include "mxdane/names.h"
 #include "mxdane/tlsa_match.h"
 
 namespace mxdane::tlsa {
@@ -56,7 +57,7 @@ std::string short_rdata(const Record& rec) {
 std::string subject_names(X509& cert) {
     std::string out;
     for (const auto& n : x509::dns_names(cert)) {
-        out += (out.empty() ? "" : ", ") + n;
+        out += (out.empty() ? "" : ", ") + names::printable(n); // the peer's text
     }
     return out.empty() ? "no DNS name" : out;
 }

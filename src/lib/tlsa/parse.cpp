@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "mxdane/names.h"
 #include "mxdane/tlsa_parse.h"
 
 namespace mxdane::tlsa {
@@ -110,7 +111,7 @@ Expected<Bytes> hex_tokens(const std::vector<std::string>& tokens, std::size_t f
     for (std::size_t i = from; i < tokens.size(); ++i) {
         for (const char c : tokens[i]) {
             if (hex_value(c) < 0) {
-                return Unexpected{"'" + tokens[i].substr(0, 40) + "' is not hexadecimal"};
+                return Unexpected{"'" + names::printable(tokens[i].substr(0, 40)) + "' is not hexadecimal"};
             }
         }
         hex += tokens[i];
@@ -133,7 +134,7 @@ Expected<Record> parse_generic(const std::vector<std::string>& rd) {
     }
     const auto len = small_number(rd[1], 65535);
     if (!len) {
-        return Unexpected{"'" + rd[1].substr(0, 40) + "' is not an RDATA length (0-65535)"};
+        return Unexpected{"'" + names::printable(rd[1].substr(0, 40)) + "' is not an RDATA length (0-65535)"};
     }
     auto bytes = hex_tokens(rd, 2);
     if (!bytes) {
@@ -163,7 +164,7 @@ Expected<Record> parse_rdata(const std::vector<std::string>& rd) {
     Record r;
     const auto u = parse_usage(rd[0]);
     if (!u) {
-        return Unexpected{"'" + rd[0].substr(0, 40) +
+        return Unexpected{"'" + names::printable(rd[0].substr(0, 40)) +
                           "' is not a certificate usage (0-255, PKIX-TA, PKIX-EE, DANE-TA, DANE-EE)"};
     }
     if (rd.size() < 2) {
@@ -171,14 +172,15 @@ Expected<Record> parse_rdata(const std::vector<std::string>& rd) {
     }
     const auto s = parse_selector(rd[1]);
     if (!s) {
-        return Unexpected{"'" + rd[1].substr(0, 40) + "' is not a selector (0-255, Cert, SPKI)"};
+        return Unexpected{"'" + names::printable(rd[1].substr(0, 40)) + "' is not a selector (0-255, Cert, SPKI)"};
     }
     if (rd.size() < 3) {
         return Unexpected{"the matching type is missing"};
     }
     const auto m = parse_mtype(rd[2]);
     if (!m) {
-        return Unexpected{"'" + rd[2].substr(0, 40) + "' is not a matching type (0-255, Full, SHA2-256, SHA2-512)"};
+        return Unexpected{"'" + names::printable(rd[2].substr(0, 40)) +
+                          "' is not a matching type (0-255, Full, SHA2-256, SHA2-512)"};
     }
     if (rd.size() < 4) {
         return Unexpected{"the certificate association data is missing"};
@@ -303,7 +305,7 @@ Expected<Record> parse_entry(const std::vector<std::string>& tokens) {
         }
         for (std::size_t i = 0; i < tokens.size() && i < 4; ++i) {
             if (is_other_type(tokens[i])) {
-                return Unexpected{"not a TLSA record (type " + upper(tokens[i]) + ")"};
+                return Unexpected{"not a TLSA record (type " + names::printable(upper(tokens[i])) + ")"};
             }
         }
         return Unexpected{"not a TLSA record: expected '[owner] [TTL] [class] TLSA usage selector type data' or "
@@ -319,11 +321,12 @@ Expected<Record> parse_entry(const std::vector<std::string>& tokens) {
             seen_ttl = true;
         } else if (i > 0 && is_other_type(t)) {
             // "owner 300 IN RRSIG TLSA ...": TLSA here is the covered type.
-            return Unexpected{"not a TLSA record (type " + upper(t) + ")"};
+            return Unexpected{"not a TLSA record (type " + names::printable(upper(t)) + ")"};
         } else if (i == 0) {
             continue; // the owner name: not needed to match
         } else {
-            return Unexpected{"unexpected '" + t.substr(0, 40) + "' before TLSA (expected owner, TTL and class)"};
+            return Unexpected{"unexpected '" + names::printable(t.substr(0, 40)) +
+                              "' before TLSA (expected owner, TTL and class)"};
         }
     }
     return parse_rdata(
@@ -399,7 +402,8 @@ Expected<Prefix> read_prefix(const std::vector<std::string>& tokens, std::size_t
         } else if (i == 0) {
             p.owner_token = t;
         } else {
-            return Unexpected{"unexpected '" + t.substr(0, 40) + "' before TLSA (expected owner, TTL and class)"};
+            return Unexpected{"unexpected '" + names::printable(t.substr(0, 40)) +
+                              "' before TLSA (expected owner, TTL and class)"};
         }
     }
     return p;
@@ -522,10 +526,11 @@ ParsedRRset parse_rrset(std::string_view text) {
 
 std::string owner_problem(const ParsedRecord& r, std::string_view expected) {
     if (r.owner && lower(*r.owner) != lower(expected)) {
-        return "not for " + std::string(expected) + " (owner " + *r.owner + ")";
+        return "not for " + std::string(expected) + " (owner " + names::printable(*r.owner) + ")";
     }
     if (r.rr_class != "IN") {
-        return "not for " + std::string(expected) + " (class " + r.rr_class + ": senders look up class IN)";
+        return "not for " + std::string(expected) + " (class " + names::printable(r.rr_class) +
+               ": senders look up class IN)";
     }
     return {};
 }
@@ -533,7 +538,7 @@ std::string owner_problem(const ParsedRecord& r, std::string_view expected) {
 std::string skipped_summary(const std::vector<SkippedType>& skipped) {
     std::string out;
     for (const auto& s : skipped) {
-        out += (out.empty() ? "" : ", ") + std::to_string(s.count) + " " + s.type;
+        out += (out.empty() ? "" : ", ") + std::to_string(s.count) + " " + names::printable(s.type);
     }
     return out;
 }

@@ -1,5 +1,6 @@
 #include <array>
 
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 
 #include "mxdane/x509.h"
@@ -136,6 +137,65 @@ Clock::time_point to_time_point(const ASN1_TIME& t) {
     struct tm tm {};
     ossl::check(ASN1_TIME_to_tm(&t, &tm), "reading a certificate time");
     return Clock::from_time_t(timegm(&tm));
+}
+
+std::string key_weakness(EVP_PKEY& key) {
+    if (EVP_PKEY_is_a(&key, "RSA") == 1 || EVP_PKEY_is_a(&key, "RSA-PSS") == 1) {
+        const int bits = EVP_PKEY_get_bits(&key);
+        if (bits < 2048) {
+            return "RSA-" + std::to_string(bits) + " is below 2048 bits";
+        }
+        BIGNUM* raw = nullptr;
+        if (EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1 || raw == nullptr) {
+            ossl::drain_errors();
+            return "its RSA public exponent cannot be read";
+        }
+        const ossl::BignumPtr e(raw);
+        // e = 1 makes encryption the identity; an even e has no inverse
+        // modulo lambda(n), so such a key is no working RSA key.
+        const bool even = BN_is_odd(e.get()) == 0;
+        if (even || BN_is_one(e.get()) == 1) {
+            const ossl::CharPtr dec(BN_bn2dec(e.get()));
+            return "its RSA public exponent " + std::string(dec ? dec.get() : "?") +
+                   (even ? " is even" : " is below 3");
+        }
+        return "";
+    }
+    if (EVP_PKEY_is_a(&key, "EC") == 1) {
+        std::array<char, 80> group{};
+        std::size_t len = 0;
+        if (EVP_PKEY_get_group_name(&key, group.data(), group.size(), &len) != 1) {
+            ossl::drain_errors();
+            return "its elliptic curve has no name (explicit parameters); use P-256, P-384 or P-521";
+        }
+        const std::string curve(group.data(), len);
+        std::array<char, 32> encoding{};
+        std::size_t elen = 0;
+        if (EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_EC_ENCODING, encoding.data(), encoding.size(),
+                                           &elen) == 1 &&
+            std::string(encoding.data(), elen) == OSSL_PKEY_EC_ENCODING_EXPLICIT) {
+            // RFC 5480 §2.1.1: specifiedCurve MUST NOT be used, and the SPKI
+            // (so its 3 1 1 record) differs from the named-curve form.
+            return "its curve parameters are explicit, not a named curve (RFC 5480 §2.1.1)";
+        }
+        ossl::drain_errors();
+        if (curve == "prime256v1" || curve == "secp384r1" || curve == "secp521r1") {
+            return "";
+        }
+        return "the curve " + curve + " is not one of P-256, P-384 or P-521, which senders support";
+    }
+    if (EVP_PKEY_is_a(&key, "ED25519") == 1 || EVP_PKEY_is_a(&key, "ED448") == 1) {
+        return "";
+    }
+    const char* name = EVP_PKEY_get0_type_name(&key);
+    return std::string("a ") + (name != nullptr ? name : "unknown") +
+           " key is not for TLS servers (use RSA-2048 or more, ECDSA P-256/P-384/P-521, Ed25519 or Ed448)";
+}
+
+void require_strong_key(EVP_PKEY& key, std::string_view what, std::string_view purpose) {
+    if (const std::string why = key_weakness(key); !why.empty()) {
+        throw Error(Errc::bad_input, std::string(what) + " is too weak to " + std::string(purpose) + ": " + why);
+    }
 }
 
 } // namespace mxdane::x509

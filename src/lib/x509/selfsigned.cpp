@@ -1,6 +1,7 @@
 // The self-signed certificate profile for an MX host (issue #2): DANE-EE
 // (RFC 7672 §3.1.1) ignores names and dates, but the profile still follows
 // RFC 5280 so that non-DANE peers and humans see a sensible certificate.
+#include <algorithm>
 #include <array>
 
 #include <openssl/rand.h>
@@ -37,6 +38,29 @@ void set_time(ASN1_TIME* field, Clock::time_point when) {
 
 } // namespace
 
+ossl::X509NamePtr subject_for(const std::vector<std::string>& names) {
+    ossl::X509NamePtr subject(ossl::check(X509_NAME_new(), "allocating a name"));
+    const auto fits = std::find_if(names.begin(), names.end(),
+                                   [](const std::string& n) { return !n.empty() && n.size() <= max_common_name; });
+    if (fits != names.end()) {
+        ossl::check(X509_NAME_add_entry_by_txt(
+                        subject.get(), "CN", MBSTRING_UTF8,
+                        reinterpret_cast<const unsigned char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+                            fits->c_str()),                     // OpenSSL takes bytes
+                        -1, -1, 0),
+                    "setting the subject CN");
+    }
+    return subject;
+}
+
+std::string san_extension_value(const std::vector<std::string>& names, bool empty_subject) {
+    std::string san;
+    for (const auto& n : names) {
+        san += (san.empty() ? "DNS:" : ",DNS:") + n;
+    }
+    return empty_subject ? "critical," + san : san;
+}
+
 ossl::X509Ptr make_self_signed(EVP_PKEY& key, const CertProfile& profile) {
     if (profile.names.empty()) {
         throw Error(Errc::bad_input, "a certificate needs at least one name");
@@ -51,14 +75,7 @@ ossl::X509Ptr make_self_signed(EVP_PKEY& key, const CertProfile& profile) {
     const auto serial = random_serial();
     ossl::check(X509_set_serialNumber(cert.get(), serial.get()), "setting the serial number");
 
-    const ossl::X509NamePtr subject(ossl::check(X509_NAME_new(), "allocating a name"));
-    const std::string& cn = profile.names.front();
-    ossl::check(X509_NAME_add_entry_by_txt(
-                    subject.get(), "CN", MBSTRING_UTF8,
-                    reinterpret_cast<const unsigned char*>(
-                        cn.c_str()), // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): OpenSSL takes bytes
-                    -1, -1, 0),
-                "setting the subject CN");
+    const ossl::X509NamePtr subject = subject_for(profile.names);
     ossl::check(X509_set_subject_name(cert.get(), subject.get()), "setting the subject");
     ossl::check(X509_set_issuer_name(cert.get(), subject.get()), "setting the issuer");
 
@@ -74,11 +91,8 @@ ossl::X509Ptr make_self_signed(EVP_PKEY& key, const CertProfile& profile) {
                   rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
     add_extension(*cert, ctx, NID_ext_key_usage, "serverAuth,clientAuth");
     add_extension(*cert, ctx, NID_subject_key_identifier, "hash");
-    std::string san;
-    for (const auto& n : profile.names) {
-        san += (san.empty() ? "DNS:" : ",DNS:") + n;
-    }
-    add_extension(*cert, ctx, NID_subject_alt_name, san);
+    add_extension(*cert, ctx, NID_subject_alt_name,
+                  san_extension_value(profile.names, X509_NAME_entry_count(subject.get()) == 0));
 
     const int bits = EVP_PKEY_get_bits(&key);
     const EVP_MD* md = (!rsa && bits >= 384) ? EVP_sha384() : EVP_sha256();
