@@ -8,13 +8,13 @@
 // - mxdane reads owner-less input (bare "3 1 1 HEX", "\# 35 ...", dig's
 //   output without an owner) as meant for the host being checked; libldns
 //   needs an owner;
-// - mxdane reads the RFC 7218 mnemonics (DANE-EE SPKI SHA2-256); libldns
-//   1.8 reads numbers only;
-// - mxdane refuses a TLSA record with no data, or whose data is not whole
-//   octets (RFC 6698 §2.2: the field is hex); libldns may read some;
+// - mxdane refuses data of an odd number of hex digits (RFC 6698 §2.2:
+//   the field is hex octets); libldns pads it with a zero ("abc" -> abc0);
 // - $INCLUDE (mxdane never opens other files) and other directives;
 // - records of other types that libldns cannot read (mxdane only counts
 //   them).
+// Both read the RFC 7218 mnemonics (DANE-EE SPKI SHA2-256) and refuse a
+// record with no data: those are compared.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

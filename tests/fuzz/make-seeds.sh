@@ -102,6 +102,6 @@ if [[ -n ${MXDANE:-} ]]; then
     "$MXDANE" keygen --key p256 --out "$tmp/keys" mx1.example.net >/dev/null 2>&1
     "$MXDANE" rollover init --out "$tmp/keys" --state-dir "$tmp/state" mx1.example.net >/dev/null 2>&1
     "$MXDANE" rollover stage --out "$tmp/keys" --state-dir "$tmp/state" mx1.example.net >/dev/null 2>&1 || true
-    for f in "$tmp"/state/*; do cp "$f" "$seeds/fuzz_state/state-$(basename "$f")"; done
+    for f in "$tmp"/state/*.json; do cp "$f" "$seeds/fuzz_state/state-$(basename "$f")"; done
 fi
 echo "seeds: $(find "$seeds" -type f | wc -l) files in $seeds" >&2
