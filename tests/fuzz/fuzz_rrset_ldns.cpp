@@ -12,7 +12,11 @@
 //   the field is hex octets); libldns pads it with a zero ("abc" -> abc0);
 // - $INCLUDE (mxdane never opens other files) and other directives;
 // - records of other types that libldns cannot read (mxdane only counts
-//   them).
+//   them);
+// - vertical tab and form feed: mxdane takes them as blanks (parse.cpp);
+//   libldns does not, and drops the rest of the entry from the first one
+//   in silence ("... 6\v ab" is read as "... 60"). Texts holding one are
+//   not compared.
 // Both read the RFC 7218 mnemonics (DANE-EE SPKI SHA2-256) and refuse a
 // record with no data: those are compared.
 #include <cstddef>
@@ -114,6 +118,9 @@ void report(std::string_view what, std::size_t i, const Bytes& ours, const Bytes
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size); // NOLINT: fuzzer bytes
+    if (text.find_first_of("\v\f") != std::string_view::npos) {
+        return 0;
+    }
     const auto ours = mxdane::tlsa::parse_rrset(text);
     if (!ours.errors.empty()) {
         return 0;
