@@ -1,43 +1,89 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with Debian's clang (-fsanitize=fuzzer,address,
-# undefined) straight from the library sources they need, then runs each.
-#   tests/fuzz/run.sh [SECONDS]     default 20 per target (./run-tests uses 20)
-#   tests/fuzz/run.sh 3600          a long run by hand
-# Seeds: tests/data/corpus (load) and RRset texts made below (rrset); new
-# inputs the fuzzer finds stay in build/fuzz/<target>.corpus between runs.
+# undefined) straight from the library sources each one needs (targets.txt:
+# one list per target), then runs each.
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]   default 15 s, every target
+#   tests/fuzz/run.sh 600 fuzz_rdata          a long run of one by hand
+# Seeds: tests/fuzz/seeds/<target> (made by tests/fuzz/make-seeds.sh) and
+# tests/data/corpus (fuzz_load). New inputs the fuzzer finds stay in
+# build/fuzz/<target>.corpus between runs. A crash leaves its input in
+# build/fuzz/crash-* and fails the script.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-secs=${1:-20}
+secs=${1:-15}
+shift || true
 out="$here/build/fuzz"
-mkdir -p "$out"
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+mkdir -p "$out/obj"
+flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
        -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -I"$here/include")
-libsrc=("$here"/src/lib/x509/*.cpp "$here"/src/lib/tlsa/*.cpp "$here"/src/lib/ossl/*.cpp "$here"/src/lib/names/*.cpp)
-build() { # target
-    local bin="$out/$1"
-    if [[ ! -x $bin || -n $(find "$here/src/lib" "$here/include" "$here/tests/fuzz/$1.cpp" -newer "$bin" -print -quit) ]]; then
-        echo "== building $1" >&2
-        clang++ "${flags[@]}" "$here/tests/fuzz/$1.cpp" "${libsrc[@]}" -o "$bin" -lssl -lcrypto -lidn2
-    fi
-}
-build fuzz_rrset
-build fuzz_load
+cc=(clang++)
+command -v ccache >/dev/null && cc=(ccache clang++)
 
-mkdir -p "$out/fuzz_load.corpus" "$out/fuzz_rrset.corpus" "$out/rrset.seed"
-i=0
-for f in "$here"/tests/data/corpus/expected/*.txt; do
-    while read -r _ u s m h; do
-        i=$((i + 1))
-        printf '_25._tcp.mx1.example.net. 3600 IN TLSA %s %s %s %s\n' "$u" "$s" "$m" "$h" >"$out/rrset.seed/$i"
-        [[ $i -ge 40 ]] && break 2
-    done <"$f"
+declare -A sources libs
+order=()
+while read -r name rest; do
+    [[ -z $name || $name == \#* ]] && continue
+    order+=("$name")
+    for w in $rest; do
+        if [[ $w == -l* ]]; then libs[$name]+=" $w"; else sources[$name]+=" $w"; fi
+    done
+done <"$here/tests/fuzz/targets.txt"
+wanted=("$@")
+[[ ${#wanted[@]} -eq 0 ]] && wanted=("${order[@]}")
+
+# Each library source is compiled once (instrumented for coverage) and shared
+# by every target that lists it; a header change rebuilds everything.
+newest_header=$(find "$here/include" "$here/src/lib" -name '*.h' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2)
+object() { # src/lib-relative source -> object path
+    echo "$out/obj/${1//\//_}.o"
+}
+stale() { # object source
+    [[ ! -f $1 || $2 -nt $1 || $newest_header -nt $1 ]]
+}
+declare -A all
+for t in "${wanted[@]}"; do
+    [[ -n ${sources[$t]+x} || -n ${libs[$t]+x} || -f $here/tests/fuzz/$t.cpp ]] ||
+        { echo "run.sh: no target $t in tests/fuzz/targets.txt" >&2; exit 2; }
+    for s in ${sources[$t]:-}; do all[$s]=1; done
 done
-printf ';; ANSWER SECTION:\nmx 300 IN TLSA ( DANE-EE SPKI SHA2-256\n AB CD ) ; c\n\\# 4 03010100\n' >"$out/rrset.seed/dig"
+pids=()
+for s in "${!all[@]}"; do
+    o=$(object "$s")
+    if stale "$o" "$here/src/lib/$s"; then
+        echo "== compiling $s" >&2
+        "${cc[@]}" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$here/src/lib/$s" -o "$o" &
+        pids+=($!)
+        if [[ ${#pids[@]} -ge 2 ]]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+
+for t in "${wanted[@]}"; do
+    bin="$out/$t"
+    objs=()
+    for s in ${sources[$t]:-}; do objs+=("$(object "$s")"); done
+    if [[ ! -x $bin || -n $(find "${objs[@]}" "$here/tests/fuzz/" -newer "$bin" -print -quit) ]]; then
+        echo "== linking $t" >&2
+        # shellcheck disable=SC2086 # the -l list splits on spaces
+        if ! "${cc[@]}" "${flags[@]}" -fsanitize=fuzzer "$here/tests/fuzz/$t.cpp" "${objs[@]}" -o "$bin" ${libs[$t]:-}; then
+            echo "run.sh: $t does not build; an undefined reference means a library source it needs is missing from its line in tests/fuzz/targets.txt" >&2
+            exit 1
+        fi
+    fi
+done
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-echo "== fuzz_rrset for ${secs}s" >&2
-"$out/fuzz_rrset" -max_total_time="$secs" -max_len=4096 -print_final_stats=0 \
-    "$out/fuzz_rrset.corpus" "$out/rrset.seed" 2>&1 | tail -n 2 >&2
-echo "== fuzz_load for ${secs}s" >&2
-"$out/fuzz_load" -max_total_time="$secs" -max_len=8192 -print_final_stats=0 \
-    "$out/fuzz_load.corpus" "$here/tests/data/corpus" 2>&1 | tail -n 2 >&2
+for t in "${wanted[@]}"; do
+    seeds=("$here/tests/fuzz/seeds/$t")
+    [[ $t == fuzz_load ]] && seeds=("$here/tests/data/corpus")
+    [[ $t == fuzz_rrset_ldns ]] && seeds=("$here/tests/fuzz/seeds/fuzz_rrset")
+    mkdir -p "$out/$t.corpus"
+    echo "== $t for ${secs}s" >&2
+    # -artifact_prefix: a crash's input lands in build/fuzz, not in the cwd.
+    maxlen=4096
+    [[ $t == fuzz_load ]] && maxlen=8192
+    "$out/$t" -max_total_time="$secs" -max_len="$maxlen" -print_final_stats=1 -artifact_prefix="$out/" \
+        "$out/$t.corpus" "${seeds[@]}" >"$out/$t.log" 2>&1 || { tail -n 40 "$out/$t.log" >&2; exit 1; }
+    grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$out/$t.log" | tail -n 1 >&2
+    grep -E 'stat::number_of_executed_units' "$out/$t.log" >&2 || true
+done

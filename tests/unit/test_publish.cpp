@@ -374,6 +374,22 @@ TEST(UpdateReply, Rcodes) {
     EXPECT_EQ(o.message, "server 127.0.0.1@53 does not implement dynamic updates (NOTIMP)");
 }
 
+TEST(UpdateReply, TwoTsigRecordsAreRefusedBeforeLibldnsReadsThem) {
+    // Found by fuzz_update_reply: libldns' wire2pkt keeps only the last TSIG
+    // record and leaks the first (LeakSanitizer in the ASan build).
+    Crafted c = reply(LDNS_RCODE_NOERROR, Sign::good);
+    ASSERT_EQ(c.wire[11], 1); // the header, then the TSIG record alone
+    const wire::Bytes tsig(c.wire.begin() + 12, c.wire.end());
+    c.wire.insert(c.wire.end(), tsig.begin(), tsig.end());
+    c.wire[11] = 2;
+    const auto o = read(c);
+    EXPECT_EQ(o.status, Status::bad_reply);
+    EXPECT_EQ(o.message, "the reply of 127.0.0.1@53 holds 2 TSIG records (RFC 8945 §5.1: at most one, the last)");
+    // A record that runs past the end is not a DNS message.
+    c.wire.resize(c.wire.size() - 1);
+    EXPECT_EQ(read(c).message, "the reply of 127.0.0.1@53 is not a DNS message");
+}
+
 TEST(UpdateReply, Garbage) {
     EXPECT_EQ(read({{1, 2, 3}, request_mac()}).message, "the reply of 127.0.0.1@53 is not a DNS message");
     const auto o = read(reply(LDNS_RCODE_NOERROR, Sign::good, 0, id + 1));

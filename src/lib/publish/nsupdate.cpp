@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <optional>
 
 #include <openssl/rand.h>
 
@@ -88,6 +89,56 @@ bool same_name(const ldns_rdf* a, const std::string& b) {
     return other && ldns_dname_compare(a, other.get()) == 0;
 }
 
+/// How many TSIG records the message holds, or nullopt when its records do
+/// not fit in it. Read before libldns sees the reply: ldns_wire2pkt (1.8.3)
+/// keeps only the last TSIG record it meets and leaks the others, and a
+/// reply may hold only one, as its last record (RFC 8945 §5.1).
+std::optional<std::size_t> tsig_records(const Bytes& m) {
+    if (m.size() < 12) {
+        return std::nullopt;
+    }
+    const auto u16 = [&m](std::size_t p) { return static_cast<std::size_t>(m[p]) << 8U | m[p + 1]; };
+    std::size_t pos = 12;
+    // RFC 1035 §4.1.4: labels end at a zero octet or at a 2-octet pointer.
+    const auto skip_name = [&m, &pos] {
+        while (pos < m.size()) {
+            const unsigned l = m[pos];
+            if ((l & 0xC0U) == 0xC0U) {
+                pos += 2;
+                return pos <= m.size();
+            }
+            if ((l & 0xC0U) != 0) {
+                return false;
+            }
+            pos += 1 + l;
+            if (l == 0) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (std::size_t i = 0; i < u16(4); ++i) {
+        if (!skip_name() || (pos += 4) > m.size()) {
+            return std::nullopt;
+        }
+    }
+    std::size_t tsigs = 0;
+    const std::size_t records = u16(6) + u16(8) + u16(10);
+    for (std::size_t i = 0; i < records; ++i) {
+        if (!skip_name() || pos + 10 > m.size()) {
+            return std::nullopt;
+        }
+        if (u16(pos) == LDNS_RR_TYPE_TSIG) {
+            ++tsigs;
+        }
+        pos += 10 + u16(pos + 8);
+        if (pos > m.size()) {
+            return std::nullopt;
+        }
+    }
+    return tsigs;
+}
+
 /// Why the reply's TSIG does not prove it came from the key holder, or "".
 std::string tsig_problem(ldns_pkt* pkt, const Bytes& reply, const TsigKey& key, const Bytes& request_mac,
                          std::int64_t now) {
@@ -139,8 +190,13 @@ RrPtr tlsa_rr(const std::string& owner, std::uint32_t ttl, const tlsa::Record& r
 Outcome read_update_reply(const Bytes& reply, std::uint16_t query_id, const TsigKey& key, const Bytes& request_mac,
                           std::int64_t now, const UpdateContext& ctx, bool is_update) {
     const auto out = [](Status s, std::string m) { return Outcome{s, std::move(m), {}, {}, {}}; };
+    const auto tsigs = tsig_records(reply);
+    if (tsigs && *tsigs > 1) {
+        return out(Status::bad_reply, "the reply of " + ctx.server + " holds " + std::to_string(*tsigs) +
+                                          " TSIG records (RFC 8945 §5.1: at most one, the last)");
+    }
     ldns_pkt* raw = nullptr;
-    if (ldns_wire2pkt(&raw, reply.data(), reply.size()) != LDNS_STATUS_OK || raw == nullptr) {
+    if (!tsigs || ldns_wire2pkt(&raw, reply.data(), reply.size()) != LDNS_STATUS_OK || raw == nullptr) {
         return out(Status::bad_reply, "the reply of " + ctx.server + " is not a DNS message");
     }
     const PktPtr pkt(raw);

@@ -347,6 +347,11 @@ Expected<State> from_json(const std::string& text) {
             if (t.published && !t.created) {
                 return Unexpected{name + ": 'published' is set but the key was never made ('created' is null)"};
             }
+            // (to_json writes the record only of a made key: an active key
+            // without 'created' would be saved without it, unreadable.)
+            if (t.active && !t.created) {
+                return Unexpected{name + ": 'active' is set but the key was never made ('created' is null)"};
+            }
             // Every later step happens at or after the one before it.
             const std::pair<const char*, const std::optional<TimePoint>*> order[] = {
                 {"created", &t.created}, {"published", &t.published}, {"active", &t.active}};

@@ -443,6 +443,10 @@ std::string directive(const std::vector<std::string>& tokens, ZoneState& z) {
         z.default_ttl = t;
     } else if (d == "$INCLUDE") {
         return "$INCLUDE is not followed: paste the included file's records";
+    } else {
+        // Not skipped in silence: the line may hold the record looked for
+        // (libldns reads "$X" as an owner name, BIND refuses the line).
+        return "unknown directive '" + tokens[0] + "' (RFC 1035 §5.1 and RFC 2308 §4 know $ORIGIN, $INCLUDE, $TTL)";
     }
     return {};
 }
