@@ -156,6 +156,26 @@ std::string list_names(const std::vector<std::string>& names) {
     return out;
 }
 
+/// The first word of argv that looks like an option ("--stub", "-x",
+/// "--stub=VALUE") and that `app` does not have; none after "--".
+std::optional<std::string> unknown_option(const CLI::App& app, int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--") {
+            return std::nullopt;
+        }
+        if (word.size() < 2 || word[0] != '-' || std::isdigit(static_cast<unsigned char>(word[1])) != 0) {
+            continue; // a value, a negative number among them
+        }
+        const std::string name = word.substr(0, word.find('='));
+        if (app.get_option_no_throw(name) == nullptr && app.get_help_ptr() != nullptr &&
+            !app.get_help_ptr()->check_name(name)) {
+            return name;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 int run(int argc, const char* const* argv, Io& io) {
@@ -193,6 +213,15 @@ int run(int argc, const char* const* argv, Io& io) {
                 io.err << ": choose " << list_names(names) << " " << help << "\n";
             }
             return static_cast<int>(Exit::usage);
+        }
+        if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+            // CLI11 lists every word it could not place, the option's value
+            // as the positional and the positional as extra: name the option.
+            if (const auto opt = unknown_option(*at.app, argc, argv)) {
+                io.err << "error: '" << command_path(*at.app) << "' has no option " << names::printable(*opt) << " "
+                       << help << "\n";
+                return static_cast<int>(Exit::usage);
+            }
         }
         io.err << "error: " << one_line(e.what()) << " " << help << "\n";
         return static_cast<int>(Exit::usage);

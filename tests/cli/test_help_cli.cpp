@@ -106,6 +106,27 @@ TEST(HelpCli, UsageErrorsNameTheSubcommandsHelp) {
     }
 }
 
+/// An option the command does not have is named as such, not as CLI11's
+/// list of words it could not place (where the option's value had become
+/// the host and the host an extra word).
+TEST(HelpCli, AnOptionTheCommandDoesNotHaveIsNamed) {
+    const struct {
+        std::vector<std::string> args;
+        std::string err;
+    } cases[] = {
+        {{"rollover", "emergency", "--stub", "secure.test=127.0.0.1", "mx1.example.net"},
+         "error: 'mxdane rollover emergency' has no option --stub (see 'mxdane rollover emergency --help')\n"},
+        {{"keygen", "--bogus=1", "mx1.example.net", "x"},
+         "error: 'mxdane keygen' has no option --bogus (see 'mxdane keygen --help')\n"},
+        {{"tlsa", "-Z", "a", "b"}, "error: 'mxdane tlsa' has no option -Z (see 'mxdane tlsa --help')\n"},
+    };
+    for (const auto& c : cases) {
+        const auto r = run_mxdane(c.args);
+        EXPECT_EQ(r.exit_code, 64) << joined(c.args);
+        EXPECT_EQ(r.err, c.err) << joined(c.args);
+    }
+}
+
 TEST(HelpCli, MistypedCommandGetsTheNearestOne) {
     const auto r = run_mxdane({"keygne", "mx1.example.net"});
     EXPECT_EQ(r.exit_code, 64);

@@ -203,8 +203,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadOption{{"--key-dir", "", "--cert-dir", "c"}, "--key-dir needs a directory"},
         BadOption{{"--key-dir", "k", "--cert-dir", ""}, "--cert-dir needs a directory"},
         BadOption{{"--out", "k", "--key-dir", "k2"}, "--key-dir excludes --out (see 'mxdane keygen --help')"},
-        BadOption{{"--out", "k", "--bogus"},
-                  "The following argument was not expected: --bogus (see 'mxdane keygen --help')"}));
+        BadOption{{"--out", "k", "--bogus"}, "'mxdane keygen' has no option --bogus (see 'mxdane keygen --help')"}));
 
 TEST(KeygenRefusal, NoHostIsAUsageError) {
     const auto r = run_mxdane({"keygen", "--out", "k"});
