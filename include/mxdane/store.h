@@ -63,6 +63,15 @@ std::optional<std::string> key_stamp(std::string_view host, std::string_view fil
 /// Throws Error(permission|io).
 void sync_directory(const fs::path& dir);
 
+/// Why another user could replace a file written into `dir`, or nullopt
+/// when nobody but root and `euid` can. Checked on every component of the
+/// path that exists (the rest is made by the caller): a directory owned by
+/// someone else, one that is group- or world-writable without the sticky
+/// bit, or a symlink on the way owned by someone else. Meant for root
+/// writing private keys (README "Where keys may go"); throws Error(io) when
+/// a component cannot be examined.
+std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid);
+
 /// The stable names the MTA is configured with, <HOST>-MX.key and
 /// <HOST>-MX.crt: symlinks to the dated files of the key in service, so
 /// that a key rotation never edits the MTA's configuration.

@@ -389,6 +389,83 @@ TEST(KeygenModes, WarnsWhenTheKeyDirectoryIsOpenToOthers) {
 }
 
 // ---------------------------------------------------------------------------
+// Root: a key directory another user could swap the key in is refused.
+
+/// keygen as root into `out`: refused with exit 1 naming `why`, nothing
+/// written anywhere under `root`.
+void expect_replaceable(const fs::path& root, const fs::path& out, const std::string& why) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "the rule is root's";
+    }
+    const auto before = snapshot_tree(root);
+    for (const bool dry_run : {true, false}) {
+        std::vector<std::string> args{"keygen", "--key", "p256", "--out", out.string(), "mx1.example.net"};
+        if (dry_run) {
+            args.insert(args.begin() + 1, "--dry-run");
+        }
+        const auto r = run_mxdane(args);
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        expect_error_line(r, "refusing to write a private key into " + out.string() + ": " + why +
+                                 ", so another user could replace the key; use a directory only root controls");
+        EXPECT_EQ(snapshot_tree(root), before);
+    }
+}
+
+TEST(KeygenDirectoryOwner, ADirectoryOwnedByAnotherUserIsRefused) {
+    const TempDir dir;
+    const fs::path theirs = dir.path() / "theirs";
+    fs::create_directory(theirs);
+    ASSERT_EQ(::chown(theirs.c_str(), nobody_uid(), nogroup_gid()), 0);
+    // The key directory itself, and a parent of a directory this run makes.
+    expect_replaceable(dir.path(), theirs, theirs.string() + " is owned by uid " + std::to_string(nobody_uid()));
+    expect_replaceable(dir.path(), theirs / "keys",
+                       theirs.string() + " is owned by uid " + std::to_string(nobody_uid()));
+}
+
+TEST(KeygenDirectoryOwner, AWritableDirectoryWithoutTheStickyBitIsRefused) {
+    const TempDir dir;
+    const fs::path open = dir.path() / "open";
+    fs::create_directory(open);
+    fs::permissions(open, fs::perms(0777));
+    expect_replaceable(dir.path(), open / "keys", open.string() + " is world-writable without the sticky bit");
+    fs::permissions(open, fs::perms(0775));
+    expect_replaceable(dir.path(), open / "keys", open.string() + " is group-writable without the sticky bit");
+}
+
+TEST(KeygenDirectoryOwner, ASymlinkOwnedByAnotherUserIsRefused) {
+    const TempDir dir;
+    const fs::path real = dir.path() / "real";
+    fs::create_directory(real);
+    const fs::path link = dir.path() / "link";
+    fs::create_directory_symlink(real, link);
+    ASSERT_EQ(::lchown(link.c_str(), nobody_uid(), nogroup_gid()), 0);
+    expect_replaceable(dir.path(), link, link.string() + " is a symlink owned by uid " + std::to_string(nobody_uid()));
+}
+
+TEST(KeygenDirectoryOwner, ASymlinkToADirectoryAnotherUserOwnsIsRefused) {
+    const TempDir dir;
+    const fs::path theirs = dir.path() / "theirs";
+    fs::create_directory(theirs);
+    ASSERT_EQ(::chown(theirs.c_str(), nobody_uid(), nogroup_gid()), 0);
+    const fs::path link = dir.path() / "link";
+    fs::create_directory_symlink(theirs, link); // root's link, their directory
+    expect_replaceable(dir.path(), link, theirs.string() + " is owned by uid " + std::to_string(nobody_uid()));
+}
+
+TEST(KeygenDirectoryOwner, StickyTmpAndRootsOwnDirectoriesAreFine) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "the rule is root's";
+    }
+    const TempDir dir; // under /tmp: 1777, root's
+    const fs::path sticky = dir.path() / "sticky";
+    fs::create_directory(sticky);
+    fs::permissions(sticky, fs::perms(01777));
+    const auto r =
+        run_mxdane({"keygen", "--key", "p256", "--out", (sticky / "keys").string(), "--dry-run", "mx1.example.net"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// ---------------------------------------------------------------------------
 // Not root: unwritable directories and the default directories.
 
 TEST(KeygenNonRoot, UnwritableDirectoryExits2) {

@@ -259,6 +259,16 @@ Result run(const Request& request) {
     if (request.stable_names) {
         result.stable = stable_names_exist() ? StableNames::existing : StableNames::made;
     }
+    // Root writing a private key where another user could swap it (rename
+    // their own file over it, or point a symlink elsewhere) would hand them
+    // the key the MTA serves: refused before anything is made.
+    if (const uid_t euid = ::geteuid(); euid == 0) {
+        if (const auto why = store::replaceable_by_others(key_dir, euid)) {
+            throw Error(Errc::refused, "refusing to write a private key into " + key_dir.string() + ": " + *why +
+                                           ", so another user could replace the key; use a directory only root "
+                                           "controls");
+        }
+    }
     if (!request.dry_run) {
         // The key directory first: when it is also the certificate
         // directory (--out), the private mode wins.
