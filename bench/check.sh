@@ -68,12 +68,21 @@ mx_fwd=("$MXDANE" check --trust-anchor "$LAB_TRUST_ANCHOR" --forward 127.0.0.53 
 mx_cold=("$MXDANE" check --trust-anchor "$LAB_TRUST_ANCHOR" "${stubs[@]}" --timeout 10 "$DOMAIN")
 pf=(env MAIL_CONFIG="$LAB_DIR/postfix/conf" posttls-finger -o dnssec_probe= -l dane -t 10 -T 10 "$DOMAIN")
 
-run() { # NAME CMD...: appends "wall_ms rss_kib" to $DIR/NAME
+# CPU time (task-clock of the process and its children, from perf stat
+# when installed: Debian's linux-perf) is printed beside the wall time: on
+# a loaded machine the wall time mostly measures the scheduler, the CPU
+# time what each tool costs.
+cpu=()
+command -v perf >/dev/null && perf stat -x, -e task-clock true >/dev/null 2>&1 &&
+    cpu=(perf stat -x, -e task-clock -o "$DIR/cpu")
+run() { # NAME CMD...: appends "wall_ms rss_kib cpu_ms" to $DIR/NAME
     local name=$1; shift
     local t0=$EPOCHREALTIME
-    /usr/bin/time -f %M -o "$DIR/rss" "$@" >"$DIR/out.$name" 2>&1 || true
+    "${cpu[@]}" /usr/bin/time -f %M -o "$DIR/rss" "$@" >"$DIR/out.$name" 2>&1 || true
     local t1=$EPOCHREALTIME
-    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') $(tail -n 1 "$DIR/rss")" >>"$DIR/$name"
+    local ms=-
+    [[ ${#cpu[@]} -gt 0 ]] && ms=$(awk -F, '$3 == "task-clock" { printf "%.1f", $1 }' "$DIR/cpu")
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') $(tail -n 1 "$DIR/rss") $ms" >>"$DIR/$name"
 }
 
 # One warm-up each (and a sanity check of what they say).
@@ -90,18 +99,19 @@ done
 median() { # FILE COLUMN
     awk -v c="$2" '{ print $c }' "$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-pf_ms=$(median "$DIR/pf" 1); pf_kb=$(median "$DIR/pf" 2)
-printf '%s check of %s, %d runs each, alternating (median wall ms, median peak RSS KiB)\n' \
-    "$(basename "$MXDANE")" "$DOMAIN" "$N"
-printf '%-40s %9s %9s %9s %9s\n' tool wall_ms rss_kib time_x rss_x
+pf_ms=$(median "$DIR/pf" 1); pf_kb=$(median "$DIR/pf" 2); pf_cpu=$(median "$DIR/pf" 3)
+printf '%s check of %s, %d runs each, alternating (medians: wall ms, peak RSS KiB, CPU ms), load %s\n' \
+    "$(basename "$MXDANE")" "$DOMAIN" "$N" "$(cut -d' ' -f1 /proc/loadavg)"
+printf '%-40s %9s %9s %9s %9s %9s %9s\n' tool wall_ms rss_kib cpu_ms time_x rss_x cpu_x
 for name in mxdane cold pf; do
     case $name in
     mxdane) label="mxdane check (--forward, warm unbound)" ;;
     cold) label="mxdane check (--stub, cold libunbound)" ;;
     pf) label="posttls-finger -l dane (warm unbound)" ;;
     esac
-    ms=$(median "$DIR/$name" 1); kb=$(median "$DIR/$name" 2)
-    printf '%-40s %9s %9s %9s %9s\n' "$label" "$ms" "$kb" \
+    ms=$(median "$DIR/$name" 1); kb=$(median "$DIR/$name" 2); c=$(median "$DIR/$name" 3)
+    printf '%-40s %9s %9s %9s %9s %9s %9s\n' "$label" "$ms" "$kb" "$c" \
         "$(awk -v a="$ms" -v b="$pf_ms" 'BEGIN { printf "%.2f", a / b }')" \
-        "$(awk -v a="$kb" -v b="$pf_kb" 'BEGIN { printf "%.2f", a / b }')"
+        "$(awk -v a="$kb" -v b="$pf_kb" 'BEGIN { printf "%.2f", a / b }')" \
+        "$(awk -v a="$c" -v b="$pf_cpu" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
 done
