@@ -178,6 +178,13 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
             io.out << j.dump() << "\n";
         } else {
             io.out << text_line(d) << "\n";
+            // As a single check prints them, on stderr, so that stdout
+            // keeps one line per domain; the domain says whose they are.
+            if (d.report) {
+                for (const auto& w : d.report->warnings) {
+                    io.err << "warning: " << d.domain << ": " << w << "\n";
+                }
+            }
         }
         // A killed run leaves whole lines behind for --resume.
         io.out.flush();

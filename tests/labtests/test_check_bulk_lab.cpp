@@ -256,6 +256,20 @@ TEST(LabBulk, ABadLineIsReportedAndTheOthersStillChecked) {
     }
 }
 
+TEST(LabBulk, TextModePrintsEachDomainsWarningsOnStderr) {
+    const TempDir dir;
+    const auto r = run_mxdane(lab_args({"--domains", write_list(dir, "warn.secure.test\ngood.secure.test\n")}));
+    const auto l = split_lines(r.out);
+    EXPECT_EQ(l.size(), 2U) << r.out;
+    EXPECT_NE(r.err.find("warning: warn.secure.test: TLSA records at _25._tcp.warn.secure.test. are never used"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("warning: warn.secure.test: _mta-sts.warn.secure.test announces an MTA-STS policy"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("warning: good.secure.test"), std::string::npos) << r.err;
+}
+
 TEST(LabBulk, StdinAndShardsCoverTheList) {
     std::string list;
     std::set<std::string> domains;
