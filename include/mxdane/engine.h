@@ -1,9 +1,9 @@
 // The rollover workflow as one library engine (RFC 7671 §8.1, current +
 // next): observe DNS, plan, assess health, stage, publish, switch + prove +
 // switch back, withdraw, retire, and one unattended pass. Its collaborators
-// (clock, resolver, publisher, MTA control, file store) are interfaces, so
-// tests drive years of it with fakes. It never prints and never exits: each
-// call returns a Report the command prints.
+// (clock, resolver, publisher, MTA control, file store, certificate issuer)
+// are interfaces, so tests drive years of it with fakes. It never prints and
+// never exits: each call returns a Report the command prints.
 #pragma once
 
 #include <chrono>
@@ -16,8 +16,10 @@
 #include "mxdane/dns.h"
 #include "mxdane/health.h"
 #include "mxdane/publish.h"
+#include "mxdane/reissue.h"
 #include "mxdane/rollover.h"
 #include "mxdane/rotation.h"
+#include "mxdane/store.h"
 
 namespace mxdane::rollover {
 
@@ -52,8 +54,9 @@ struct MtaSettings {
     std::string reload; ///< run as /bin/sh -c; empty: none
     std::string address = "127.0.0.1";
     std::uint16_t port = 25;
-    unsigned tries = 10; ///< proof attempts, 1 s apart (a reload is asynchronous)
-    int output_fd = 2;   ///< where the reload command's stdout and stderr go
+    unsigned tries = 10;                      ///< proof attempts, 1 s apart (a reload is asynchronous)
+    int output_fd = 2;                        ///< where the reload command's stdout and stderr go
+    std::chrono::seconds reload_timeout{120}; ///< then it and its process group are killed
 };
 /// The real MTA: the reload command and a STARTTLS probe.
 std::unique_ptr<MtaControl> make_mta_control(MtaSettings settings);
@@ -77,8 +80,52 @@ class KeyStore {
     /// Why the stable names do not point at the key in service (a critical
     /// health verdict), or nullopt. The real store: stable_pair_problem().
     virtual std::optional<std::string> stable_pair_problem(const rotation::State& /*s*/) { return std::nullopt; }
+
+    /// The host's lock (rollover::lock_host). `pass`: an unattended pass,
+    /// which makes the state directory and gets nullopt when another mxdane
+    /// holds the lock; else (an admin's step) that throws Error(refused).
+    /// `repaired`: the lock found an interrupted switch and undid it.
+    virtual std::optional<store::FileLock> lock(bool pass, bool& repaired) = 0;
+    /// When the certificate of `key` stops being valid.
+    virtual TimePoint cert_not_after(const rotation::KeyTimeline& key) = 0;
+    /// True when the certificate of `key` signed itself.
+    virtual bool cert_self_signed(const rotation::KeyTimeline& key) = 0;
 };
-std::unique_ptr<KeyStore> make_file_store(const Layout& layout);
+/// `lock_wait`: how long lock() waits for another mxdane to finish.
+std::unique_ptr<KeyStore> make_file_store(const Layout& layout,
+                                          std::chrono::milliseconds lock_wait = std::chrono::seconds(3));
+
+/// Where certificates come from for keys the store already holds: the key
+/// stays, so the published 3 1 1 records stay valid (RFC 7671 §5.1).
+class CertIssuer {
+  public:
+    CertIssuer() = default;
+    CertIssuer(const CertIssuer&) = delete;
+    CertIssuer& operator=(const CertIssuer&) = delete;
+    virtual ~CertIssuer() = default;
+
+    /// True for an external issuer (issuer=command, e.g. an ACME client);
+    /// false for self-signed certificates.
+    [[nodiscard]] virtual bool external() const = 0;
+    /// A new certificate for the current or the next key of `s`, installed
+    /// (for the current key: switched, reloaded and proven live, switched
+    /// back when not), recorded in `s` and saved; `names` empty keeps the
+    /// certificate's names. A refusal throws Error with the reason and
+    /// installs nothing (reissue::run).
+    virtual reissue::Result renew(rotation::State& s, reissue::Which which, TimePoint now,
+                                  const std::vector<std::string>& names) = 0;
+};
+
+struct IssuerSettings {
+    Layout layout;
+    reissue::Issuer issuer;                                         ///< command empty: self-signed
+    unsigned days = 1096;                                           ///< validity of a self-signed certificate
+    std::chrono::seconds renew_before{std::chrono::hours(24 * 30)}; ///< an issued one must last longer
+    int talk_fd = 2;                                                ///< the issue command's output
+};
+/// The real issuer (reissue::run); `mta` reloads and proves a certificate
+/// in service, and is required for renewing one.
+std::unique_ptr<CertIssuer> make_cert_issuer(IssuerSettings settings, MtaControl* mta);
 
 /// What DNS shows in a resolver's answer, as the planner sees it.
 rotation::DnsView view_of(const dns::Answer& answer);
@@ -94,6 +141,9 @@ struct EngineSettings {
     bool delete_old = false;
     bool force = false;   ///< activate although the planner says wait
     bool dry_run = false; ///< say what would be done, change nothing
+    /// The certificate in service is renewed (auto) or warned about (status)
+    /// when it has less than this left.
+    std::chrono::seconds renew_before{std::chrono::hours(24 * 30)};
 };
 
 struct Collaborators {
@@ -101,6 +151,7 @@ struct Collaborators {
     KeyStore& store;
     publish::Publisher* publisher = nullptr; ///< none: the admin publishes
     MtaControl* mta = nullptr;               ///< none: no switch possible
+    CertIssuer* issuer = nullptr;            ///< none: certificates are never renewed
 };
 
 /// One thing the engine did or, in a dry run, would do.
@@ -134,6 +185,14 @@ struct Report {
     /// or the publisher failed).
     std::vector<tlsa::Record> to_publish;
     std::vector<tlsa::Record> to_withdraw;
+    /// An unattended pass found another one holding the host lock: it
+    /// looked at nothing and waits for the next day.
+    bool locked_out = false;
+    /// Emergency: the issuer did not sign the new key's certificate, so
+    /// the MTA was not switched; the new key stays staged.
+    bool issuer_failed = false;
+    /// renew_certificate: what was made.
+    std::optional<reissue::Result> certificate;
 };
 
 class Engine {
@@ -151,11 +210,41 @@ class Engine {
     Report retire(TimePoint now);
     /// Key compromise: new key, publish it, switch + prove, withdraw the old.
     Report emergency(TimePoint now);
-    /// One unattended pass: heal, prove credentials, then the allowed step.
+    /// A new certificate for the key in service (switched, reloaded and
+    /// proven live) or the staged one, with the same key: no DNS change.
+    /// `names` empty keeps the certificate's names. Refusals throw.
+    Report renew_certificate(TimePoint now, reissue::Which which, const std::vector<std::string>& names);
+    /// One unattended pass: prove credentials, heal, renew the certificate
+    /// in service when due, then the allowed step.
     Report auto_pass(TimePoint now);
 
   private:
+    /// The host lock for a step that changes something (none in a dry
+    /// run); says in `r` when it repaired an interrupted switch.
+    std::optional<store::FileLock> hold(Report& r, bool pass);
+    /// The state, or Error "no rollover state".
+    rotation::State load_state();
+    /// Observes DNS, records it, plans.
     Report observe(TimePoint now);
+    /// The state and owner, for a step that does not consult DNS.
+    Report unobserved(TimePoint now);
+    /// "the certificate of key N expires ...", when it has less than
+    /// renew-before left.
+    std::optional<std::string> expiry_warning(const rotation::State& s, TimePoint now);
+    /// Auto: renews the certificate in service when due, or has the issuer
+    /// sign a staged key still self-signed; true when it did (or failed to).
+    bool certificates(Report& r, TimePoint now);
+    /// Has the external issuer sign the staged key's certificate; the
+    /// refusal's reason, or nullopt when it signed (or nothing was needed).
+    std::optional<std::string> issue_next(Report& r, TimePoint now);
+    /// `pre` (what taking the lock did) before `r`'s actions and warnings.
+    static Report merged(Report pre, Report r);
+    Report status_step(TimePoint now, bool probe_mta);
+    Report stage_step(TimePoint now);
+    Report activate_step(TimePoint now);
+    Report retire_step(TimePoint now);
+    Report emergency_step(TimePoint now);
+    Report auto_step(TimePoint now);
     void finish(Report& r, TimePoint now, const rotation::HealthFacts& facts) const;
     bool publish(Report& r, publish::Action action, const tlsa::Record& rec, const std::string& why);
     bool switch_and_prove(Report& r, const rotation::KeyTimeline& to, const rotation::KeyTimeline* back);

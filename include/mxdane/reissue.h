@@ -83,6 +83,11 @@ struct Result {
 /// Error(refused) before anything is installed.
 Result run(const Request& request, rotation::State& state, MtaControl* mta);
 
+/// One line for people: "self-signed, valid until 2029-11-28T12:00:00Z;
+/// names mx1.example.net" or "issued by the issue command, valid until ...,
+/// chain of 1; names ...".
+std::string summary(const Result& r);
+
 /// When the certificate of `cert_file` stops being valid.
 TimePoint not_after(const fs::path& cert_file);
 

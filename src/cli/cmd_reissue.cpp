@@ -16,36 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The rollover's reload command and STARTTLS proof (rollover_common.h).
-class CliMta final : public reissue::MtaControl {
-  public:
-    CliMta(const RolloverOptions& o, const rollover::Layout& l, std::uint32_t key_id, Io& io)
-        : m_o(o), m_l(l), m_id(key_id), m_io(io) {}
-    bool reload(std::string& why) override {
-        if (run_reload(m_o.reload, m_io)) {
-            return true;
-        }
-        why = "the reload command failed";
-        return false;
-    }
-    bool serves(const tlsa::Record& record, std::string& why) override {
-        rotation::KeyTimeline k;
-        k.id = m_id;
-        k.record = record;
-        if (prove_serves(m_o, m_l, k, m_io)) {
-            return true;
-        }
-        why = "the live proof failed";
-        return false;
-    }
-
-  private:
-    const RolloverOptions& m_o;
-    const rollover::Layout& m_l;
-    std::uint32_t m_id;
-    Io& m_io;
-};
-
 struct ReissueCli {
     RolloverOptions o;
     std::vector<std::string> names;
@@ -85,12 +55,19 @@ nlohmann::json reissue_json(const ReissueCli& c, const rollover::Layout& l, cons
 
 Exit do_reissue(ReissueCli& c, Io& io) {
     const auto l = layout_of(c.o);
-    (void)load_state(l); // refuses a host without a rollover state
-    // The host lock every rollover command takes: a pass and a reissue never interleave.
-    const auto lock = rollover::lock_host(l);
-    rotation::State s = load_state(l);
-    const auto which = c.next ? reissue::Which::next : reissue::Which::current;
-    const auto r = reissue_key(c.o, l, s, which, c.names, io);
+    EngineFromOptions e(c.o, false, false, !c.next);
+    if (!issuer_of(c.o.issue).command.empty()) {
+        io.err << "Running the issue command for " << l.host << "\n";
+    }
+    // The engine takes the host lock every rollover command takes: a pass
+    // and a reissue never interleave.
+    const auto report =
+        e.engine().renew_certificate(now_of(c.o), c.next ? reissue::Which::next : reissue::Which::current, c.names);
+    for (const auto& w : report.warnings) {
+        io.err << "warning: " << w << "\n";
+    }
+    const rotation::State& s = report.state;
+    const reissue::Result& r = *report.certificate;
     const std::string owner = tlsa::owner(l.host, s.port);
     if (c.o.json) {
         print_json(reissue_json(c, l, s, r), io);
@@ -98,7 +75,7 @@ Exit do_reissue(ReissueCli& c, Io& io) {
     }
     io.out << tlsa::zone_line(owner, r.record_311) << "\n";
     io.err << "Reissued the certificate of key " << r.key_id << " (" << (c.next ? "next" : "in service")
-           << ") with the same key: " << r.new_cert.string() << "\n  " << reissue_summary(r) << "\n";
+           << ") with the same key: " << r.new_cert.string() << "\n  " << reissue::summary(r) << "\n";
     if (!c.next) {
         io.err << "The MTA serves it (proven live); " << l.stable_cert().string() << " points at it.\n";
     }
@@ -138,34 +115,6 @@ Runner setup(CLI::App& app) {
 }
 
 } // namespace
-
-reissue::Result reissue_key(const RolloverOptions& o, const rollover::Layout& l, rotation::State& s,
-                            reissue::Which which, const std::vector<std::string>& names, Io& io) {
-    reissue::Request req;
-    req.layout = l;
-    req.which = which;
-    req.names = names;
-    req.days = o.days;
-    req.issuer = issuer_of(o.issue);
-    req.renew_before = renew_before_of(o.issue);
-    req.now = now_of(o);
-    const auto* key = which == reissue::Which::current ? rotation::current_key(s) : rotation::next_key(s);
-    CliMta mta(o, l, key != nullptr ? key->id : 0, io);
-    if (!req.issuer.command.empty()) {
-        io.err << "Running the issue command for " << l.host << "\n";
-    }
-    return reissue::run(req, s, &mta);
-}
-
-std::string reissue_summary(const reissue::Result& r) {
-    std::string names;
-    for (const auto& n : r.names) {
-        names += (names.empty() ? "" : ", ") + n;
-    }
-    return std::string(r.issued ? "issued by the issue command" : "self-signed") + ", valid until " +
-           iso_utc(r.not_after) + (r.issued ? ", chain of " + std::to_string(r.chain_length) : std::string()) +
-           "; names " + names;
-}
 
 void add_issue_options(CLI::App& sub, IssueOptions& o) {
     sub.add_option("--issuer", o.issuer, "where certificates come from: self (self-signed) or command");
@@ -207,85 +156,6 @@ std::chrono::seconds renew_before_of(const IssueOptions& o) {
 
 Command reissue_command() {
     return {"reissue", "a new certificate for the key in service, same key: no DNS change (3 1 1)", setup};
-}
-
-} // namespace mxdane::cli
-
-namespace mxdane::cli {
-
-rotation::KeyTimeline issue_staged(const RolloverOptions& o, const rollover::Layout& l, rotation::State& s, Io& io) {
-    const rotation::KeyTimeline* next = rotation::next_key(s);
-    if (next == nullptr) {
-        throw Error(Errc::refused, "no next key is staged for " + l.host);
-    }
-    if (issuer_of(o.issue).command.empty()) {
-        return *next;
-    }
-    const std::uint32_t id = next->id;
-    try {
-        const auto r = reissue_key(o, l, s, reissue::Which::next, {}, io);
-        io.err << "The issue command signed key " << id << "'s certificate: " << reissue_summary(r) << "\n";
-    } catch (const Error& e) {
-        throw Error(e.code(), std::string(e.what()) + ". Key " + std::to_string(id) +
-                                  " stays staged with a self-signed certificate; get its certificate with "
-                                  "'mxdane reissue --next --issue-command ... " +
-                                  l.host + "'");
-    }
-    return *rotation::next_key(s);
-}
-
-std::optional<std::string> renew_if_due(const RolloverOptions& o, const rollover::Layout& l, rotation::State& s,
-                                        Io& io) {
-    const rotation::KeyTimeline* cur = rotation::current_key(s);
-    const auto now = now_of(o);
-    if (cur == nullptr || !reissue::due(cur->cert_file, now, renew_before_of(o.issue))) {
-        return std::nullopt;
-    }
-    if (issuer_of(o.issue).command.empty() &&
-        std::chrono::hours(24) * o.days <= std::chrono::hours(24) * o.issue.renew_before_days) {
-        // Else every pass would renew again.
-        throw Error(Errc::bad_input, "--days " + std::to_string(o.days) + " must be more than --renew-before " +
-                                         std::to_string(o.issue.renew_before_days));
-    }
-    const std::uint32_t id = cur->id;
-    const auto expires = reissue::not_after(cur->cert_file);
-    const auto r = reissue_key(o, l, s, reissue::Which::current, {}, io);
-    return "renewed the certificate of key " + std::to_string(id) + " (valid until " + iso_utc(expires) +
-           ") with the same key, no DNS change: " + reissue_summary(r) + "; proven live";
-}
-
-std::optional<std::string> expiry_warning(const RolloverOptions& o, const rotation::State& s) {
-    const rotation::KeyTimeline* cur = rotation::current_key(s);
-    if (cur == nullptr) {
-        return std::nullopt;
-    }
-    const auto now = now_of(o);
-    const auto until = reissue::not_after(cur->cert_file);
-    if (until >= now + renew_before_of(o.issue)) {
-        return std::nullopt;
-    }
-    return std::string("the certificate of key ") + std::to_string(cur->id) +
-           (until <= now ? " has expired (" : " expires ") + iso_utc(until) + (until <= now ? ")" : "") +
-           ": reissue it with the same key ('mxdane reissue " + s.host + "'); the 3 1 1 record stays valid";
-}
-
-} // namespace mxdane::cli
-
-namespace mxdane::cli {
-
-std::optional<std::string> certificates_pass(const RolloverOptions& o, const rollover::Layout& l, rotation::State& s,
-                                             Io& io) {
-    if (auto line = renew_if_due(o, l, s, io)) {
-        return line;
-    }
-    const rotation::KeyTimeline* next = rotation::next_key(s);
-    if (next == nullptr || !next->created || issuer_of(o.issue).command.empty() ||
-        !reissue::self_signed(next->cert_file)) {
-        return std::nullopt;
-    }
-    const std::uint32_t id = next->id;
-    const auto r = reissue_key(o, l, s, reissue::Which::next, {}, io);
-    return "the issue command signed the certificate of staged key " + std::to_string(id) + ": " + reissue_summary(r);
 }
 
 } // namespace mxdane::cli

@@ -1,6 +1,7 @@
 // mxdane rollover init|stage|status|activate|retire|emergency.
-// The planner (src/lib/rotation) decides; this file only observes DNS, asks
-// the planner, carries the step out and says what happened.
+// The library engine (src/lib/rotation/engine*.cpp) does each step, host
+// lock and certificates included; this file parses the options, calls it
+// and says what happened.
 #include <memory>
 
 #include "format.h"
@@ -15,21 +16,6 @@ namespace {
 
 using rotation::DnsView;
 using rotation::Step;
-
-/// The host's lock for a step that changes state or files (none in a dry
-/// run, which changes nothing): a timer's pass and an admin's step never
-/// interleave (rollover::lock_host).
-std::optional<store::FileLock> host_lock(const RolloverOptions& o, Io& io) {
-    if (o.dry_run) {
-        return std::nullopt;
-    }
-    bool repaired = false;
-    auto lock = rollover::lock_host(layout_of(o), std::chrono::seconds(3), false, &repaired);
-    if (repaired) {
-        reload_after_repair(o, io);
-    }
-    return lock;
-}
 
 Exit do_init(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
@@ -97,17 +83,17 @@ Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool
 }
 
 Exit do_stage(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o, io);
-    (void)issuer_of(o.issue); // a bad --issuer is refused before a key is made
     EngineFromOptions e(o, false, false, false);
-    auto r = e.engine().stage(now_of(o));
-    if (!o.dry_run) {
-        // The certificate from the issuer, when one is configured (the key
-        // and its 3 1 1 record stay).
-        const auto l = layout_of(o);
-        rotation::State s = load_state(l);
-        (void)issue_staged(o, l, s, io);
-        r.state = s;
+    const auto r = e.engine().stage(now_of(o));
+    if (r.issuer_failed) {
+        // The key stays staged; the retry is a reissue of its certificate.
+        if (o.json) {
+            return finish(o, r, Exit::no, false, io);
+        }
+        print_actions(o, r, io);
+        io.err << "error: " << r.summary << "; get its certificate with 'mxdane reissue --next --issue-command ... "
+               << layout_of(o).host << "'\n";
+        return Exit::no;
     }
     if (o.json) {
         return finish(o, r, Exit::ok, false, io);
@@ -116,6 +102,9 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
         print_actions(o, r, io);
         io.err << "Dry run: nothing was changed.\n";
         return Exit::ok;
+    }
+    for (const auto& a : r.actions) {
+        io.err << a.text << "\n";
     }
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
@@ -150,19 +139,14 @@ Exit status_exit(const rollover::Report& r) {
 }
 
 Exit do_status(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o, io); // it records what DNS shows in the state
     EngineFromOptions e(o, true, false, false);
-    auto r = e.engine().status(now_of(o));
+    const auto r = e.engine().status(now_of(o));
     const Exit exit = status_exit(r);
-    const auto expiry = expiry_warning(o, r.state);
     if (o.json) {
-        if (expiry) {
-            r.warnings.push_back(*expiry);
-        }
         return finish(o, r, exit, true, io);
     }
-    if (expiry) {
-        io.err << "warning: " << *expiry << "\n";
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
     }
     io.out << "health:  " << rotation::health_level_name(r.health.level) << ": " << r.health.message << " ("
            << r.health.reason << ")\n"
@@ -193,7 +177,6 @@ Exit do_status(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_activate(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, true, false, true);
     const auto r = e.engine().activate(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
@@ -228,7 +211,6 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_retire(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, true, false, false);
     const auto r = e.engine().retire(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted     ? Exit::ok
@@ -236,6 +218,9 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
                                                                         : Exit::no;
     if (o.json) {
         return finish(o, r, exit, true, io);
+    }
+    for (const auto& w : r.warnings) {
+        io.err << "warning: " << w << "\n";
     }
     if (exit == Exit::no) {
         io.err << "error: " << r.summary << "\n";
@@ -267,7 +252,6 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
 }
 
 Exit do_emergency(const RolloverOptions& o, Io& io) {
-    const auto lock = host_lock(o, io);
     EngineFromOptions e(o, false, true, true);
     const auto r = e.engine().emergency(now_of(o));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
@@ -277,6 +261,12 @@ Exit do_emergency(const RolloverOptions& o, Io& io) {
     print_actions(o, r, io);
     if (exit != Exit::ok) {
         io.err << "error: " << r.summary << "\n";
+        if (r.issuer_failed) {
+            io.err << "Run this again, or add --issuer self to go ahead at once with a self-signed certificate "
+                      "(DANE senders accept it; MTA-STS senders in enforce mode defer mail until "
+                      "'mxdane reissue --issuer command "
+                   << layout_of(o).host << "').\n";
+        }
         return exit;
     }
     if (o.dry_run) {
@@ -367,6 +357,7 @@ Runner setup(CLI::App& app) {
         ->add_option("--ttl", o->ttl, "the TTL of the RRset in caches, 0 to 2147483647 s (default: the largest seen)")
         ->check(CLI::Range(std::uint32_t{0}, rotation::max_ttl));
     emergency->add_option("--publish-ttl", o->publish_ttl, "TTL of the record it publishes (default 3600)");
+    add_issue_options(*emergency, o->issue);
     emergency->add_flag("--dry-run", o->dry_run, "say what would be done, change nothing");
 
     auto* autopass = app.add_subcommand("auto", "one unattended pass, safe to run daily from a timer");

@@ -1,8 +1,6 @@
 // rollover auto and status --nagios: the unattended pass a daily timer runs
 // and the one-line check a monitoring system runs. Both are the library
-// engine's (src/lib/rotation/engine.cpp); this file prints its report.
-#include <sstream>
-
+// engine's (src/lib/rotation/engine_auto.cpp); this file prints its report.
 #include "format.h"
 #include "mxdane/error.h"
 #include "rollover_common.h"
@@ -12,73 +10,30 @@ namespace mxdane::cli {
 Exit do_auto(RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     const std::string tag = "mxdane rollover auto " + l.host + ": ";
-    if (!o.dry_run) {
-        store::make_directories(l.state_dir, 0700);
-    }
-    // The host's lock (rollover::try_lock_host): a pass that finds another
-    // one (or an admin's step) at work waits for the next day.
-    bool repaired = false;
-    const auto lock = o.dry_run ? std::optional<store::FileLock>()
-                                : rollover::try_lock_host(l, std::chrono::seconds(3), true, &repaired);
-    if (repaired) {
-        reload_after_repair(o, io);
-    }
-    if (!o.dry_run && !lock) {
-        const std::string busy = "another pass for this host is running";
+    if (issuer_of(o.issue).command.empty() && o.days <= o.issue.renew_before_days) {
+        // A self-signed certificate renewed within --renew-before of its
+        // end would be renewed again at every pass.
+        rollover::Report r;
+        r.outcome = rollover::Report::Outcome::failed;
+        r.summary = "--days " + std::to_string(o.days) + " must be more than --renew-before " +
+                    std::to_string(o.issue.renew_before_days);
         if (o.json) {
-            rollover::Report r;
-            r.outcome = rollover::Report::Outcome::waiting;
-            r.summary = busy;
-            print_json(report_json(o, r, Exit::ok, false), io);
-        } else if (!o.quiet) {
-            io.out << tag << "waiting: " << busy << "\n";
+            print_json(report_json(o, r, Exit::no, false), io);
+        } else {
+            io.out << tag << "FAILED: " << r.summary << "\n";
         }
-        return Exit::ok;
+        return Exit::no;
     }
     EngineFromOptions e(o, true, true, true);
-    if (!o.dry_run) {
-        // Certificates first, same keys, no DNS change: the one in service
-        // is renewed near its end, a staged key still self-signed gets the
-        // issuer's certificate. Not on a TLSA answer that cannot be trusted
-        // (bogus, failed): then nothing is decided at all.
-        auto seen = e.engine().status(now_of(o));
-        const bool trusted = seen.dns.security != rotation::DnsView::Security::bogus &&
-                             seen.dns.security != rotation::DnsView::Security::failed;
-        if (auto s = rollover::load_checked(l); trusted && s && rotation::current_key(*s) != nullptr) {
-            std::ostringstream talk;
-            Io quiet{talk, talk};
-            // The pass ends here when it renewed or failed to: the status
-            // seen before it, with the new state, is what --json reports.
-            const auto report = [&](rollover::Report::Outcome outcome, const std::string& line, Exit exit) {
-                if (o.json) {
-                    seen.outcome = outcome;
-                    seen.summary = line;
-                    seen.state = *s;
-                    print_json(report_json(o, seen, exit, true), io);
-                } else {
-                    io.out << tag << (outcome == rollover::Report::Outcome::failed ? "FAILED: " : "") << line << "\n";
-                }
-                return exit;
-            };
-            try {
-                if (const auto line = certificates_pass(o, l, *s, quiet)) {
-                    return report(rollover::Report::Outcome::acted, *line, Exit::ok);
-                }
-            } catch (const Error& err) {
-                io.err << talk.str();
-                return report(rollover::Report::Outcome::failed, err.what(), Exit::no);
-            }
-        }
-    }
     const auto r = e.engine().auto_pass(now_of(o));
-    if (!o.dry_run && r.outcome == rollover::Report::Outcome::acted && r.plan.step == rotation::Step::stage) {
-        // A key staged this pass gets its certificate from the issuer.
-        rotation::State s = load_state(l);
-        if (rotation::next_key(s) != nullptr) {
-            std::ostringstream talk;
-            Io quiet{talk, talk};
-            (void)issue_staged(o, l, s, quiet);
+    if (r.locked_out) {
+        // Another pass (or an admin's step) is at work: wait for the next day.
+        if (o.json) {
+            print_json(report_json(o, r, Exit::ok, false), io);
+        } else if (!o.quiet) {
+            io.out << tag << "waiting: " << r.summary << "\n";
         }
+        return Exit::ok;
     }
     // Exit 1 whenever something failed or mail is deferred (README "Exit
     // codes"): a timer's failure is what gets a person's attention.

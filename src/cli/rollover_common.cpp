@@ -246,6 +246,12 @@ EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool pu
     set.delete_old = o.delete_old;
     set.force = o.force;
     set.dry_run = o.dry_run;
+    set.renew_before = renew_before_of(o.issue);
+    rollover::IssuerSettings is;
+    is.layout = set.layout;
+    is.issuer = issuer_of(o.issue);
+    is.days = o.days;
+    is.renew_before = set.renew_before;
     if (dns) {
         m_resolver = dns::make_unbound_resolver(to_unbound_options(o.resolver));
     } else {
@@ -265,8 +271,9 @@ EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool pu
         ms.tries = o.verify_tries;
         m_mta = rollover::make_mta_control(ms);
     }
+    m_issuer = rollover::make_cert_issuer(is, m_mta.get());
     m_engine = std::make_unique<rollover::Engine>(
-        set, rollover::Collaborators{*m_resolver, *m_store, m_publisher.get(), m_mta.get()});
+        set, rollover::Collaborators{*m_resolver, *m_store, m_publisher.get(), m_mta.get(), m_issuer.get()});
 }
 
 std::string hint(const RolloverOptions& o, const std::string& step) {
@@ -488,62 +495,6 @@ void print_json(const nlohmann::json& j, Io& io) {
     for (const auto& w : j.at("warnings")) {
         io.err << "warning: " << w.get<std::string>() << "\n";
     }
-}
-
-rotation::State load_state(const rollover::Layout& l) {
-    auto s = rollover::load_checked(l);
-    if (!s) {
-        throw Error(Errc::io, "no rollover state for " + l.host + " in " + l.state_dir.string() +
-                                  "; start with 'mxdane rollover init " + l.host + "'");
-    }
-    return *s;
-}
-
-void reload_after_repair(const RolloverOptions& o, Io& io) {
-    io.err << "warning: an interrupted switch had left the stable names of " << o.host
-           << " on two keys; they point at the key in service again\n";
-    if (o.reload.empty()) {
-        io.err << "warning: no reload command was given: reload the MTA, which may have read the split pair\n";
-        return;
-    }
-    (void)run_reload(o.reload, io);
-}
-
-bool run_reload(const std::string& cmd, Io& io) {
-    if (cmd.empty()) {
-        return true;
-    }
-    io.err << "Running: " << cmd << "\n";
-    rollover::MtaSettings ms;
-    ms.reload = cmd;
-    const auto r = rollover::make_mta_control(ms)->reload();
-    if (!r.ok) {
-        io.err << "warning: " << r.message << "\n";
-        return false;
-    }
-    return true;
-}
-
-bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io) {
-    rollover::MtaSettings ms;
-    ms.host = l.host;
-    const auto [addr, port] = parse_verify_at(o.verify_at, o.port);
-    ms.address = addr;
-    ms.port = port;
-    ms.tries = o.verify_tries;
-    const auto mta = rollover::make_mta_control(ms);
-    const auto p = mta->prove(key.record);
-    if (p.ok) {
-        io.err << "Verified: " << mta->where() << " now serves key " << key.id << " (" << tlsa::rdata_text(key.record)
-               << ")\n";
-        return true;
-    }
-    io.err << "error: " << mta->where() << " does not serve key " << key.id << ": " << p.message;
-    if (p.served) {
-        io.err << " (it serves " << tlsa::rdata_text(*p.served) << ")";
-    }
-    io.err << "\n";
-    return false;
 }
 
 void common_options(CLI::App& sub, RolloverOptions& o) {

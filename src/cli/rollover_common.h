@@ -67,18 +67,8 @@ struct RolloverOptions {
 };
 
 rollover::Layout layout_of(const RolloverOptions& o);
-/// The checked state (rollover::load_checked); an error without one.
-rotation::State load_state(const rollover::Layout& l);
 /// ADDR[:PORT] or [V6]:PORT, the port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port);
-/// After the host lock switched split stable names back (an interrupted
-/// switch): says so and runs the reload command, since an MTA process that
-/// started in between may hold the split pair.
-void reload_after_repair(const RolloverOptions& o, Io& io);
-/// Runs the reload command (none: true); false, with a warning, when it fails.
-bool run_reload(const std::string& cmd, Io& io);
-/// Proves over STARTTLS that the MTA at --verify-at serves `key.record`.
-bool prove_serves(const RolloverOptions& o, const rollover::Layout& l, const rotation::KeyTimeline& key, Io& io);
 /// The clock: --now when given, else the system clock.
 rotation::TimePoint now_of(const RolloverOptions& o);
 
@@ -91,7 +81,8 @@ class EngineFromOptions {
   public:
     /// `dns`: look up DNS (else every lookup is an internal error);
     /// `publisher`: build one when the options name one; `mta`: the MTA
-    /// control for switches and probes.
+    /// control for switches and probes. The issuer is always the one the
+    /// options choose (a bad --issuer is refused here, before any change).
     EngineFromOptions(const RolloverOptions& o, bool dns, bool publisher, bool mta);
     rollover::Engine& engine() { return *m_engine; }
     [[nodiscard]] bool has_publisher() const { return m_publisher != nullptr; }
@@ -101,6 +92,7 @@ class EngineFromOptions {
     std::unique_ptr<rollover::KeyStore> m_store;
     std::unique_ptr<publish::Publisher> m_publisher;
     std::unique_ptr<rollover::MtaControl> m_mta;
+    std::unique_ptr<rollover::CertIssuer> m_issuer;
     std::unique_ptr<rollover::Engine> m_engine;
 };
 

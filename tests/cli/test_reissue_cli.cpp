@@ -129,12 +129,9 @@ TEST(ReissueCli, AFailedLiveProofSwitchesBackAndChangesNothing) {
     EXPECT_EQ(after, before);
 }
 
-TEST(ReissueCli, TheStagedKeysCertificateFromAnIssueCommand) {
-    const Box b;
-    b.init();
-    const std::string cmd = b.ca_command();
-    auto r = b.run({"rollover", "stage", "--issue-command", cmd});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+/// The certificate the test CA (Box::ca_command) signed for staged key 2, as
+/// the run said and the openssl CLI verifies it; empty when there is none.
+fs::path signed_staged_key(const Box& b, const RunResult& r) {
     EXPECT_NE(r.err.find("The issue command signed key 2's certificate: issued by the issue command"),
               std::string::npos)
         << r.err;
@@ -144,10 +141,22 @@ TEST(ReissueCli, TheStagedKeysCertificateFromAnIssueCommand) {
             issued = e.path();
         }
     }
+    if (!issued.empty()) {
+        EXPECT_NO_THROW(shell("openssl verify -CAfile '" + (b.tmp.path() / "ca.crt").string() + "' '" +
+                              issued.string() + "' >/dev/null"));
+    }
+    return issued;
+}
+
+TEST(ReissueCli, TheStagedKeysCertificateFromAnIssueCommand) {
+    const Box b;
+    b.init();
+    const std::string cmd = b.ca_command();
+    auto r = b.run({"rollover", "stage", "--issue-command", cmd});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path issued = signed_staged_key(b, r);
     ASSERT_FALSE(issued.empty()) << r.err;
-    // The CA's chain verifies with the openssl CLI; the key is the staged one.
-    EXPECT_NO_THROW(shell("openssl verify -CAfile '" + (b.tmp.path() / "ca.crt").string() + "' '" + issued.string() +
-                          "' >/dev/null"));
+    // The key is the staged one.
     std::string staged_key;
     for (const auto& e : fs::directory_iterator(b.keys)) {
         const std::string n = e.path().filename().string();
@@ -273,6 +282,53 @@ TEST(ReissueCli, AnIssuerCertificateForAnotherKeyIsRefused) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("refused the issued certificate: the certificate is for another key"), std::string::npos)
         << r.err;
+}
+
+} // namespace
+
+namespace {
+
+// rollover emergency with issuer=command: the issuer's certificate before
+// the switch; when the issuer fails, no switch, the key stays staged, and
+// the message names the two ways on (README "Certificates from any issuer").
+TEST(ReissueCli, EmergencyWithAFailingIssuerDoesNotSwitch) {
+    const Box b;
+    b.init();
+    const fs::path stable = b.keys / (host + "-MX.key");
+    const fs::path before = fs::read_symlink(stable);
+    auto r = b.run({"rollover", "emergency", "--issue-command", "false"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("error: the issuer did not sign the certificate of key 2: the issue command failed with exit "
+                         "status 1; nothing was installed; key 2 stays staged (publish its record now) and the MTA "
+                         "still serves the compromised key 1\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("Run this again, or add --issuer self to go ahead at once with a self-signed certificate "
+                         "(DANE senders accept it; MTA-STS senders in enforce mode defer mail until 'mxdane reissue "
+                         "--issuer command mx1.example.net')."),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(fs::read_symlink(stable), before);
+    // The record to publish now is the staged key's (stdout, zone format).
+    EXPECT_NE(r.out.find("_25._tcp.mx1.example.net. IN TLSA 3 1 1 "), std::string::npos) << r.out;
+    // --issuer self goes ahead with the staged key's self-signed certificate:
+    // past the issuer, to the switch (no MTA listens on port 9 here).
+    r = b.run({"rollover", "emergency", "--issue-command", "false", "--issuer", "self", "--verify-at", "127.0.0.1:9",
+               "--verify-tries", "1"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err.find("the issuer did not sign"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the MTA did not take key 2"), std::string::npos) << r.err;
+}
+
+TEST(ReissueCli, EmergencyTakesTheIssuersCertificateBeforeTheSwitch) {
+    const Box b;
+    b.init();
+    const auto r = b.run({"rollover", "emergency", "--issue-command", b.ca_command(), "--verify-at", "127.0.0.1:9",
+                          "--verify-tries", "1"});
+    // No MTA listens: the switch is undone, but the certificate came first.
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const fs::path issued = signed_staged_key(b, r);
+    ASSERT_FALSE(issued.empty()) << r.err;
 }
 
 } // namespace

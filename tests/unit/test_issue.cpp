@@ -14,6 +14,7 @@
 #include "mxdane/reissue.h"
 #include "mxdane/rollover.h"
 #include "mxdane/x509.h"
+#include "rollover_host.h"
 
 namespace {
 using namespace mxdane;
@@ -284,21 +285,9 @@ struct Host {
     rollover::Layout layout;
     rotation::State state;
     Host() {
-        layout.host = "mx1.example.net";
-        layout.key_dir = dir.path() / "private";
-        layout.cert_dir = dir.path() / "certs";
-        layout.state_dir = dir.path() / "state";
-        keygen::Request k;
-        k.names = {"mx1.example.net", "example.net"};
-        k.key_type = x509::KeyType::p256;
-        k.key_dir = layout.key_dir;
-        k.cert_dir = layout.cert_dir;
-        k.now = t0 - hours(24 * 1090);
-        (void)keygen::run(k);
-        rollover::InitRequest i;
-        i.layout = layout;
-        i.now = t0;
-        state = rollover::init(i).state;
+        auto h = test::make_rollover_host(dir.path(), {"mx1.example.net", "example.net"}, t0 - hours(24 * 1090), t0);
+        layout = h.layout;
+        state = std::move(h.state);
     }
     [[nodiscard]] reissue::Request request() const {
         reissue::Request r;

@@ -4,17 +4,13 @@
 #include "mxdane/issue.h"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -22,11 +18,10 @@
 
 #include "mxdane/error.h"
 #include "mxdane/material.h"
+#include "mxdane/process.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
 #include "mxdane/x509.h"
-
-extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
 
 namespace mxdane::issue {
 namespace {
@@ -133,101 +128,18 @@ class WorkDir {
     fs::path m_path;
 };
 
-class SpawnSetup {
-  public:
-    SpawnSetup() {
-        if (posix_spawn_file_actions_init(&m_fa) != 0 || posix_spawnattr_init(&m_attr) != 0) {
-            throw Error(Errc::io, "cannot prepare the issue command");
-        }
-    }
-    SpawnSetup(const SpawnSetup&) = delete;
-    SpawnSetup& operator=(const SpawnSetup&) = delete;
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&m_fa);
-        posix_spawnattr_destroy(&m_attr);
-    }
-    static void check(int rc) {
-        if (rc != 0) {
-            throw Error(Errc::io, std::string("cannot prepare the issue command: ") + std::strerror(rc));
-        }
-    }
-    posix_spawn_file_actions_t m_fa{};
-    posix_spawnattr_t m_attr{};
-};
-
-/// Runs `command` with `env` in `dir`; nullopt when it ran out of time (it
-/// and its process group are killed), else the wait status.
-std::optional<int> run_with_timeout(const std::string& command, const std::vector<std::string>& env,
-                                    const fs::path& dir, int talk_fd, std::chrono::seconds timeout) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-        if (std::strncmp(*e, "MXDANE_", 7) != 0) {
-            env_strings.emplace_back(*e);
-        }
-    }
-    env_strings.insert(env_strings.end(), env.begin(), env.end());
-    std::vector<char*> envp;
-    for (auto& s : env_strings) {
-        envp.push_back(s.data());
-    }
-    envp.push_back(nullptr);
-
-    SpawnSetup s;
-    SpawnSetup::check(posix_spawn_file_actions_addopen(&s.m_fa, 0, "/dev/null", O_RDONLY, 0));
-    SpawnSetup::check(posix_spawn_file_actions_adddup2(&s.m_fa, talk_fd, 1));
-    if (talk_fd != 2) {
-        SpawnSetup::check(posix_spawn_file_actions_adddup2(&s.m_fa, talk_fd, 2));
-    }
-    SpawnSetup::check(posix_spawn_file_actions_addchdir_np(&s.m_fa, dir.c_str()));
-    // Its own process group: a timeout kills the command and its children.
-    SpawnSetup::check(posix_spawnattr_setpgroup(&s.m_attr, 0));
-    SpawnSetup::check(posix_spawnattr_setflags(&s.m_attr, POSIX_SPAWN_SETPGROUP));
-
-    std::string sh = "/bin/sh";
-    std::string dash_c = "-c";
-    std::string cmd = command;
-    std::array<char*, 4> argv{sh.data(), dash_c.data(), cmd.data(), nullptr};
-    pid_t pid = 0;
-    if (const int rc = posix_spawn(&pid, sh.c_str(), &s.m_fa, &s.m_attr, argv.data(), envp.data()); rc != 0) {
-        throw Error(Errc::io, std::string("cannot run the issue command with /bin/sh: ") + std::strerror(rc));
-    }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (true) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            ::kill(-pid, SIGKILL); // whatever it left running in its group
-            return status;
-        }
-        if (r < 0 && errno != EINTR) {
-            throw Error(Errc::io, std::string("lost the issue command: ") + std::strerror(errno));
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            ::kill(-pid, SIGKILL);
-            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            return std::nullopt;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-std::string status_text(int status) {
-    if (WIFEXITED(status)) {
-        std::string why = "the issue command failed with exit status " + std::to_string(WEXITSTATUS(status));
-        if (WEXITSTATUS(status) == 127) {
+/// "the issue command failed with exit status 127 (command not found?)".
+std::string status_text(const sys::Finished& f, std::chrono::seconds timeout) {
+    if (WIFEXITED(f.status) && !f.timed_out) {
+        std::string why = "the issue command failed with exit status " + std::to_string(WEXITSTATUS(f.status));
+        if (WEXITSTATUS(f.status) == 127) {
             why += " (command not found?)";
-        } else if (WEXITSTATUS(status) == 126) {
+        } else if (WEXITSTATUS(f.status) == 126) {
             why += " (not executable?)";
         }
         return why;
     }
-    if (WIFSIGNALED(status)) {
-        const char* name = sigabbrev_np(WTERMSIG(status));
-        return "the issue command was killed by signal " + std::to_string(WTERMSIG(status)) +
-               (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
-    }
-    return "the issue command ended abnormally";
+    return "the issue command " + f.text(timeout);
 }
 
 } // namespace
@@ -372,15 +284,18 @@ Accepted issue(const Request& request) {
     }
     const std::string nothing = "; nothing was installed";
     const auto started = std::chrono::steady_clock::now();
-    const auto status = run_with_timeout(request.command, env, dir.path(), request.talk_fd, request.timeout);
+    sys::Command cmd;
+    cmd.shell = request.command;
+    cmd.env = env;
+    cmd.dir = dir.path();
+    cmd.talk_fd = request.talk_fd;
+    cmd.timeout = request.timeout;
+    cmd.what = "the issue command";
+    const sys::Finished status = sys::run(cmd);
     const auto ran =
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::steady_clock::now() - started);
-    if (!status) {
-        throw Error(Errc::refused, "the issue command did not finish within " +
-                                       std::to_string(request.timeout.count()) + " s and was killed" + nothing);
-    }
-    if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-        throw Error(Errc::refused, status_text(*status) + nothing);
+    if (!status.ok()) {
+        throw Error(Errc::refused, status_text(status, request.timeout) + nothing);
     }
     const auto chain = parse_output(read_output(c.cert), read_output(c.chain));
     if (!chain) {

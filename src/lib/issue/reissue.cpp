@@ -99,6 +99,16 @@ bool self_signed(const fs::path& cert_file) {
     return yes;
 }
 
+std::string summary(const Result& r) {
+    std::string names;
+    for (const auto& n : r.names) {
+        names += (names.empty() ? "" : ", ") + n;
+    }
+    return std::string(r.issued ? "issued by the issue command" : "self-signed") + ", valid until " +
+           rotation::format_time(r.not_after) +
+           (r.issued ? ", chain of " + std::to_string(r.chain_length) : std::string()) + "; names " + names;
+}
+
 bool due(const fs::path& cert_file, TimePoint now, std::chrono::seconds renew_before) {
     return not_after(cert_file) < now + renew_before;
 }

@@ -8,37 +8,10 @@
 
 #include <algorithm>
 
+#include "engine_detail.h"
 #include "mxdane/error.h"
 
 namespace mxdane::rollover {
-namespace {
-
-using rotation::DnsView;
-using rotation::KeyTimeline;
-using rotation::Step;
-
-bool shows(const DnsView& dns, const tlsa::Record& rec) {
-    return dns.security == DnsView::Security::secure && dns.exists &&
-           std::find(dns.records.begin(), dns.records.end(), rec) != dns.records.end();
-}
-
-std::string key_text(const KeyTimeline& k) {
-    return "key " + std::to_string(k.id);
-}
-
-std::string days_text(std::chrono::seconds s) {
-    return std::to_string(s.count() / 86400) + " days";
-}
-
-std::string date_of(TimePoint t) {
-    return rotation::format_time(t).substr(0, 10);
-}
-
-Action act(Action::Kind kind, bool ok, bool dry_run, std::string text) {
-    return Action{kind, ok, dry_run, std::move(text)};
-}
-
-} // namespace
 
 std::string_view action_kind_name(Action::Kind kind) {
     switch (kind) {
@@ -108,21 +81,133 @@ void Engine::save(Report& r) {
     m_with.store.save(r.state);
 }
 
-Report Engine::observe(TimePoint now) {
-    Report r;
-    auto before = m_with.store.load();
-    if (!before) {
+rotation::State Engine::load_state() {
+    auto s = m_with.store.load();
+    if (!s) {
         throw Error(Errc::io, "no rollover state for " + m_set.layout.host + " in " + m_set.layout.state_dir.string() +
                                   "; start with 'mxdane rollover init " + m_set.layout.host + "'");
     }
+    return std::move(*s);
+}
+
+std::optional<store::FileLock> Engine::hold(Report& r, bool pass) {
+    if (m_set.dry_run) {
+        return std::nullopt;
+    }
+    bool repaired = false;
+    auto lock = m_with.store.lock(pass, repaired);
+    if (repaired) {
+        // An MTA process that started in between may hold the split pair.
+        r.warnings.push_back("an interrupted switch had left the stable names of " + m_set.layout.host +
+                             " on two keys; they point at the key in service again");
+        const auto reload = m_with.mta != nullptr ? m_with.mta->reload() : MtaControl::Reload{true, false, ""};
+        if (!reload.ran) {
+            r.warnings.push_back("no reload command was given: reload the MTA, which may have read the split pair");
+        } else {
+            r.actions.push_back(act(Action::Kind::reload, reload.ok, false, reload.message));
+        }
+    }
+    return lock;
+}
+
+Report Engine::merged(Report pre, Report r) {
+    r.actions.insert(r.actions.begin(), pre.actions.begin(), pre.actions.end());
+    r.warnings.insert(r.warnings.begin(), pre.warnings.begin(), pre.warnings.end());
+    return r;
+}
+
+std::optional<std::string> Engine::expiry_warning(const rotation::State& s, TimePoint now) {
+    const KeyTimeline* cur = rotation::current_key(s);
+    if (cur == nullptr) {
+        return std::nullopt;
+    }
+    const TimePoint until = m_with.store.cert_not_after(*cur);
+    if (until >= now + m_set.renew_before) {
+        return std::nullopt;
+    }
+    return "the certificate of " + key_text(*cur) + (until <= now ? " has expired (" : " expires ") +
+           rotation::format_time(until) + (until <= now ? ")" : "") +
+           ": reissue it with the same key ('mxdane reissue " + m_set.layout.host + "'); the 3 1 1 record stays valid";
+}
+
+std::optional<std::string> Engine::issue_next(Report& r, TimePoint now) {
+    const KeyTimeline* next = rotation::next_key(r.state);
+    if (m_with.issuer == nullptr || !m_with.issuer->external() || next == nullptr || !next->created ||
+        (!m_set.dry_run && !m_with.store.cert_self_signed(*next))) {
+        return std::nullopt;
+    }
+    const KeyTimeline k = *next;
+    if (m_set.dry_run) {
+        r.actions.push_back(act(Action::Kind::stage, true, true,
+                                "would have the issue command sign the certificate of " + key_text(k)));
+        return std::nullopt;
+    }
+    try {
+        const auto res = m_with.issuer->renew(r.state, reissue::Which::next, now, {});
+        r.actions.push_back(
+            act(Action::Kind::stage, true, false,
+                "The issue command signed key " + std::to_string(k.id) + "'s certificate: " + reissue::summary(res)));
+        return std::nullopt;
+    } catch (const Error& e) {
+        return std::string(e.what());
+    }
+}
+
+bool Engine::certificates(Report& r, TimePoint now) {
+    const KeyTimeline* cur = rotation::current_key(r.state);
+    if (m_with.issuer == nullptr || cur == nullptr || m_set.dry_run) {
+        return false;
+    }
+    const KeyTimeline in_service = *cur;
+    const TimePoint until = m_with.store.cert_not_after(in_service);
+    try {
+        if (until < now + m_set.renew_before) {
+            // Same key, no DNS change (RFC 7671 §5.1); before it expires.
+            const auto res = m_with.issuer->renew(r.state, reissue::Which::current, now, {});
+            r.outcome = Report::Outcome::acted;
+            r.summary = "renewed the certificate of " + key_text(in_service) + " (valid until " +
+                        rotation::format_time(until) + ") with the same key, no DNS change: " + reissue::summary(res) +
+                        "; proven live";
+            return true;
+        }
+        // A staged key still self-signed: an earlier pass's issuer failed.
+        const KeyTimeline* next = rotation::next_key(r.state);
+        if (next == nullptr || !next->created || !m_with.issuer->external() || !m_with.store.cert_self_signed(*next)) {
+            return false;
+        }
+        const KeyTimeline staged = *next;
+        const auto res = m_with.issuer->renew(r.state, reissue::Which::next, now, {});
+        r.outcome = Report::Outcome::acted;
+        r.summary =
+            "the issue command signed the certificate of staged " + key_text(staged) + ": " + reissue::summary(res);
+        return true;
+    } catch (const Error& e) {
+        // Nothing was installed: the certificate in service keeps being served.
+        r.outcome = Report::Outcome::failed;
+        r.summary = std::string("FAILED: ") + e.what();
+        return true;
+    }
+}
+
+Report Engine::unobserved(TimePoint now) {
+    Report r;
+    r.state = load_state();
+    rotation::check_clock(r.state, now); // a clock behind the state would undo its waits
+    r.owner = tlsa::owner(m_set.layout.host, r.state.port);
+    return r;
+}
+
+Report Engine::observe(TimePoint now) {
+    Report r;
+    const rotation::State before = load_state();
     // Before any lookup: a clock behind the state would undo its waits.
-    rotation::check_clock(*before, now);
-    r.owner = tlsa::owner(m_set.layout.host, before->port);
+    rotation::check_clock(before, now);
+    r.owner = tlsa::owner(m_set.layout.host, before.port);
     r.dns = view_of(m_with.resolver.resolve(r.owner, dns::RrType::tlsa));
-    r.state = rotation::observe(*before, r.dns, now);
+    r.state = rotation::observe(before, r.dns, now);
     // Recording when a record was first seen is bookkeeping, not a change
     // of the rollover: a dry run skips it silently.
-    if (!m_set.dry_run && rotation::to_json(r.state) != rotation::to_json(*before)) {
+    if (!m_set.dry_run && rotation::to_json(r.state) != rotation::to_json(before)) {
         m_with.store.save(r.state);
     }
     r.plan = rotation::plan(r.state, r.dns, now, m_set.policy);
@@ -257,344 +342,6 @@ KeyTimeline Engine::do_stage(Report& r, TimePoint now) {
                                 next.cert_file.string() +
                                 (req.key_group ? " (key readable by group " + *req.key_group + ")" : std::string())));
     return next;
-}
-
-Report Engine::status(TimePoint now, bool probe_mta) {
-    Report r = observe(now);
-    rotation::HealthFacts f = facts();
-    std::optional<std::string> unseen;
-    if (probe_mta && m_with.mta != nullptr) {
-        if (const auto* cur = rotation::current_key(r.state); cur != nullptr) {
-            const auto proof = m_with.mta->prove(cur->record);
-            f.served = proof.served;
-            if (!proof.ok && !proof.served) {
-                unseen = proof.message;
-            }
-        }
-    }
-    finish(r, now, f);
-    if (unseen && r.health.level != rotation::HealthLevel::critical) {
-        r.health = rotation::Health{rotation::HealthLevel::critical,
-                                    "no key could be seen at " + m_with.mta->where() + ": " + *unseen,
-                                    "RFC 7672 §2.2: senders that cannot complete TLS with a DANE host defer"};
-    }
-    r.outcome = r.plan.can_act_now ? Report::Outcome::nothing_to_do : Report::Outcome::waiting;
-    r.summary = r.plan.reason;
-    return r;
-}
-
-Report Engine::stage(TimePoint now) {
-    Report r;
-    auto s = m_with.store.load();
-    if (!s) {
-        throw Error(Errc::io, "no rollover state for " + m_set.layout.host + " in " + m_set.layout.state_dir.string() +
-                                  "; start with 'mxdane rollover init " + m_set.layout.host + "'");
-    }
-    r.state = std::move(*s);
-    rotation::check_clock(r.state, now); // a clock behind the state would undo its waits
-    r.owner = tlsa::owner(m_set.layout.host, r.state.port);
-    if (m_set.dry_run && (rotation::old_key(r.state) != nullptr ||
-                          (rotation::next_key(r.state) != nullptr && rotation::next_key(r.state)->created))) {
-        throw Error(Errc::refused, "a rollover is already under way for " + m_set.layout.host);
-    }
-    const KeyTimeline next = do_stage(r, now);
-    if (!m_set.dry_run) {
-        r.to_publish.push_back(next.record);
-    }
-    r.outcome = Report::Outcome::acted;
-    r.summary = (m_set.dry_run ? "would stage key " : "staged key ") + std::to_string(next.id);
-    return r;
-}
-
-Report Engine::activate(TimePoint now) {
-    Report r = observe(now);
-    finish(r, now, facts());
-    const KeyTimeline* next = rotation::next_key(r.state);
-    if (next == nullptr || !next->created) {
-        r.outcome = Report::Outcome::refused;
-        r.summary = "no next key is staged for " + m_set.layout.host + " (" + r.plan.reason + ")";
-        return r;
-    }
-    if (r.plan.step != Step::activate) {
-        if (!m_set.force) {
-            r.outcome = Report::Outcome::refused;
-            r.summary = "not switching yet: " + r.plan.reason;
-            return r;
-        }
-        r.warnings.push_back("--force: switching although " + r.plan.reason +
-                             "; DANE-validating senders whose caches lack the new record will defer mail");
-    }
-    const KeyTimeline to = *next;
-    const KeyTimeline* cur = rotation::current_key(r.state);
-    if (!switch_and_prove(r, to, cur)) {
-        r.outcome = Report::Outcome::failed;
-        r.summary = "the MTA did not take " + key_text(to) + "; everything is as it was before";
-        return r;
-    }
-    r.outcome = Report::Outcome::acted;
-    if (m_set.dry_run) {
-        r.summary = "would activate " + key_text(to);
-        return r;
-    }
-    rotation::mark_activated(r.state, now);
-    save(r);
-    if (const auto* old = rotation::old_key(r.state); old != nullptr) {
-        r.to_withdraw.push_back(old->record);
-    }
-    r.summary = key_text(to) + " is in service";
-    finish(r, now, facts());
-    return r;
-}
-
-Report Engine::retire(TimePoint now) {
-    Report r = observe(now);
-    finish(r, now, facts());
-    KeyTimeline* old = rotation::old_key(r.state);
-    if (old == nullptr) {
-        r.outcome = Report::Outcome::refused;
-        r.summary = "there is no old key to retire (" + r.plan.reason + ")";
-        return r;
-    }
-    if (r.plan.step != Step::retire) {
-        r.outcome = Report::Outcome::waiting;
-        r.summary = r.plan.reason;
-        r.to_withdraw.push_back(old->record);
-        return r;
-    }
-    r.outcome = Report::Outcome::acted;
-    if (m_set.dry_run) {
-        r.actions.push_back(act(Action::Kind::retire, true, true,
-                                std::string(m_set.delete_old ? "would delete " : "would move to retired/: ") +
-                                    old->key_file.string() + " and " + old->cert_file.string()));
-        save(r);
-        r.summary = "would retire " + key_text(*old);
-        return r;
-    }
-    const auto moved = m_with.store.retire(*old, m_set.delete_old, now);
-    r.actions.push_back(act(Action::Kind::retire, true, false,
-                            m_set.delete_old ? "deleted " + old->key_file.string() + " and " + old->cert_file.string()
-                                             : "moved " + key_text(*old) +
-                                                   " out of service: " + (moved.key ? moved.key->string() : "-") +
-                                                   ", " + (moved.cert ? moved.cert->string() : "-")));
-    r.summary = "retired " + key_text(*old) + "; the rollover is complete";
-    save(r);
-    return r;
-}
-
-Report Engine::emergency(TimePoint now) {
-    Report r;
-    auto s = m_with.store.load();
-    if (!s) {
-        throw Error(Errc::io, "no rollover state for " + m_set.layout.host + " in " + m_set.layout.state_dir.string() +
-                                  "; start with 'mxdane rollover init " + m_set.layout.host + "'");
-    }
-    r.state = std::move(*s);
-    rotation::check_clock(r.state, now); // a clock behind the state would undo its waits
-    r.owner = tlsa::owner(m_set.layout.host, r.state.port);
-    // Emergency does not consult DNS: every publish is sent (the publisher
-    // itself skips what the server already holds).
-    r.dns.security = DnsView::Security::failed;
-    r.dns.why = "not looked up";
-    const KeyTimeline* compromised = rotation::current_key(r.state);
-    if (compromised == nullptr) {
-        throw Error(Errc::refused, "no key is in service for " + m_set.layout.host);
-    }
-    const KeyTimeline bad = *compromised;
-    const std::uint32_t cached_ttl = m_set.policy.ttl.value_or(bad.max_ttl_seen);
-    if (KeyTimeline* old = rotation::old_key(r.state); old != nullptr) {
-        // A compromise does not wait for the last rollover's cleanup.
-        if (m_set.dry_run) {
-            r.actions.push_back(act(Action::Kind::retire, true, true, "would move " + key_text(*old) + " to retired/"));
-        } else {
-            (void)m_with.store.retire(*old, false, now);
-            r.actions.push_back(act(Action::Kind::retire, true, false, "moved " + key_text(*old) + " to retired/"));
-        }
-    }
-    KeyTimeline next;
-    if (const KeyTimeline* staged = rotation::next_key(r.state); staged != nullptr && staged->created) {
-        next = *staged;
-    } else {
-        next = do_stage(r, now);
-    }
-    r.warnings.push_back("senders that cached the RRset without the new record (TTL " +
-                         (cached_ttl != 0 ? std::to_string(cached_ttl) + " s" : std::string("unknown")) +
-                         ") defer mail to " + m_set.layout.host +
-                         " until it expires: that is the price of a key compromise");
-    if (m_set.dry_run) {
-        r.actions.push_back(
-            act(Action::Kind::publish, true, true,
-                "would publish " + r.owner + " IN TLSA " + tlsa::rdata_text(next.record) + " (the new key)"));
-        (void)switch_and_prove(r, next, &bad);
-        r.actions.push_back(act(Action::Kind::withdraw, true, true,
-                                "would withdraw " + tlsa::rdata_text(bad.record) + " (the compromised key)"));
-        r.outcome = Report::Outcome::acted;
-        r.summary = "would replace the compromised " + key_text(bad) + " by " + key_text(next);
-        return r;
-    }
-    if (m_with.publisher != nullptr && !publish(r, publish::Action::add, next.record, "the new key")) {
-        // Switching before the new record is published would defer every
-        // validating sender at once; the compromised key still delivers.
-        r.outcome = Report::Outcome::failed;
-        r.summary = "could not publish the record of " + key_text(next) + "; the MTA still serves the compromised " +
-                    key_text(bad);
-        return r;
-    }
-    if (!switch_and_prove(r, next, &bad)) {
-        r.outcome = Report::Outcome::failed;
-        r.summary = "the MTA did not take " + key_text(next) + "; it still serves the compromised " + key_text(bad);
-        if (m_with.publisher == nullptr) {
-            r.to_publish.push_back(next.record);
-        }
-        return r;
-    }
-    rotation::mark_activated(r.state, now);
-    m_with.store.save(r.state);
-    if (m_with.publisher == nullptr) {
-        r.to_publish.push_back(next.record);
-        r.to_withdraw.push_back(bad.record);
-    } else {
-        (void)publish(r, publish::Action::remove, bad.record, "the compromised key");
-    }
-    const bool all_ok = std::all_of(r.actions.begin(), r.actions.end(), [](const Action& a) { return a.ok; });
-    r.outcome =
-        all_ok && r.to_publish.empty() && r.to_withdraw.empty() ? Report::Outcome::acted : Report::Outcome::failed;
-    if (m_with.publisher == nullptr) {
-        r.outcome = Report::Outcome::acted;
-    }
-    r.summary = key_text(next) + " is in service instead of the compromised " + key_text(bad);
-    return r;
-}
-
-Report Engine::auto_pass(TimePoint now) {
-    Report r = observe(now);
-    const KeyTimeline* cur = rotation::current_key(r.state);
-    if (cur == nullptr) {
-        throw Error(Errc::io, "no key is known for " + m_set.layout.host + ": run 'mxdane rollover init " +
-                                  m_set.layout.host + "' first");
-    }
-    // Prove the credentials every pass, so a wrong secret is known the day
-    // it breaks, not on the day of the rotation (RFC 8945 §5.2).
-    m_credentials_error.reset();
-    if (m_with.publisher != nullptr) {
-        const auto out = m_with.publisher->check_credentials(r.owner);
-        if (!out.done()) {
-            m_credentials_error = out.message.empty() ? std::string(publish::status_name(out.status)) : out.message;
-            r.actions.push_back(act(Action::Kind::check, false, false, "credentials: " + *m_credentials_error));
-        }
-    }
-    const auto fail_or = [&r](Report::Outcome o) {
-        const bool ok = std::all_of(r.actions.begin(), r.actions.end(), [](const Action& a) { return a.ok; });
-        return ok ? o : Report::Outcome::failed;
-    };
-
-    // Heal: the key in service missing from a secure RRset defers mail now
-    // (RFC 7672 §3.1); adding the served key's record is always safe.
-    const bool secure_rrset = r.dns.security == DnsView::Security::secure && r.dns.exists;
-    if (secure_rrset && !shows(r.dns, cur->record)) {
-        const KeyTimeline in_service = *cur;
-        finish(r, now, facts());
-        if (m_with.publisher == nullptr) {
-            r.to_publish.push_back(in_service.record);
-            r.outcome = Report::Outcome::failed;
-            r.summary = "the record of " + key_text(in_service) +
-                        ", the key in service, is missing from DNS and no publisher is configured";
-            return r;
-        }
-        const bool ok = publish(r, publish::Action::add, in_service.record, "the key in service, missing from DNS");
-        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
-        if (ok && !m_set.dry_run) {
-            r.summary = "republished the record of " + key_text(in_service) + ", the key in service";
-            r.health = rotation::Health{
-                rotation::HealthLevel::warning,
-                "the record of " + key_text(in_service) +
-                    " was missing and is republished now; senders that cached the RRset without it defer "
-                    "until it expires",
-                "RFC 7672 §3.1"};
-        } else {
-            r.summary = (m_set.dry_run ? "would republish the record of " : "could not republish the record of ") +
-                        key_text(in_service) + ", the key in service";
-        }
-        return r;
-    }
-
-    finish(r, now, facts());
-    // An interrupted stage (an incomplete key) is finished whatever DNS
-    // says: making the key and adding its record is always safe, and
-    // leaving it half made helps nobody.
-    const bool finish_stage = r.plan.step == Step::stage && rotation::incomplete_key(r.state) != nullptr;
-    if (!finish_stage && (r.dns.security == DnsView::Security::bogus || r.dns.security == DnsView::Security::failed)) {
-        // Nothing is decided on an answer that cannot be trusted.
-        r.outcome = fail_or(Report::Outcome::waiting);
-        r.summary = "changing nothing: " + r.health.message;
-        return r;
-    }
-
-    switch (r.plan.step) {
-    case Step::adopt:
-        throw Error(Errc::io, "no key is known for " + m_set.layout.host);
-    case Step::stage: {
-        const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - cur->created.value_or(now));
-        // An interrupted stage (an incomplete key) is completed or discarded
-        // now, whatever the current key's age.
-        if (age < m_set.key_life && rotation::incomplete_key(r.state) == nullptr) {
-            r.outcome = fail_or(Report::Outcome::nothing_to_do);
-            r.summary = "nothing to do: " + key_text(*cur) + " is " + days_text(age) +
-                        " old; the next rotation starts " + date_of(cur->created.value_or(now) + m_set.key_life);
-            return r;
-        }
-        const std::string cur_name = key_text(*cur); // stage() appends to the key list
-        const KeyTimeline next = do_stage(r, now);
-        const bool ok = publish(r, publish::Action::add, next.record, "the next key");
-        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
-        r.summary = (m_set.dry_run ? "would stage " : "staged ") + key_text(next) + " (" + cur_name + " is " +
-                    days_text(age) + " old)";
-        return r;
-    }
-    case Step::publish: {
-        const KeyTimeline next = *rotation::next_key(r.state);
-        const bool ok = publish(r, publish::Action::add, next.record, "the next key");
-        r.outcome = ok ? fail_or(Report::Outcome::waiting) : Report::Outcome::failed;
-        r.summary = "waiting: " + r.plan.reason;
-        return r;
-    }
-    case Step::wait_for_caches:
-        r.outcome = fail_or(Report::Outcome::waiting);
-        r.summary = "waiting: " + r.plan.reason;
-        return r;
-    case Step::activate: {
-        const KeyTimeline next = *rotation::next_key(r.state);
-        const KeyTimeline before = *cur;
-        if (!switch_and_prove(r, next, &before)) {
-            r.outcome = Report::Outcome::failed;
-            r.summary = "FAILED to activate " + key_text(next) + "; the MTA still serves " + key_text(before);
-            return r;
-        }
-        if (!m_set.dry_run) {
-            rotation::mark_activated(r.state, now);
-        }
-        save(r);
-        const bool ok = publish(r, publish::Action::remove, before.record, "the old key");
-        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
-        r.summary = (m_set.dry_run ? "would activate " : "activated ") + key_text(next) + " (proven live)";
-        finish(r, now, facts());
-        return r;
-    }
-    case Step::unpublish: {
-        const KeyTimeline old = *rotation::old_key(r.state);
-        const bool ok = publish(r, publish::Action::remove, old.record, "the old key");
-        r.outcome = ok ? fail_or(Report::Outcome::waiting) : Report::Outcome::failed;
-        r.summary = "waiting: " + r.plan.reason;
-        return r;
-    }
-    case Step::retire: {
-        Report done = retire(now);
-        done.actions.insert(done.actions.begin(), r.actions.begin(), r.actions.end());
-        finish(done, now, facts());
-        done.outcome = fail_or(done.outcome) == Report::Outcome::failed ? Report::Outcome::failed : done.outcome;
-        return done;
-    }
-    }
-    return r;
 }
 
 } // namespace mxdane::rollover

@@ -1,65 +1,26 @@
 // The real collaborators of the rollover engine (mxdane/engine.h): the
 // files of one host, and the MTA reached through its reload command and a
 // STARTTLS probe.
-#include <array>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "mxdane/engine.h"
 #include "mxdane/error.h"
+#include "mxdane/process.h"
 #include "mxdane/smtp.h"
-
-extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
 
 namespace mxdane::rollover {
 namespace {
 
-/// Runs `command` with /bin/sh -c, its stdout and stderr on `fd`: a reload
-/// command's chatter is talk, never mxdane's data on stdout.
-MtaControl::Reload run_command(const std::string& command, int fd) {
-    MtaControl::Reload r;
-    r.ran = true;
-    posix_spawn_file_actions_t fa{};
-    if (const int rc = posix_spawn_file_actions_init(&fa); rc != 0) {
-        throw Error(Errc::io, std::string("cannot prepare the reload command: ") + std::strerror(rc));
-    }
-    (void)posix_spawn_file_actions_adddup2(&fa, fd, 1);
-    if (fd != 2) {
-        (void)posix_spawn_file_actions_adddup2(&fa, fd, 2);
-    }
-    std::string sh = "/bin/sh";
-    std::string dash_c = "-c";
-    std::string cmd = command;
-    std::array<char*, 4> argv{sh.data(), dash_c.data(), cmd.data(), nullptr};
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, sh.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        throw Error(Errc::io, std::string("cannot run the reload command with /bin/sh: ") + std::strerror(rc));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            throw Error(Errc::io, std::string("lost the reload command: ") + std::strerror(errno));
-        }
-    }
-    if (WIFEXITED(status)) {
-        r.ok = WEXITSTATUS(status) == 0;
-        r.message = "the reload command '" + command + "' exited with status " + std::to_string(WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-        r.ok = false;
-        r.message = "the reload command '" + command + "' was killed by signal " + std::to_string(WTERMSIG(status));
-    } else {
-        r.ok = false;
-        r.message = "the reload command '" + command + "' ended abnormally";
-    }
-    return r;
+/// Runs the reload command through the library's process runner: its
+/// chatter is talk on `fd`, never mxdane's data on stdout.
+MtaControl::Reload run_reload(const std::string& command, int fd, std::chrono::seconds timeout) {
+    sys::Command c;
+    c.shell = command;
+    c.talk_fd = fd;
+    c.timeout = timeout;
+    c.what = "the reload command '" + command + "'";
+    const sys::Finished f = sys::run(c);
+    return MtaControl::Reload{f.ok(), true, c.what + " " + f.text(timeout)};
 }
 
 class RealMta final : public MtaControl {
@@ -70,7 +31,7 @@ class RealMta final : public MtaControl {
         if (m_s.reload.empty()) {
             return Reload{true, false, "no reload command was given"};
         }
-        return run_command(m_s.reload, m_s.output_fd);
+        return run_reload(m_s.reload, m_s.output_fd, m_s.reload_timeout);
     }
 
     Proof prove(const tlsa::Record& expected) override {
@@ -109,7 +70,7 @@ class RealMta final : public MtaControl {
 
 class FileStore final : public KeyStore {
   public:
-    explicit FileStore(Layout l) : m_l(std::move(l)) {}
+    FileStore(Layout l, std::chrono::milliseconds lock_wait) : m_l(std::move(l)), m_wait(lock_wait) {}
 
     // Checked: paths inside the host's directories, no symlinks, key files
     // that hash to their records (rollover.h).
@@ -128,9 +89,69 @@ class FileStore final : public KeyStore {
     std::optional<std::string> stable_pair_problem(const rotation::State& s) override {
         return rollover::stable_pair_problem(m_l, s);
     }
+    std::optional<store::FileLock> lock(bool pass, bool& repaired) override {
+        if (pass) {
+            return try_lock_host(m_l, m_wait, true, &repaired);
+        }
+        return lock_host(m_l, m_wait, false, &repaired);
+    }
+    TimePoint cert_not_after(const rotation::KeyTimeline& key) override { return reissue::not_after(key.cert_file); }
+    bool cert_self_signed(const rotation::KeyTimeline& key) override { return reissue::self_signed(key.cert_file); }
 
   private:
     Layout m_l;
+    std::chrono::milliseconds m_wait;
+};
+
+/// The rollover's MTA control as reissue's: the reload, and the live proof
+/// of the new certificate.
+class ReissueMta final : public reissue::MtaControl {
+  public:
+    explicit ReissueMta(rollover::MtaControl& mta) : m_mta(mta) {}
+    bool reload(std::string& why) override {
+        const auto r = m_mta.reload();
+        if (!r.ok) {
+            why = "the reload command failed";
+        }
+        return r.ok;
+    }
+    bool serves(const tlsa::Record& record, std::string& why) override {
+        const auto p = m_mta.prove(record);
+        if (!p.ok) {
+            why = "the live proof failed";
+        }
+        return p.ok;
+    }
+
+  private:
+    rollover::MtaControl& m_mta;
+};
+
+class RealIssuer final : public CertIssuer {
+  public:
+    RealIssuer(IssuerSettings s, MtaControl* mta) : m_s(std::move(s)), m_mta(mta) {}
+    [[nodiscard]] bool external() const override { return !m_s.issuer.command.empty(); }
+    reissue::Result renew(rotation::State& s, reissue::Which which, TimePoint now,
+                          const std::vector<std::string>& names) override {
+        reissue::Request req;
+        req.layout = m_s.layout;
+        req.which = which;
+        req.names = names;
+        req.days = m_s.days;
+        req.issuer = m_s.issuer;
+        req.renew_before = m_s.renew_before;
+        req.now = now;
+        req.talk_fd = m_s.talk_fd;
+        if (m_mta == nullptr) {
+            return reissue::run(req, s, nullptr);
+        }
+        ReissueMta mta(*m_mta);
+        return reissue::run(req, s, &mta);
+    }
+
+  private:
+    IssuerSettings m_s;
+    MtaControl* m_mta;
 };
 
 } // namespace
@@ -139,8 +160,12 @@ std::unique_ptr<MtaControl> make_mta_control(MtaSettings settings) {
     return std::make_unique<RealMta>(std::move(settings));
 }
 
-std::unique_ptr<KeyStore> make_file_store(const Layout& layout) {
-    return std::make_unique<FileStore>(layout);
+std::unique_ptr<CertIssuer> make_cert_issuer(IssuerSettings settings, MtaControl* mta) {
+    return std::make_unique<RealIssuer>(std::move(settings), mta);
+}
+
+std::unique_ptr<KeyStore> make_file_store(const Layout& layout, std::chrono::milliseconds lock_wait) {
+    return std::make_unique<FileStore>(layout, lock_wait);
 }
 
 } // namespace mxdane::rollover

@@ -1,0 +1,167 @@
+// The unattended pass of the rollover engine (mxdane/engine.h): prove the
+// publishing credentials, heal a missing record of the key in service,
+// renew the certificate in service, then the step the planner allows.
+#include "mxdane/engine.h"
+
+#include <algorithm>
+
+#include "engine_detail.h"
+#include "mxdane/error.h"
+
+namespace mxdane::rollover {
+
+Report Engine::auto_step(TimePoint now) {
+    Report r = observe(now);
+    const KeyTimeline* cur = rotation::current_key(r.state);
+    if (cur == nullptr) {
+        throw Error(Errc::io, "no key is known for " + m_set.layout.host + ": run 'mxdane rollover init " +
+                                  m_set.layout.host + "' first");
+    }
+    // Prove the credentials every pass, so a wrong secret is known the day
+    // it breaks, not on the day of the rotation (RFC 8945 §5.2).
+    m_credentials_error.reset();
+    if (m_with.publisher != nullptr) {
+        const auto out = m_with.publisher->check_credentials(r.owner);
+        if (!out.done()) {
+            m_credentials_error = out.message.empty() ? std::string(publish::status_name(out.status)) : out.message;
+            r.actions.push_back(act(Action::Kind::check, false, false, "credentials: " + *m_credentials_error));
+        }
+    }
+    const auto fail_or = [&r](Report::Outcome o) {
+        const bool ok = std::all_of(r.actions.begin(), r.actions.end(), [](const Action& a) { return a.ok; });
+        return ok ? o : Report::Outcome::failed;
+    };
+
+    // Heal: the key in service missing from a secure RRset defers mail now
+    // (RFC 7672 §3.1); adding the served key's record is always safe.
+    const bool secure_rrset = r.dns.security == DnsView::Security::secure && r.dns.exists;
+    if (secure_rrset && !shows(r.dns, cur->record)) {
+        const KeyTimeline in_service = *cur;
+        finish(r, now, facts());
+        if (m_with.publisher == nullptr) {
+            r.to_publish.push_back(in_service.record);
+            r.outcome = Report::Outcome::failed;
+            r.summary = "the record of " + key_text(in_service) +
+                        ", the key in service, is missing from DNS and no publisher is configured";
+            return r;
+        }
+        const bool ok = publish(r, publish::Action::add, in_service.record, "the key in service, missing from DNS");
+        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
+        if (ok && !m_set.dry_run) {
+            r.summary = "republished the record of " + key_text(in_service) + ", the key in service";
+            r.health = rotation::Health{
+                rotation::HealthLevel::warning,
+                "the record of " + key_text(in_service) +
+                    " was missing and is republished now; senders that cached the RRset without it defer "
+                    "until it expires",
+                "RFC 7672 §3.1"};
+        } else {
+            r.summary = (m_set.dry_run ? "would republish the record of " : "could not republish the record of ") +
+                        key_text(in_service) + ", the key in service";
+        }
+        return r;
+    }
+
+    finish(r, now, facts());
+    // An interrupted stage (an incomplete key) is finished whatever DNS
+    // says: making the key and adding its record is always safe, and
+    // leaving it half made helps nobody.
+    const bool finish_stage = r.plan.step == Step::stage && rotation::incomplete_key(r.state) != nullptr;
+    if (!finish_stage && (r.dns.security == DnsView::Security::bogus || r.dns.security == DnsView::Security::failed)) {
+        // Nothing is decided on an answer that cannot be trusted.
+        r.outcome = fail_or(Report::Outcome::waiting);
+        r.summary = "changing nothing: " + r.health.message;
+        return r;
+    }
+    // Certificates first, same keys, no DNS change: the one in service is
+    // renewed before it expires, a staged key still self-signed gets the
+    // issuer's certificate. The pass ends there.
+    if (!finish_stage && certificates(r, now)) {
+        r.outcome = r.outcome == Report::Outcome::failed ? r.outcome : fail_or(r.outcome);
+        return r;
+    }
+
+    switch (r.plan.step) {
+    case Step::adopt:
+        throw Error(Errc::io, "no key is known for " + m_set.layout.host);
+    case Step::stage: {
+        const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - cur->created.value_or(now));
+        // An interrupted stage (an incomplete key) is completed or discarded
+        // now, whatever the current key's age.
+        if (age < m_set.key_life && rotation::incomplete_key(r.state) == nullptr) {
+            r.outcome = fail_or(Report::Outcome::nothing_to_do);
+            r.summary = "nothing to do: " + key_text(*cur) + " is " + days_text(age) +
+                        " old; the next rotation starts " + date_of(cur->created.value_or(now) + m_set.key_life);
+            return r;
+        }
+        const std::string cur_name = key_text(*cur); // stage() appends to the key list
+        const KeyTimeline next = do_stage(r, now);
+        const bool ok = publish(r, publish::Action::add, next.record, "the next key");
+        const auto refused = issue_next(r, now);
+        if (refused) {
+            // The key and its record stay; the next pass asks the issuer again.
+            r.warnings.push_back(*refused + ". " + key_text(next) +
+                                 " stays staged with a self-signed certificate; the next pass asks the issuer again");
+        }
+        r.outcome = ok && !refused ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
+        r.summary = (m_set.dry_run ? "would stage " : "staged ") + key_text(next) + " (" + cur_name + " is " +
+                    days_text(age) + " old)";
+        return r;
+    }
+    case Step::publish:
+    case Step::unpublish: {
+        // The next key's record in, or the old key's out; then the wait.
+        const bool add = r.plan.step == Step::publish;
+        const KeyTimeline k = add ? *rotation::next_key(r.state) : *rotation::old_key(r.state);
+        const bool ok = publish(r, add ? publish::Action::add : publish::Action::remove, k.record,
+                                add ? "the next key" : "the old key");
+        r.outcome = ok ? fail_or(Report::Outcome::waiting) : Report::Outcome::failed;
+        r.summary = "waiting: " + r.plan.reason;
+        return r;
+    }
+    case Step::wait_for_caches:
+        r.outcome = fail_or(Report::Outcome::waiting);
+        r.summary = "waiting: " + r.plan.reason;
+        return r;
+    case Step::activate: {
+        const KeyTimeline next = *rotation::next_key(r.state);
+        const KeyTimeline before = *cur;
+        if (!switch_and_prove(r, next, &before)) {
+            r.outcome = Report::Outcome::failed;
+            r.summary = "FAILED to activate " + key_text(next) + "; the MTA still serves " + key_text(before);
+            return r;
+        }
+        if (!m_set.dry_run) {
+            rotation::mark_activated(r.state, now);
+        }
+        save(r);
+        const bool ok = publish(r, publish::Action::remove, before.record, "the old key");
+        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
+        r.summary = (m_set.dry_run ? "would activate " : "activated ") + key_text(next) + " (proven live)";
+        finish(r, now, facts());
+        return r;
+    }
+    case Step::retire: {
+        Report done = retire_step(now);
+        done.actions.insert(done.actions.begin(), r.actions.begin(), r.actions.end());
+        finish(done, now, facts());
+        done.outcome = fail_or(done.outcome) == Report::Outcome::failed ? Report::Outcome::failed : done.outcome;
+        return done;
+    }
+    }
+    return r;
+}
+
+Report Engine::auto_pass(TimePoint now) {
+    Report pre;
+    const auto lock = hold(pre, true);
+    if (!m_set.dry_run && !lock) {
+        pre.outcome = Report::Outcome::waiting;
+        pre.summary = "another pass for this host is running";
+        pre.locked_out = true;
+        return pre;
+    }
+    return merged(std::move(pre), auto_step(now));
+}
+
+} // namespace mxdane::rollover
