@@ -3,6 +3,7 @@
 // the planner, carries the step out and says what happened.
 #include <memory>
 
+#include "flags.h"
 #include "format.h"
 #include "help.h"
 #include "mta_cli.h"
@@ -118,7 +119,7 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
         return Exit::ok;
     }
     for (const auto& w : r.warnings) {
-        io.err << "warning: " << w << "\n";
+        io.err << "warning: " << with_flags(w) << "\n";
     }
     const auto* cur = rotation::current_key(r.state);
     const auto* next = rotation::next_key(r.state);
