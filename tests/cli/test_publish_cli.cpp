@@ -116,10 +116,10 @@ TEST_F(PublishCli, UnreadableAndMalformedFiles) {
     EXPECT_EQ(r.err, "error: " + key + " is a private key, not a certificate: use --key to publish a key's record\n");
     r = run_mxdane({"publish", "mx1.example.net", "--cert", tsig, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
-    EXPECT_EQ(r.err, "error: " + tsig + ": no certificate, key or CSR found\n");
+    EXPECT_EQ(r.err, "error: " + tsig + ": neither PEM (no '-----BEGIN' line) nor DER (no ASN.1 SEQUENCE)\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", tsig, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
-    EXPECT_EQ(r.err, "error: " + tsig + ": no certificate, key or CSR found\n");
+    EXPECT_EQ(r.err, "error: " + tsig + ": neither PEM (no '-----BEGIN' line) nor DER (no ASN.1 SEQUENCE)\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", missing});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "error: cannot read the TSIG key file " + missing + ": No such file or directory\n");
