@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "mxdane/sys.h"
+
 namespace mxdane::store {
 
 namespace fs = std::filesystem;
@@ -59,9 +61,8 @@ bool valid_stamp(std::string_view stamp);
 /// exactly that with a valid stamp.
 std::optional<std::string> key_stamp(std::string_view host, std::string_view file_name);
 
-/// fsync() of a directory, so that renames and unlinks in it are durable.
-/// Throws Error(permission|io).
-void sync_directory(const fs::path& dir);
+/// fsync() of a directory (one implementation, in sys).
+using sys::sync_directory;
 
 /// Why another user could replace a file written into `dir`, or nullopt
 /// when nobody but root and `euid` can. Checked on every component of the
@@ -92,8 +93,8 @@ struct NewFile {
     std::optional<gid_t> group;
 };
 
-/// The temporary-name prefix used for `final_name` in its directory.
-std::string temp_prefix(std::string_view final_name);
+/// The temporary-name prefix used for `final_name` (one implementation, in sys).
+using sys::temp_prefix;
 
 /// Temporary files an interrupted run left for `final_path` (never a file
 /// under a final name), sorted.

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "flags.h"
 #include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
@@ -85,7 +86,8 @@ Runner setup(CLI::App& app, publish::Action action) {
             io.err << "Dry run: would send this change via " << publisher->describe() << "; nothing was changed.\n";
             return Exit::ok;
         }
-        const publish::Outcome r = publisher->apply(change);
+        publish::Outcome r = publisher->apply(change);
+        r.message = with_flags(std::move(r.message)); // the library names settings in words
         if (o->json) {
             const Exit code = r.done() ? Exit::ok : exit_for(r.status);
             nlohmann::json j = json_top(add ? "publish" : "unpublish", static_cast<int>(code), {});

@@ -4,6 +4,7 @@
 // and says what happened.
 #include <memory>
 
+#include "flags.h"
 #include "format.h"
 #include "help.h"
 #include "mta_cli.h"
@@ -107,7 +108,7 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
         io.err << a.text << "\n";
     }
     for (const auto& w : r.warnings) {
-        io.err << "warning: " << w << "\n";
+        io.err << "warning: " << with_flags(w) << "\n";
     }
     const auto* cur = rotation::current_key(r.state);
     const auto* next = rotation::next_key(r.state);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "flags.h"
 #include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/material.h"
@@ -214,7 +215,7 @@ Runner setup(CLI::App& app) {
             try {
                 fr.records = compute_file(*o, file, host, need_owner, usage, selectors, mtypes, warnings);
             } catch (const Error& e) {
-                fr.error = e.what();
+                fr.error = with_flags(e.what());
                 fr.code = exit_for(e.code());
                 // The worst failure decides: 2 (could not read) over 64 (bad input).
                 if (code == Exit::ok || (fr.code == Exit::failed && code != Exit::failed)) {

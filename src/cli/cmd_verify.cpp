@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "flags.h"
 #include "format.h"
 #include "mxdane/error.h"
 #include "mxdane/material.h"
@@ -56,13 +57,13 @@ std::string record_line(const tlsa::RecordResult& r) {
     std::string out = std::to_string(r.record.usage) + " " + std::to_string(r.record.selector) + " " +
                       std::to_string(r.record.mtype) + " " + short_hex(r.record.data) + ": ";
     if (r.outcome == tlsa::Outcome::other_owner) {
-        return out + r.reason;
+        return out + with_flags(r.reason);
     }
     out += tlsa::outcome_label(r.outcome);
     if (r.outcome == tlsa::Outcome::match || r.outcome == tlsa::Outcome::no_match) {
-        return out + " (" + r.reason + ")";
+        return out + " (" + with_flags(r.reason) + ")";
     }
-    return out + ": " + r.reason;
+    return out + ": " + with_flags(r.reason);
 }
 
 Runner setup(CLI::App& app) {
@@ -261,7 +262,7 @@ Runner setup(CLI::App& app) {
                                             {"line", l.line},
                                             {"record", tlsa_json(l.owner.value_or(""), r.record, l.ttl)},
                                             {"outcome", tlsa::outcome_label(r.outcome)},
-                                            {"reason", r.reason}});
+                                            {"reason", with_flags(r.reason)}});
                 } else {
                     j["malformed"].push_back({{"source", l.source}, {"line", l.line}, {"reason", l.malformed}});
                 }
@@ -271,7 +272,7 @@ Runner setup(CLI::App& app) {
                 j["skipped"][sk.type] = sk.count;
             }
             j["verdict"] = verdict_label;
-            j["reason"] = v.reason;
+            j["reason"] = with_flags(v.reason);
             // Owners from the RRset text may be invalid UTF-8: replaced, not thrown on.
             io.out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
             return code;
@@ -294,7 +295,7 @@ Runner setup(CLI::App& app) {
         }
         // A key's reason already starts with its answer ("published: ...").
         const bool labelled = v.reason.rfind(verdict_label + ": ", 0) == 0;
-        io.out << "verdict: " << (labelled ? v.reason : verdict_label + ": " + v.reason) << "\n";
+        io.out << "verdict: " << with_flags(labelled ? v.reason : verdict_label + ": " + v.reason) << "\n";
         return code;
     };
 }

@@ -1,31 +1,14 @@
 #include "format.h"
 
-#include <ctime>
+#include "mxdane/sys.h"
 
 namespace mxdane::cli {
-namespace {
-
-std::tm utc_tm(x509::Clock::time_point t) {
-    const std::time_t tt = x509::Clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    return tm;
-}
-
-std::string two(int v) {
-    return (v < 10 ? "0" : "") + std::to_string(v);
-}
-
-} // namespace
-
 std::string date_utc(x509::Clock::time_point t) {
-    const std::tm tm = utc_tm(t);
-    return std::to_string(tm.tm_year + 1900) + "-" + two(tm.tm_mon + 1) + "-" + two(tm.tm_mday);
+    return sys::utc_date(t);
 }
 
 std::string iso_utc(x509::Clock::time_point t) {
-    const std::tm tm = utc_tm(t);
-    return date_utc(t) + "T" + two(tm.tm_hour) + ":" + two(tm.tm_min) + ":" + two(tm.tm_sec) + "Z";
+    return sys::utc_time(t);
 }
 
 nlohmann::json tlsa_json(const std::string& owner, const tlsa::Record& rec, std::optional<std::uint32_t> ttl) {

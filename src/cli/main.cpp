@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli.h"
+#include "flags.h"
 #include "format.h"
 #include "help.h"
 #include "mxdane/error.h"
@@ -235,7 +236,7 @@ int run(int argc, const char* const* argv, Io& io) {
         try {
             return static_cast<int>(runner(io));
         } catch (const Error& e) {
-            message = one_line(e.what());
+            message = with_flags(one_line(e.what()));
             code = exit_for(e.code());
         } catch (const std::bad_alloc&) {
             message = "out of memory";

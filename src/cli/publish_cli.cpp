@@ -1,29 +1,11 @@
 #include "publish_cli.h"
 
-#include <openssl/pem.h>
-
 #include "mxdane/error.h"
+#include "mxdane/material.h"
 #include "mxdane/names.h"
-#include "mxdane/ossl.h"
-#include "mxdane/sys.h"
+#include "mxdane/x509.h"
 
 namespace mxdane::cli {
-namespace {
-
-std::string read_whole(const std::string& path, const char* what) {
-    return sys::read_file(path, {what, 16 * sys::mib});
-}
-
-ossl::BioPtr mem_bio(const std::string& bytes) {
-    return ossl::BioPtr(ossl::check(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), "BIO_new_mem_buf"));
-}
-
-/// Never prompt for a passphrase: an encrypted key is refused.
-int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) {
-    return -1;
-}
-
-} // namespace
 
 void add_publish_options(CLI::App& app, PublishOptions& opts) {
     auto* ns = app.add_option("--nsupdate", opts.nsupdate,
@@ -98,43 +80,32 @@ std::string zone_line_with_ttl(const std::string& owner, const publish::Op& op) 
 
 std::vector<tlsa::Record> records_from_files(const std::vector<std::string>& certs,
                                              const std::vector<std::string>& keys, bool for_publication) {
-    // (Only PEM here; the loader of issue #3, x509::load_material_file, will
-    // take over once merged and bring DER, chains and CSRs.)
+    // One loader for every command (PEM or DER, chains, keys): the library's.
     std::vector<tlsa::Record> out;
     for (const auto& path : certs) {
-        const std::string bytes = read_whole(path, "certificate");
-        const auto bio = mem_bio(bytes);
-        ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr));
-        if (!cert) {
-            ossl::drain_errors();
-            throw Error(Errc::bad_input, "certificate " + names::printable(path) + " holds no PEM certificate");
+        const x509::Material m = x509::load_material_file(path);
+        if (m.certs.empty()) {
+            throw Error(Errc::bad_input, names::printable(path) + " is a " +
+                                             std::string(x509::material_kind_label(m.kind)) +
+                                             ", not a certificate: use --key to publish a key's record");
         }
         if (for_publication) {
-            x509::require_strong_key(*ossl::check(X509_get0_pubkey(cert.get()), "reading the certificate's key"),
-                                     "the key of certificate " + names::printable(path), "publish");
+            x509::require_strong_key(*m.key, "the key of certificate " + names::printable(path), "publish");
         }
-        out.push_back(
-            tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *cert));
+        out.push_back(tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256,
+                                            *m.certs.front()));
     }
     for (const auto& path : keys) {
-        const std::string bytes = read_whole(path, "key");
-        ossl::EvpPkeyPtr key;
-        if (bytes.find("-----BEGIN PUBLIC KEY-----") != std::string::npos) {
-            const auto bio = mem_bio(bytes);
-            key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
-        } else {
-            const auto bio = mem_bio(bytes);
-            key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-        }
-        if (!key) {
-            ossl::drain_errors();
-            throw Error(Errc::bad_input, "key " + names::printable(path) +
-                                             " holds no PEM private or public key (encrypted keys are not read)");
+        const x509::Material m = x509::load_material_file(path);
+        if (m.kind != x509::MaterialKind::private_key && m.kind != x509::MaterialKind::public_key) {
+            throw Error(Errc::bad_input, names::printable(path) + " is a " +
+                                             std::string(x509::material_kind_label(m.kind)) +
+                                             ", not a key: use --cert to publish a certificate's record");
         }
         if (for_publication) {
-            x509::require_strong_key(*key, "key " + names::printable(path), "publish");
+            x509::require_strong_key(*m.key, "key " + names::printable(path), "publish");
         }
-        out.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *key));
+        out.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *m.key));
     }
     return out;
 }

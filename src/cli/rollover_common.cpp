@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "flags.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/sys.h"
@@ -361,10 +362,10 @@ std::string cert_of(const rotation::State& s, const tlsa::Record& rec) {
 
 void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io) {
     for (const auto& a : r.actions) {
-        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << a.text << "\n";
+        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << with_flags(a.text) << "\n";
     }
     for (const auto& w : r.warnings) {
-        io.err << "warning: " << w << "\n";
+        io.err << "warning: " << with_flags(w) << "\n";
     }
     for (const auto& rec : r.to_publish) {
         io.out << tlsa::zone_line(r.owner, rec) << "\n";

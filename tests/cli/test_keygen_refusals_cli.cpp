@@ -246,7 +246,7 @@ TEST_F(KeygenExisting, KeyAndCertificate) {
     EXPECT_EQ(r.exit_code, 2);
     expect_error_line(r, key().string() + " and " + cert().string() +
                              " already exist; not overwriting them (move them away first, or use another "
-                             "--key-dir/--cert-dir/--out)");
+                             "--key-dir/--cert-dir/--out DIR)");
     EXPECT_EQ(snapshot_tree(m_dir.path()), before);
     EXPECT_EQ(mode_of(key()), 0400U);
 }

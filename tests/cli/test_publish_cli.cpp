@@ -3,12 +3,16 @@
 // tests/publishlab cover the RFC 2136 backend against Knot DNS).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "cli_harness.h"
 
 namespace {
 using namespace mxdane::test;
+namespace fs = std::filesystem;
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
@@ -106,13 +110,16 @@ TEST_F(PublishCli, UnreadableAndMalformedFiles) {
     const std::string missing = (dir.path() / "missing").string();
     auto r = run_mxdane({"publish", "mx1.example.net", "--key", missing, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.err, "error: cannot read the key " + missing + ": No such file or directory\n");
+    EXPECT_EQ(r.err, "error: cannot read the file " + missing + ": No such file or directory\n");
     r = run_mxdane({"publish", "mx1.example.net", "--cert", key, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
-    EXPECT_EQ(r.err, "error: certificate " + key + " holds no PEM certificate\n");
+    EXPECT_EQ(r.err, "error: " + key + " is a private key, not a certificate: use --key to publish a key's record\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--cert", tsig, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: " + tsig + ": neither PEM (no '-----BEGIN' line) nor DER (no ASN.1 SEQUENCE)\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", tsig, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
-    EXPECT_EQ(r.err, "error: key " + tsig + " holds no PEM private or public key (encrypted keys are not read)\n");
+    EXPECT_EQ(r.err, "error: " + tsig + ": neither PEM (no '-----BEGIN' line) nor DER (no ASN.1 SEQUENCE)\n");
     r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1", "--tsig-key", missing});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(r.err, "error: cannot read the TSIG key file " + missing + ": No such file or directory\n");
@@ -124,7 +131,9 @@ TEST_F(PublishCli, UnreadableAndMalformedFiles) {
     shell("openssl pkey -in '" + key + "' -aes256 -passout pass:x -out '" + enc + "'");
     r = run_mxdane({"publish", "mx1.example.net", "--key", enc, "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64);
-    EXPECT_EQ(r.err, "error: key " + enc + " holds no PEM private or public key (encrypted keys are not read)\n");
+    EXPECT_EQ(r.err.rfind("error: " + enc + ": the private key is encrypted; mxdane never asks for a passphrase", 0),
+              0U)
+        << r.err;
 }
 
 TEST_F(PublishCli, PublicKeyFilesWork) {
@@ -133,6 +142,38 @@ TEST_F(PublishCli, PublicKeyFilesWork) {
     const auto r = run_mxdane({"publish", "mx1.example.net", "--key", pub, "--publish-hook", "true"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. 3600 IN TLSA 3 1 1 " + hex + "\n");
+}
+
+// The one loader of every command (x509::load_material_file): DER too; the
+// expected digest is openssl's (hex, from the fixture).
+TEST_F(PublishCli, DerFilesWorkAndKindsAreChecked) {
+    const std::string der = (dir.path() / "mx1.der").string();
+    shell("openssl x509 -in '" + cert + "' -outform DER -out '" + der + "'");
+    auto r = run_mxdane({"publish", "mx1.example.net", "--cert", der, "--publish-hook", "true"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "_25._tcp.mx1.example.net. 3600 IN TLSA 3 1 1 " + hex + "\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", cert, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: " + cert + " is a certificate, not a key: use --cert to publish a certificate's record\n");
+}
+
+// sys::read_file when open() fails with EACCES: exit 2, one line naming the
+// path. Root reads anything, so the command runs as nobody.
+TEST_F(PublishCli, AFileItCannotOpenIsExit2NamingThePath) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to run the command as nobody";
+    }
+    fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
+    RunOptions as_nobody;
+    const passwd* pw = ::getpwnam("nobody");
+    as_nobody.uid = pw == nullptr ? 65534 : pw->pw_uid;
+    as_nobody.gid = pw == nullptr ? 65534 : pw->pw_gid;
+    as_nobody.cwd = "/";
+    const auto r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--publish-hook", "true"}, as_nobody);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err, "error: cannot read the file " + key + ": Permission denied\n");
+    EXPECT_EQ(r.out, "");
 }
 
 TEST_F(PublishCli, HelpShowsExamples) {

@@ -182,7 +182,8 @@ TEST(DnsUnbound, BadOptionIsALocalError) {
         FAIL() << "no error";
     } catch (const mxdane::Error& e) {
         EXPECT_EQ(e.code(), mxdane::Errc::io);
-        EXPECT_EQ(std::string(e.what()).rfind("resolver: --resolver-option no-such-option:1: ", 0), 0U) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind("resolver: the resolver option setting no-such-option:1: ", 0), 0U)
+            << e.what();
     }
 }
 

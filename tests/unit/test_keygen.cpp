@@ -90,10 +90,32 @@ TEST(Keygen, RefusesEmptyDirectories) {
     const test::TempDir dir;
     auto req = request_in(dir.path());
     req.key_dir.clear();
-    EXPECT_EQ(error_of(req, Errc::bad_input), "--key-dir needs a directory");
+    EXPECT_EQ(error_of(req, Errc::bad_input), "the key directory setting needs a directory");
     req = request_in(dir.path());
     req.cert_dir.clear();
-    EXPECT_EQ(error_of(req, Errc::bad_input), "--cert-dir needs a directory");
+    EXPECT_EQ(error_of(req, Errc::bad_input), "the certificate directory setting needs a directory");
+    try {
+        (void)keygen::run(req);
+        FAIL() << "no error";
+    } catch (const SettingError& e) {
+        EXPECT_EQ(e.setting(), Setting::cert_dir);
+        EXPECT_EQ(e.value(), "");
+    }
+}
+
+TEST(Keygen, DaysOutOfRangeNamesTheSettingAndValue) {
+    const test::TempDir dir;
+    auto req = request_in(dir.path());
+    req.days = 0;
+    try {
+        (void)keygen::run(req);
+        FAIL() << "no error";
+    } catch (const SettingError& e) {
+        EXPECT_EQ(e.code(), Errc::bad_input);
+        EXPECT_EQ(e.setting(), Setting::days);
+        EXPECT_EQ(e.value(), "0");
+        EXPECT_EQ(std::string(e.what()).rfind("the days setting must be between 1 and ", 0), 0U) << e.what();
+    }
 }
 
 TEST(Keygen, RefusesASymlinkUnderAFinalName) {

@@ -131,9 +131,10 @@ TEST(Match, DaneTaNeedsChainAndName) {
     try {
         (void)verify("chain.pem", {ta});
         FAIL();
-    } catch (const Error& e) {
+    } catch (const SettingError& e) {
         EXPECT_EQ(e.code(), Errc::bad_input);
-        EXPECT_NE(std::string(e.what()).find("--host is needed"), std::string::npos);
+        EXPECT_EQ(e.setting(), Setting::host);
+        EXPECT_NE(std::string(e.what()).find("the host setting is needed"), std::string::npos);
     }
     // An unusable usage-2 record needs no host.
     EXPECT_EQ(verify("chain.pem", {Record{2, 1, 1, Bytes(3, 0)}}).verdict, Verdict::no_usable_records);

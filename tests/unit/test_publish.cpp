@@ -511,9 +511,10 @@ TEST(HookPublisher, EmptyCommandIsBadInput) {
     try {
         (void)make_hook_publisher(HookOptions{});
         FAIL() << "no error";
-    } catch (const Error& e) {
+    } catch (const SettingError& e) {
         EXPECT_EQ(e.code(), Errc::bad_input);
-        EXPECT_EQ(std::string(e.what()), "--publish-hook: the command is empty");
+        EXPECT_EQ(e.setting(), Setting::publish_hook);
+        EXPECT_EQ(std::string(e.what()), "the publish hook setting: the command is empty");
     }
 }
 

@@ -94,7 +94,9 @@ TEST(Rollover, InitWithNothingToAdoptSaysWhatItLookedFor) {
         (void)h.init();
         FAIL() << "no exception";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("--key and --cert"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("the key file setting and the certificate file setting"),
+                  std::string::npos)
+            << e.what();
     }
 }
 

@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <fstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../cli/cli_harness.h"
 #include "mxdane/error.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 
 namespace {
 using namespace mxdane;
@@ -174,6 +176,55 @@ TEST(StorePresence, CannotTellThrowsWithThePathAndTheReason) {
         EXPECT_EQ(e.code(), Errc::io);
         EXPECT_EQ(std::string(e.what()),
                   "cannot tell whether " + p.string() + " exists: Too many levels of symbolic links");
+    }
+}
+
+// A symlink loop on the way to a key directory: fs::canonical fails, and
+// the error is one line naming the link (exit 2 in the CLI: Errc::io).
+TEST(StoreReplaceable, ASymlinkLoopIsOneLineNamingThePath) {
+    const test::TempDir dir;
+    fs::create_symlink("loop", dir.path() / "loop");
+    const fs::path link = fs::absolute(dir.path() / "loop").lexically_normal();
+    try {
+        (void)store::replaceable_by_others(dir.path() / "loop" / "keys", ::geteuid());
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_EQ(std::string(e.what()), "cannot follow " + link.string() + ": Too many levels of symbolic links");
+    }
+}
+
+// The one errno mapping (sys::errc_of): EEXIST is "exists" (store.cpp and
+// replace.cpp once disagreed on it).
+TEST(SysErrno, OneMappingForEveryWriter) {
+    EXPECT_EQ(sys::errc_of(EACCES), Errc::permission);
+    EXPECT_EQ(sys::errc_of(EPERM), Errc::permission);
+    EXPECT_EQ(sys::errc_of(EROFS), Errc::permission);
+    EXPECT_EQ(sys::errc_of(EEXIST), Errc::exists);
+    EXPECT_EQ(sys::errc_of(ENOSPC), Errc::io);
+    const Error e = sys::os_error("cannot write x", ENOSPC);
+    EXPECT_EQ(std::string(e.what()), "cannot write x: No space left on device");
+}
+
+TEST(SysTempName, BesideTheFinalNameWithItsPrefix) {
+    const fs::path a = sys::temp_name_for("/d/x.key");
+    const fs::path b = sys::temp_name_for("/d/x.key");
+    EXPECT_EQ(a.parent_path(), fs::path("/d"));
+    EXPECT_EQ(a.filename().string().rfind(".x.key.mxdane-tmp-", 0), 0U) << a;
+    EXPECT_EQ(a.filename().string().size(), std::string(".x.key.mxdane-tmp-").size() + 10);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(sys::temp_name_for("x.key").parent_path(), fs::path("."));
+}
+
+TEST(SysSyncDirectory, AMissingDirectoryIsOneLine) {
+    const test::TempDir dir;
+    try {
+        sys::sync_directory(dir.path() / "missing");
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot sync directory " + (dir.path() / "missing").string() + ": No such file or directory");
     }
 }
 

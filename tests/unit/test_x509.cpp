@@ -67,9 +67,11 @@ TEST(X509, RefusesBadDays) {
         try {
             (void)make_self_signed(*key, profile_for({"mx1.example.net"}, days));
             FAIL() << days;
-        } catch (const Error& e) {
+        } catch (const SettingError& e) {
             EXPECT_EQ(e.code(), Errc::bad_input);
-            EXPECT_NE(std::string(e.what()).find("--days"), std::string::npos);
+            EXPECT_EQ(e.setting(), Setting::days);
+            EXPECT_EQ(e.value(), std::to_string(days));
+            EXPECT_NE(std::string(e.what()).find("the days setting must be between"), std::string::npos);
         }
     }
 }

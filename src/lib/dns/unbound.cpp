@@ -197,7 +197,7 @@ class UnboundResolver final : public Resolver {
         }
         for (const auto& [name, value] : opts.options) {
             ub_check(ub_ctx_set_option(ctx, (name + ":").c_str(), value.c_str()),
-                     "--resolver-option " + name + ":" + value);
+                     std::string(setting_words(Setting::resolver_option)) + " " + name + ":" + value);
         }
         for (const auto& f : ta_files) {
             ub_check(ub_ctx_add_ta_file(ctx, f.c_str()), "trust anchor file " + f);

@@ -11,6 +11,7 @@
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::keygen {
 namespace {
@@ -25,7 +26,9 @@ gid_t lookup_group(const std::string& name) {
     std::vector<char> buf(16384);
     const int rc = ::getgrnam_r(name.c_str(), &grp, buf.data(), buf.size(), &found);
     if (rc != 0 || found == nullptr) {
-        throw Error(Errc::bad_input, "--key-group: no group named '" + names::printable(name) + "'");
+        throw SettingError(Errc::bad_input, Setting::key_group, name,
+                           std::string(setting_words(Setting::key_group)) + ": no group named '" +
+                               names::printable(name) + "'");
     }
     return found->gr_gid;
 }
@@ -80,8 +83,10 @@ void refuse_existing(const fs::path& key, const fs::path& cert, const std::vecto
     if (key_exists && cert_exists) {
         throw Error(Errc::exists, key.string() + " and " + cert.string() +
                                       " already exist; not overwriting them (move them away first, "
-                                      "or use another --key-dir/--cert-dir/--out)" +
-                                      also);
+                                      "or use another " +
+                                      std::string(setting_words(Setting::key_dir)) + "/" +
+                                      std::string(setting_words(Setting::cert_dir)) + "/" +
+                                      std::string(setting_words(Setting::out_dir)) + ")" + also);
     }
     if (key_exists) {
         throw Error(Errc::exists, key.string() + " already exists without its certificate " + cert.string() +
@@ -98,16 +103,15 @@ void refuse_existing(const fs::path& key, const fs::path& cert, const std::vecto
 void require_writable(const fs::path& dir) {
     if (::access(dir.c_str(), W_OK | X_OK) != 0) {
         const int err = errno;
-        throw Error(err == EACCES || err == EPERM || err == EROFS ? Errc::permission : Errc::io,
-                    "cannot write to " + dir.string() + ": " + std::strerror(err));
+        throw sys::os_error("cannot write to " + dir.string(), err);
     }
 }
 
 /// "keys/" -> "keys"; "" is refused (it would silently mean the current
 /// directory).
-fs::path clean_dir(const fs::path& dir, const char* option) {
+fs::path clean_dir(const fs::path& dir, Setting setting) {
     if (dir.empty()) {
-        throw Error(Errc::bad_input, std::string(option) + " needs a directory");
+        throw SettingError(Errc::bad_input, setting, "", std::string(setting_words(setting)) + " needs a directory");
     }
     fs::path d = dir;
     while (!d.has_filename() && d.has_relative_path()) {
@@ -171,8 +175,9 @@ template <class Step> auto with_default_hint(bool is_default, Step step) {
         return step();
     } catch (const Error& e) {
         if (is_default && e.code() == Errc::permission) {
-            throw Error(Errc::permission,
-                        std::string(e.what()) + " (run as root, or choose a directory you can write with --out DIR)");
+            throw Error(Errc::permission, std::string(e.what()) +
+                                              " (run as root, or choose a directory you can write with " +
+                                              std::string(setting_words(Setting::out_dir)) + ")");
         }
         throw;
     }
@@ -195,14 +200,17 @@ Result run(const Request& request) {
     }
     result.names = names::normalize_hosts(request.names);
     if (request.days < x509::min_days || request.days > x509::max_days) {
-        throw Error(Errc::bad_input, "--days must be between " + std::to_string(x509::min_days) + " and " +
-                                         std::to_string(x509::max_days) + ", not " + std::to_string(request.days));
+        throw SettingError(Errc::bad_input, Setting::days, std::to_string(request.days),
+                           std::string(setting_words(Setting::days)) + " must be between " +
+                               std::to_string(x509::min_days) + " and " + std::to_string(x509::max_days) + ", not " +
+                               std::to_string(request.days));
     }
     if (request.port == 0) {
-        throw Error(Errc::bad_input, "--port must be between 1 and 65535");
+        throw SettingError(Errc::bad_input, Setting::port, "0",
+                           std::string(setting_words(Setting::port)) + " must be between 1 and 65535");
     }
-    const fs::path key_dir = clean_dir(request.key_dir, "--key-dir");
-    const fs::path cert_dir = clean_dir(request.cert_dir, "--cert-dir");
+    const fs::path key_dir = clean_dir(request.key_dir, Setting::key_dir);
+    const fs::path cert_dir = clean_dir(request.cert_dir, Setting::cert_dir);
     std::optional<gid_t> group;
     if (request.key_group) {
         group = lookup_group(*request.key_group);

@@ -70,7 +70,8 @@ class HookPublisher final : public Publisher {
   public:
     explicit HookPublisher(HookOptions options) : m_opts(std::move(options)) {
         if (m_opts.command.empty()) {
-            throw Error(Errc::bad_input, "--publish-hook: the command is empty");
+            throw SettingError(Errc::bad_input, Setting::publish_hook, "",
+                               std::string(setting_words(Setting::publish_hook)) + ": the command is empty");
         }
     }
 

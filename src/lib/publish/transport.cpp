@@ -1,62 +1,24 @@
 // One DNS exchange over TCP with a deadline. Updates never go over UDP: a
 // lost UDP reply would make a client resend the UPDATE, and TCP tells a
 // refused connection ("nothing listens there") from silence.
-#include <cerrno>
+#include <algorithm>
+#include <array>
 #include <cstring>
-#include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <span>
 
 #include "dnswire.h"
+#include "mxdane/socket.h"
 
 namespace mxdane::publish::wire {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Socket {
-  public:
-    explicit Socket(int fd) : m_fd(fd) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return m_fd; }
-
-  private:
-    int m_fd;
-};
+using IoStatus = sys::IoResult::Status;
 
 struct AddrInfoFree {
     void operator()(addrinfo* p) const noexcept { freeaddrinfo(p); }
 };
-
-int ms_left(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
-}
-
-/// Waits for `events` on fd; false on timeout.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
-    while (true) {
-        pollfd p{fd, events, 0};
-        const int rc = ::poll(&p, 1, ms_left(deadline));
-        if (rc > 0) {
-            return true;
-        }
-        if (rc == 0) {
-            return false;
-        }
-        if (errno != EINTR) {
-            return true; // let the following read/write report the error
-        }
-    }
-}
 
 Exchange fail(Status s, std::string detail) {
     return {s, std::move(detail), {}};
@@ -83,69 +45,54 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
 
     std::string last_error = "no address";
     for (const addrinfo* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
-        const Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
-        if (s.get() < 0) {
-            last_error = std::strerror(errno);
+        sys::DeadlineSocket s(ai->ai_family, ai->ai_protocol);
+        if (!s.valid()) {
+            last_error = std::strerror(s.open_error());
             continue;
         }
-        if (::connect(s.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
-            if (errno != EINPROGRESS) {
-                last_error = std::strerror(errno);
-                continue;
-            }
-            if (!wait_for(s.get(), POLLOUT, deadline)) {
-                return fail(Status::timeout,
-                            "no TCP connection to " + where + " within " + std::to_string(timeout.count()) + " ms");
-            }
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-                last_error = std::strerror(err != 0 ? err : errno);
-                continue;
-            }
+        const auto conn = s.connect(ai->ai_addr, ai->ai_addrlen, deadline);
+        if (conn.status == IoStatus::timeout) {
+            return fail(Status::timeout,
+                        "no TCP connection to " + where + " within " + std::to_string(timeout.count()) + " ms");
+        }
+        if (conn.status != IoStatus::ok) {
+            last_error = std::strerror(conn.error);
+            continue;
         }
 
+        // RFC 1035 §4.2.2: a two-byte length before the message.
         Bytes out;
         out.reserve(query.size() + 2);
         out.push_back(static_cast<std::uint8_t>(query.size() >> 8));
         out.push_back(static_cast<std::uint8_t>(query.size() & 0xff));
         out.insert(out.end(), query.begin(), query.end());
-        std::size_t sent = 0;
-        while (sent < out.size()) {
-            if (!wait_for(s.get(), POLLOUT, deadline)) {
-                return fail(Status::timeout,
-                            "could not send to " + where + " within " + std::to_string(timeout.count()) + " ms");
-            }
-            const auto n = ::send(s.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-                continue;
-            }
-            if (n < 0) {
-                return fail(Status::unreachable, "sending to " + where + " failed: " + std::strerror(errno));
-            }
-            sent += static_cast<std::size_t>(n);
+        const auto sent = s.send_all(std::as_bytes(std::span(out)), deadline);
+        if (sent.status == IoStatus::timeout) {
+            return fail(Status::timeout,
+                        "could not send to " + where + " within " + std::to_string(timeout.count()) + " ms");
+        }
+        if (sent.status != IoStatus::ok) {
+            return fail(Status::unreachable, "sending to " + where + " failed: " + std::strerror(sent.error));
         }
 
         Bytes in;
         std::size_t want = 2;
         bool have_length = false;
-        std::uint8_t buf[4096];
+        std::array<std::uint8_t, 4096> buf{};
         while (in.size() < want) {
-            if (!wait_for(s.get(), POLLIN, deadline)) {
+            const std::size_t room = std::min(buf.size(), want - in.size());
+            const auto got = s.recv_some(std::as_writable_bytes(std::span(buf.data(), room)), deadline);
+            if (got.status == IoStatus::timeout) {
                 return fail(Status::timeout, "no answer from " + where + " within " + std::to_string(timeout.count()) +
                                                  " ms (the update may or may not have been applied)");
             }
-            const auto n = ::recv(s.get(), buf, std::min(sizeof buf, want - in.size()), 0);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-                continue;
+            if (got.status == IoStatus::failed) {
+                return fail(Status::unreachable, "reading from " + where + " failed: " + std::strerror(got.error));
             }
-            if (n < 0) {
-                return fail(Status::unreachable, "reading from " + where + " failed: " + std::strerror(errno));
-            }
-            if (n == 0) {
+            if (got.status == IoStatus::closed) {
                 return fail(Status::bad_reply, where + " closed the connection without a complete answer");
             }
-            in.insert(in.end(), buf, buf + n);
+            in.insert(in.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(got.bytes));
             if (!have_length && in.size() == 2) {
                 want = 2 + (static_cast<std::size_t>(in[0]) << 8 | in[1]);
                 have_length = true;

@@ -75,7 +75,8 @@ Report Engine::activate_step(TimePoint now) {
             r.summary = "not switching yet: " + r.plan.reason;
             return r;
         }
-        r.warnings.push_back("--force: switching although " + r.plan.reason +
+        r.warnings.push_back(std::string(setting_words(mxdane::Setting::force)) + ": switching although " +
+                             r.plan.reason +
                              "; DANE-validating senders whose caches lack the new record will defer mail");
     }
     const KeyTimeline to = *next;

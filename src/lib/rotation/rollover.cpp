@@ -412,7 +412,8 @@ InitResult init(const InitRequest& request) {
     InitResult r;
     if (request.key || request.cert) {
         if (!request.key || !request.cert) {
-            throw Error(Errc::bad_input, "--key and --cert go together");
+            throw Error(Errc::bad_input, std::string(setting_words(mxdane::Setting::key)) + " and " +
+                                             std::string(setting_words(mxdane::Setting::cert)) + " go together");
         }
         r.key = absolute_of(*request.key);
         r.cert = absolute_of(*request.cert);
@@ -428,7 +429,9 @@ InitResult init(const InitRequest& request) {
     } else {
         throw Error(Errc::io, "found no key and certificate for " + l.host + " in " + l.key_dir.string() + " and " +
                                   l.cert_dir.string() + " (named <host>-MX-<YYYYMMDD>.key and " +
-                                  "<host>-MX-SS-<YYYYMMDD>.crt); name them with --key and --cert");
+                                  "<host>-MX-SS-<YYYYMMDD>.crt); name them with " +
+                                  std::string(setting_words(mxdane::Setting::key)) + " and " +
+                                  std::string(setting_words(mxdane::Setting::cert)));
     }
     rotation::KeyTimeline k;
     k.id = 1;

@@ -59,12 +59,7 @@ std::optional<TimePoint> add_checked(TimePoint t, std::chrono::seconds d) {
 }
 
 std::string format_time(TimePoint t) {
-    const std::time_t tt = Clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return {buf, n};
+    return sys::utc_time(t);
 }
 
 std::optional<TimePoint> parse_time(const std::string& s) {
@@ -113,22 +108,6 @@ namespace {
 
 json time_json(const std::optional<TimePoint>& t) {
     return t ? json(format_time(*t)) : json(nullptr);
-}
-
-std::optional<tlsa::Bytes> parse_hex(const std::string& s) {
-    if (s.size() % 2 != 0) {
-        return std::nullopt;
-    }
-    tlsa::Bytes out;
-    for (std::size_t i = 0; i < s.size(); i += 2) {
-        unsigned v = 0;
-        const auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + i + 2, v, 16);
-        if (ec != std::errc() || ptr != s.data() + i + 2) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<std::uint8_t>(v));
-    }
-    return out;
 }
 
 /// Thrown inside from_json only; turned into its Unexpected reason.
@@ -332,7 +311,7 @@ Expected<State> from_json(const std::string& text) {
                 if (rd.size() != 6 + 64 || rd.compare(0, 6, "3 1 1 ") != 0) {
                     return Unexpected{name + ": 'tlsa' is not a 3 1 1 record"};
                 }
-                const auto data = parse_hex(rd.substr(6));
+                const auto data = sys::hex_decode(rd.substr(6));
                 if (!data) {
                     return Unexpected{name + ": 'tlsa' has bad hex"};
                 }

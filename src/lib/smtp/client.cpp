@@ -10,18 +10,19 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
+#include <span>
 
 #include "mxdane/error.h"
-#include "mxdane/fd.h"
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
+#include "mxdane/socket.h"
 #include "mxdane/tlsa_match.h"
 
 namespace mxdane::smtp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using IoStatus = sys::IoResult::Status;
 
 /// Ends the probe from deep inside a step; caught in probe() and turned
 /// into the result value (never leaves this file).
@@ -91,23 +92,8 @@ class Session {
 
     Clock::time_point step_end() const { return std::min(Clock::now() + m_req.step_timeout, m_end); }
 
-    /// Waits for `events` on the socket; false when the deadline passed.
-    bool wait(short events, Clock::time_point until) const {
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-            if (left <= 0) {
-                return false;
-            }
-            pollfd p{m_fd->get(), events, 0};
-            const int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 60000)));
-            if (rc > 0) {
-                return true;
-            }
-            if (rc < 0 && errno != EINTR) {
-                return true; // let the next read or write report the error
-            }
-        }
-    }
+    /// Waits for `events` on the socket (TLS wants); false when the deadline passed.
+    bool wait(short events, Clock::time_point until) const { return m_sock->wait(events, until); }
 
     [[noreturn]] void timed_out(const std::string& step) {
         const bool overall = Clock::now() >= m_end;
@@ -132,24 +118,17 @@ class Session {
         } else {
             fail("connect", Outcome::connect_failed, "'" + m_req.address + "' is not an IP address");
         }
-        m_fd = std::make_unique<Fd>(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (m_fd->get() < 0) {
-            fail("connect", Outcome::connect_failed, std::string("socket: ") + std::strerror(errno));
+        m_sock = std::make_unique<sys::DeadlineSocket>(ss.ss_family);
+        if (!m_sock->valid()) {
+            fail("connect", Outcome::connect_failed, std::string("socket: ") + std::strerror(m_sock->open_error()));
         }
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-        if (::connect(m_fd->get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
-            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(errno));
-        }
-        if (!wait(POLLOUT, step_end())) {
+        const auto conn = m_sock->connect(reinterpret_cast<const sockaddr*>(&ss), len, step_end());
+        if (conn.status == IoStatus::timeout) {
             timed_out("connect");
         }
-        int err = 0;
-        socklen_t elen = sizeof(err);
-        if (::getsockopt(m_fd->get(), SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
-            err = errno;
-        }
-        if (err != 0) {
-            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(err));
+        if (conn.status != IoStatus::ok) {
+            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(conn.error));
         }
         ok("connect", m_req.address + " port " + std::to_string(m_req.port));
     }
@@ -158,20 +137,17 @@ class Session {
     void read_more(const std::string& step, Clock::time_point until) {
         std::array<char, 4096> buf{};
         if (!m_ssl) {
-            if (!wait(POLLIN, until)) {
+            const auto got = m_sock->recv_some(std::as_writable_bytes(std::span(buf)), until);
+            if (got.status == IoStatus::timeout) {
                 timed_out(step);
             }
-            const auto n = ::recv(m_fd->get(), buf.data(), buf.size(), 0);
-            if (n == 0) {
+            if (got.status == IoStatus::closed) {
                 fail(step, Outcome::smtp_error, "the server closed the connection (at " + step + ")");
             }
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR) {
-                    return;
-                }
-                fail(step, Outcome::smtp_error, "reading: " + std::string(std::strerror(errno)));
+            if (got.status == IoStatus::failed) {
+                fail(step, Outcome::smtp_error, "reading: " + std::string(std::strerror(got.error)));
             }
-            m_parser.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+            m_parser.feed(std::string_view(buf.data(), got.bytes));
             return;
         }
         while (true) {
@@ -215,17 +191,14 @@ class Session {
         std::size_t done = 0;
         while (done < data.size()) {
             if (!m_ssl) {
-                if (!wait(POLLOUT, until)) {
+                const auto sent = m_sock->send_all(std::as_bytes(std::span(data).subspan(done)), until);
+                if (sent.status == IoStatus::timeout) {
                     timed_out(step);
                 }
-                const auto n = ::send(m_fd->get(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
-                if (n < 0) {
-                    if (errno == EAGAIN || errno == EINTR) {
-                        continue;
-                    }
-                    fail(step, Outcome::smtp_error, "sending " + line + ": " + std::strerror(errno));
+                if (sent.status != IoStatus::ok) {
+                    fail(step, Outcome::smtp_error, "sending " + line + ": " + std::strerror(sent.error));
                 }
-                done += static_cast<std::size_t>(n);
+                done = data.size();
                 continue;
             }
             std::size_t n = 0;
@@ -279,7 +252,7 @@ class Session {
         // Not SSL_set_fd: its socket BIO writes with write(2), and a server
         // that has closed the connection would raise SIGPIPE in whatever
         // process uses the library.
-        ossl::BioPtr bio = ossl::socket_bio_without_sigpipe(m_fd->get());
+        ossl::BioPtr bio = ossl::socket_bio_without_sigpipe(m_sock->fd());
         BIO* b = bio.release();
         SSL_set_bio(ssl, b, b); // one BIO for both directions, owned by ssl
     }
@@ -402,7 +375,7 @@ class Session {
     const ProbeRequest& m_req;
     ProbeResult& m_res;
     Clock::time_point m_end;
-    std::unique_ptr<Fd> m_fd;
+    std::unique_ptr<sys::DeadlineSocket> m_sock;
     ReplyParser m_parser;
     ossl::SslCtxPtr m_ctx;
     ossl::SslPtr m_ssl;

@@ -3,48 +3,20 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <random>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mxdane/error.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::store {
 namespace {
 
-Error os_error(const std::string& what, int err) {
-    return Error((err == EACCES || err == EPERM || err == EROFS) ? Errc::permission : Errc::io,
-                 what + ": " + std::strerror(err));
-}
-
-fs::path dir_of(const fs::path& p) {
-    return p.parent_path().empty() ? fs::path(".") : p.parent_path();
-}
-
-fs::path temp_name_for(const fs::path& p) {
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::random_device rd;
-    std::string suffix;
-    for (int i = 0; i < 10; ++i) {
-        suffix += alphabet[rd() % (sizeof alphabet - 1)];
-    }
-    return dir_of(p) / (temp_prefix(p.filename().string()) + suffix);
-}
-
-void sync_dir(const fs::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        throw os_error("cannot sync directory " + dir.string(), errno);
-    }
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-        throw os_error("cannot sync directory " + dir.string(), err);
-    }
-}
+using sys::dir_of;
+using sys::os_error;
+using sys::temp_name_for;
 
 } // namespace
 
@@ -76,7 +48,7 @@ void replace_file(const fs::path& path, std::string_view content, mode_t mode) {
         ::unlink(temp.c_str());
         throw os_error("cannot write " + path.string(), rename_err);
     }
-    sync_dir(dir_of(path));
+    sys::sync_directory(dir_of(path));
 }
 
 void replace_symlink(const fs::path& link, const fs::path& target) {
@@ -93,7 +65,7 @@ void replace_symlink(const fs::path& link, const fs::path& target) {
         ::unlink(temp.c_str());
         throw os_error("cannot point " + link.string() + " at " + target.string(), err);
     }
-    sync_dir(dir_of(link));
+    sys::sync_directory(dir_of(link));
 }
 
 } // namespace mxdane::store

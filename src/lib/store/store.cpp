@@ -7,47 +7,25 @@
 #include <ctime>
 #include <fcntl.h>
 #include <optional>
-#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mxdane/error.h"
 #include "mxdane/fd.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::store {
 namespace {
 
-Error os_error(const std::string& what, int err) {
-    const Errc code = (err == EACCES || err == EPERM || err == EROFS) ? Errc::permission
-                      : (err == EEXIST)                               ? Errc::exists
-                                                                      : Errc::io;
-    return Error(code, what + ": " + std::strerror(err));
-}
-
-void fsync_directory(const fs::path& dir) {
-    const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
-        throw os_error("cannot sync directory " + dir.string(), errno);
-    }
-}
-
-std::string random_suffix() {
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::random_device rd;
-    std::string s;
-    for (int i = 0; i < 10; ++i) {
-        s += alphabet[rd() % (sizeof alphabet - 1)];
-    }
-    return s;
-}
+using sys::os_error;
 
 /// A fully written and synced file under a temporary name; removed again
 /// unless placed.
 class StagedFile {
   public:
     explicit StagedFile(const NewFile& file) : m_final(file.path) {
-        const fs::path dir = m_final.parent_path().empty() ? fs::path(".") : m_final.parent_path();
-        m_temp = dir / (temp_prefix(m_final.filename().string()) + random_suffix());
+        const fs::path dir = sys::dir_of(m_final);
+        m_temp = sys::temp_name_for(m_final);
         // The final mode from the first byte: open() applies the umask, so
         // the mode can only be narrower; fchmod below sets it exactly.
         const Fd fd(::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file.mode & 0700));
@@ -243,10 +221,6 @@ std::optional<std::string> key_stamp(std::string_view host, std::string_view fil
     return std::string(stamp);
 }
 
-void sync_directory(const fs::path& dir) {
-    fsync_directory(dir);
-}
-
 std::string stable_key_name(std::string_view host) {
     return std::string(host) + "-MX.key";
 }
@@ -339,10 +313,6 @@ std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid
     return std::nullopt;
 }
 
-std::string temp_prefix(std::string_view final_name) {
-    return "." + std::string(final_name) + ".mxdane-tmp-";
-}
-
 std::vector<fs::path> find_stale_temporaries(const fs::path& final_path) {
     std::vector<fs::path> found;
     const fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
@@ -381,7 +351,7 @@ void install_all(const std::vector<NewFile>& files) {
             placed.push_back(s.final_path());
         }
         for (const auto& s : staged) {
-            fsync_directory(s.final_path().parent_path().empty() ? fs::path(".") : s.final_path().parent_path());
+            sys::sync_directory(sys::dir_of(s.final_path()));
         }
     } catch (...) {
         for (const auto& p : placed) {

@@ -83,8 +83,7 @@ std::string read_file(const std::filesystem::path& path, const ReadOptions& opti
         if (err == ELOOP && options.no_follow) {
             throw Error(Errc::refused, "the " + options.what + " " + name + " is a symlink; refusing to use it");
         }
-        throw Error(err == EACCES || err == EPERM ? Errc::permission : Errc::io,
-                    "cannot read the " + options.what + " " + name + ": " + std::strerror(err));
+        throw os_error("cannot read the " + options.what + " " + name, err);
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {

@@ -2,6 +2,7 @@
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa.h"
 
 namespace mxdane::tlsa {
@@ -88,14 +89,7 @@ std::string owner(std::string_view host, std::uint16_t port) {
 }
 
 std::string to_hex(const Bytes& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const auto b : bytes) {
-        out += digits[b >> 4U];
-        out += digits[b & 0xfU];
-    }
-    return out;
+    return sys::hex_encode(bytes);
 }
 
 std::string rdata_text(const Record& rec) {

@@ -156,7 +156,8 @@ RecordResult verify_one(SSL_CTX& ctx, const Record& rec, const CertCheck& check)
     }
     std::string why = X509_verify_cert_error_string(err);
     if (err == X509_V_ERR_DANE_NO_MATCH && check.chain.size() == 1 && !self_issued(leaf)) {
-        why += ": DANE-TA needs the chain up to the trust anchor (give --cert a chain file, or --chain)";
+        why += ": DANE-TA needs the chain up to the trust anchor (give " + std::string(setting_words(Setting::cert)) +
+               " a chain file, or " + std::string(setting_words(Setting::chain)) + ")";
     } else if (err != X509_V_ERR_DANE_NO_MATCH) {
         why += " (at depth " + std::to_string(depth) + ")";
     }
@@ -297,8 +298,10 @@ Verification verify_certificate(const std::vector<Record>& rrset, const CertChec
     const auto& usable = u.reasons;
     for (std::size_t i = 0; i < rrset.size(); ++i) {
         if (usable[i].empty() && rrset[i].usage == usage_ta && !check.host) {
-            throw Error(Errc::bad_input, "--host is needed: usage 2 (DANE-TA) records check the certificate's "
-                                         "name against the MX host (RFC 7672 §3.2.3)");
+            throw SettingError(Errc::bad_input, Setting::host, "",
+                               std::string(setting_words(Setting::host)) +
+                                   " is needed: usage 2 (DANE-TA) records check the certificate's "
+                                   "name against the MX host (RFC 7672 §3.2.3)");
         }
     }
     const ossl::SslCtxPtr ctx(ossl::check(SSL_CTX_new(TLS_client_method()), "making an SSL context"));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "mxdane/names.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa_parse.h"
 
 namespace mxdane::tlsa {
@@ -92,39 +93,20 @@ bool is_other_type(std::string_view s) {
     return std::find(types.begin(), types.end(), u) != types.end();
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /// The concatenated hex of tokens[from..] as bytes.
 Expected<Bytes> hex_tokens(const std::vector<std::string>& tokens, std::size_t from) {
     std::string hex;
     for (std::size_t i = from; i < tokens.size(); ++i) {
-        for (const char c : tokens[i]) {
-            if (hex_value(c) < 0) {
-                return Unexpected{"'" + names::printable(tokens[i].substr(0, 40)) + "' is not hexadecimal"};
-            }
+        if (!sys::is_hex(tokens[i])) {
+            return Unexpected{"'" + names::printable(tokens[i].substr(0, 40)) + "' is not hexadecimal"};
         }
         hex += tokens[i];
     }
-    if (hex.size() % 2 != 0) {
+    auto out = sys::hex_decode(hex);
+    if (!out) {
         return Unexpected{"odd number of hex digits (" + std::to_string(hex.size()) + ")"};
     }
-    Bytes out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        out.push_back(static_cast<std::uint8_t>(hex_value(hex[i]) * 16 + hex_value(hex[i + 1])));
-    }
-    return out;
+    return std::move(*out);
 }
 
 /// RFC 3597 §5: "\# <length> <hex>".

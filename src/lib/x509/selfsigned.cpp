@@ -66,8 +66,9 @@ ossl::X509Ptr make_self_signed(EVP_PKEY& key, const CertProfile& profile) {
         throw Error(Errc::bad_input, "a certificate needs at least one name");
     }
     if (profile.days < min_days || profile.days > max_days) {
-        throw Error(Errc::bad_input, "--days must be between " + std::to_string(min_days) + " and " +
-                                         std::to_string(max_days) + ", not " + std::to_string(profile.days));
+        throw SettingError(Errc::bad_input, Setting::days, std::to_string(profile.days),
+                           std::string(setting_words(Setting::days)) + " must be between " + std::to_string(min_days) +
+                               " and " + std::to_string(max_days) + ", not " + std::to_string(profile.days));
     }
     ossl::X509Ptr cert(ossl::check(X509_new(), "allocating a certificate"));
     ossl::check(X509_set_version(cert.get(), X509_VERSION_3), "setting the certificate version");
