@@ -88,7 +88,7 @@ std::string owner(std::string_view host, std::uint16_t port) {
 }
 
 std::string to_hex(const Bytes& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
+    constexpr std::string_view digits = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
     for (const auto b : bytes) {

@@ -26,10 +26,9 @@ std::string common_name(const X509_NAME* name) {
     if (s == nullptr) {
         return {};
     }
-    return std::string(
-        reinterpret_cast<const char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 bytes
-            ASN1_STRING_get0_data(s)),
-        static_cast<std::size_t>(ASN1_STRING_length(s)));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
+    const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+    return std::string(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
 }
 
 std::vector<std::string> csr_dns_names(X509_REQ& req) {
@@ -52,10 +51,9 @@ std::vector<std::string> csr_dns_names(X509_REQ& req) {
             const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens, j);
             if (g->type == GEN_DNS) {
                 const ASN1_STRING* s = g->d.dNSName;
-                out.emplace_back(
-                    reinterpret_cast<const char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 bytes
-                        ASN1_STRING_get0_data(s)),
-                    static_cast<std::size_t>(ASN1_STRING_length(s)));
+                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
+                const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+                out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
             }
         }
         GENERAL_NAMES_free(gens);
