@@ -26,7 +26,9 @@
 #include "mxdane/store.h"
 #include "mxdane/x509.h"
 
-extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
+// POSIX declares environ in no header; the environment is global by definition.
+// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
+extern char** environ;
 
 namespace mxdane::issue {
 namespace {
@@ -123,6 +125,8 @@ class WorkDir {
     }
     WorkDir(const WorkDir&) = delete;
     WorkDir& operator=(const WorkDir&) = delete;
+    WorkDir(WorkDir&&) = delete;
+    WorkDir& operator=(WorkDir&&) = delete;
     ~WorkDir() {
         std::error_code ec;
         fs::remove_all(m_path, ec);
@@ -142,6 +146,8 @@ class SpawnSetup {
     }
     SpawnSetup(const SpawnSetup&) = delete;
     SpawnSetup& operator=(const SpawnSetup&) = delete;
+    SpawnSetup(SpawnSetup&&) = delete;
+    SpawnSetup& operator=(SpawnSetup&&) = delete;
     ~SpawnSetup() {
         posix_spawn_file_actions_destroy(&m_fa);
         posix_spawnattr_destroy(&m_attr);
@@ -167,6 +173,7 @@ std::optional<int> run_with_timeout(const std::string& command, const std::vecto
     }
     env_strings.insert(env_strings.end(), env.begin(), env.end());
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& s : env_strings) {
         envp.push_back(s.data());
     }
