@@ -20,6 +20,8 @@ struct QueueGuard {
     QueueGuard() = default;
     QueueGuard(const QueueGuard&) = delete;
     QueueGuard& operator=(const QueueGuard&) = delete;
+    QueueGuard(QueueGuard&&) = delete;
+    QueueGuard& operator=(QueueGuard&&) = delete;
     ~QueueGuard() { ERR_clear_error(); }
 };
 
