@@ -28,7 +28,7 @@ std::string common_name(const X509_NAME* name) {
     }
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
     const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
-    return std::string(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
+    return {data, static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
 std::vector<std::string> csr_dns_names(X509_REQ& req) {
@@ -50,6 +50,7 @@ std::vector<std::string> csr_dns_names(X509_REQ& req) {
         for (int j = 0; j < sk_GENERAL_NAME_num(gens); ++j) {
             const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens, j);
             if (g->type == GEN_DNS) {
+                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
                 const ASN1_STRING* s = g->d.dNSName;
                 // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
                 const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
@@ -142,6 +143,7 @@ std::string chain_order_problem(const std::vector<ossl::X509Ptr>& certs) {
         return {};
     }
     std::vector<std::string> subjects;
+    subjects.reserve(certs.size());
     for (const auto& c : certs) {
         subjects.push_back(subject_text(*c));
     }
