@@ -244,6 +244,7 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
         if (gn->type == GEN_DNS) {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
             const ASN1_STRING* s = gn->d.dNSName;
             // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): an IA5String is bytes
             const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
