@@ -48,6 +48,11 @@ int* none() {
 }
 } // namespace demo
 CPP
+cat >"$t/src/lib/demo/twice.cpp" <<'CPP'
+namespace demo {
+int* counter = nullptr;
+} // namespace demo
+CPP
 cat >"$t/src/lib/demo/broken.cpp" <<'CPP'
 namespace demo {
 int broken() { return undeclared_name; }
@@ -58,7 +63,7 @@ import json, sys
 t = sys.argv[1]
 json.dump([{"directory": t + "/build", "file": f"{t}/src/lib/demo/{n}.cpp",
             "command": f"c++ -std=c++20 -c {t}/src/lib/demo/{n}.cpp"}
-           for n in ("clean", "finding", "suppressed", "broken")],
+           for n in ("clean", "finding", "suppressed", "twice", "broken")],
           open(t + "/build/compile_commands.json", "w"))
 PY
 gate=$t/tests/static/tidy.sh
@@ -66,6 +71,9 @@ expect clean 0 '^clang-tidy: 0 findings in 1 files' -- "$gate" "$t/build" 'clean
 expect suppressed 0 '^clang-tidy: 0 findings in 1 files' -- "$gate" "$t/build" 'suppressed'
 expect finding 1 '^src/lib/demo/finding\.cpp:3:12: use nullptr \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'
 expect finding-count 1 '^ +1 \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'
+# Two findings at one place are two lines, not one.
+expect same-place-1 1 "^src/lib/demo/twice\.cpp:2:6: variable 'counter' is non-const and globally accessible" -- "$gate" "$t/build" 'twice'
+expect same-place-2 1 "^src/lib/demo/twice\.cpp:2:6: variable 'counter' provides global access to a non-const object" -- "$gate" "$t/build" 'twice'
 expect broken 1 "^src/lib/demo/broken\.cpp:2:23: use of undeclared identifier 'undeclared_name' \[clang-diagnostic-error\]$" -- "$gate" "$t/build" 'broken'
 expect no-build-dir 2 '^usage: tests/static/tidy.sh BUILD_DIR' -- "$gate"
 expect no-compile-commands 2 '^usage: ' -- "$gate" "$t/src"

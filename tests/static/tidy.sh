@@ -72,7 +72,7 @@ xargs -a "$work/files" -P "$jobs" -I{} bash -c '
 cat "$work"/out/*.log |
     grep -E '^/[^:]+:[0-9]+:[0-9]+: (warning|error): ' |
     sed -E -e "s|^$here/||" -e 's/: (warning|error): /: /' -e 's/,-warnings-as-errors\]$/]/' |
-    sort -t: -k1,1 -k2,2n -k3,3n -u >"$work/findings" || true
+    sort -t: -k1,1 -k2,2n -k3,3n -k4 -u >"$work/findings" || true
 nfind=$(wc -l <"$work/findings")
 cat "$work/findings"
 if [[ $nfind -gt 0 ]]; then
