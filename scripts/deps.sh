@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config libssl-dev libunbound-dev libldns-dev libidn2-dev
             libcli11-dev nlohmann-json3-dev dns-root-data scdoc)
 test_pkgs=(libgtest-dev libbenchmark-dev openssl gnutls-bin ldnsutils hash-slinger
-           clang libclang-rt-14-dev python3 dns-root-data time
+           clang libclang-rt-14-dev clang-tidy-14 python3 dns-root-data time
            bash-completion zsh man-db systemd util-linux debhelper dpkg-dev lintian)
 
 want=("${build_pkgs[@]}")

@@ -79,6 +79,8 @@ class SharedProber {
     SharedProber(Prober inner, unsigned per_host);
     SharedProber(const SharedProber&) = delete;
     SharedProber& operator=(const SharedProber&) = delete;
+    SharedProber(SharedProber&&) = delete;
+    SharedProber& operator=(SharedProber&&) = delete;
     ~SharedProber();
 
     smtp::ProbeResult operator()(const smtp::ProbeRequest& req);

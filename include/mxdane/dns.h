@@ -102,6 +102,8 @@ class Resolver {
     Resolver() = default;
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
+    Resolver(Resolver&&) = delete;
+    Resolver& operator=(Resolver&&) = delete;
     virtual ~Resolver() = default;
     virtual Answer resolve(std::string_view name, RrType type) = 0;
     /// Several independent questions, answered in the order given. The

@@ -59,13 +59,13 @@ Expected<Accepted> validate(const Chain& chain, const Expectation& expect);
 
 /// The environment of the issue command (README, "The issue command").
 struct Contract {
-    fs::path csr;       ///< MXDANE_CSR: the CSR, PEM
-    fs::path cert;      ///< MXDANE_CERT: where the command writes the certificate (PEM)
-    fs::path chain;     ///< MXDANE_CHAIN: where it may write the chain (PEM)
-    fs::path work_dir;  ///< MXDANE_WORKDIR: a private directory for its own files, removed afterwards
-    std::string host;   ///< MXDANE_HOST
-    std::string names;  ///< MXDANE_NAMES: space-separated, the host first
-    unsigned timeout_s; ///< MXDANE_TIMEOUT: seconds before it is killed
+    fs::path csr;           ///< MXDANE_CSR: the CSR, PEM
+    fs::path cert;          ///< MXDANE_CERT: where the command writes the certificate (PEM)
+    fs::path chain;         ///< MXDANE_CHAIN: where it may write the chain (PEM)
+    fs::path work_dir;      ///< MXDANE_WORKDIR: a private directory for its own files, removed afterwards
+    std::string host;       ///< MXDANE_HOST
+    std::string names;      ///< MXDANE_NAMES: space-separated, the host first
+    unsigned timeout_s = 0; ///< MXDANE_TIMEOUT: seconds before it is killed
 };
 /// The variables, in the order above.
 std::vector<std::pair<std::string, std::string>> environment(const Contract& c);

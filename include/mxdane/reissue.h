@@ -27,6 +27,8 @@ class MtaControl {
     MtaControl() = default;
     MtaControl(const MtaControl&) = delete;
     MtaControl& operator=(const MtaControl&) = delete;
+    MtaControl(MtaControl&&) = delete;
+    MtaControl& operator=(MtaControl&&) = delete;
     virtual ~MtaControl() = default;
     /// Makes the MTA re-read its files; false (with the reason) when it failed.
     virtual bool reload(std::string& why) = 0;

@@ -46,6 +46,8 @@ class Progress {
     }
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
+    Progress(Progress&&) = delete;
+    Progress& operator=(Progress&&) = delete;
     ~Progress() {
         {
             const std::lock_guard<std::mutex> lock(m_mutex);

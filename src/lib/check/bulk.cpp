@@ -46,7 +46,7 @@ DomainList parse_domain_list(std::string_view text) {
             ++out.duplicates;
             continue;
         }
-        out.domains.push_back(std::move(*name));
+        out.domains.push_back(std::move(name).value());
     }
     return out;
 }

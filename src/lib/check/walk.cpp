@@ -176,7 +176,7 @@ class Walk {
         return owner.substr(0, owner.size() - 1);
     }
 
-    Pending address_stage(HostCheck& h, const Answer& a4, const Answer& a6, bool dane_applies) {
+    static Pending address_stage(HostCheck& h, const Answer& a4, const Answer& a6, bool dane_applies) {
         Pending st;
         bool addr_secure = true;
         std::string canonical;
@@ -340,7 +340,7 @@ class Walk {
         }
     }
 
-    std::vector<std::pair<std::string, RrType>> warning_questions(bool mx_secure) const {
+    [[nodiscard]] std::vector<std::pair<std::string, RrType>> warning_questions(bool mx_secure) const {
         std::vector<std::pair<std::string, RrType>> q;
         if (m_req.mx_host) {
             return q;

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 #include "mxdane/dns.h"
 
@@ -40,9 +39,11 @@ Expected<std::string> read_name(const std::uint8_t* data, std::size_t len, std::
         for (std::size_t i = 0; i < l; ++i) {
             const auto c = static_cast<unsigned char>(data[pos + i]);
             if (c == '.' || c == '\\' || c <= 0x20 || c >= 0x7f) {
-                std::array<char, 5> esc{};
-                std::snprintf(esc.data(), esc.size(), "\\%03u", static_cast<unsigned>(c));
-                out += esc.data();
+                // RFC 1035 §5.1: \DDD, three decimal digits.
+                out += '\\';
+                out += static_cast<char>('0' + c / 100);
+                out += static_cast<char>('0' + c / 10 % 10);
+                out += static_cast<char>('0' + c % 10);
             } else if (c >= 'A' && c <= 'Z') {
                 out += static_cast<char>(c - 'A' + 'a');
             } else {

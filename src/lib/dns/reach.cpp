@@ -46,8 +46,8 @@ Fd connect_udp(const ServerAddr& s) {
     if (fd.get() < 0) {
         return Fd(-1);
     }
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) !=
-        0) { // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         return Fd(-1);
     }
     return fd;

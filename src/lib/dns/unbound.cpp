@@ -261,7 +261,7 @@ class UnboundResolver final : public Resolver {
   private:
     /// The servers unbound sends `name`'s queries to: the stub of the
     /// closest enclosing zone, else the forwarders; empty for recursion.
-    std::vector<ServerAddr> servers_for(const std::string& name) const {
+    [[nodiscard]] std::vector<ServerAddr> servers_for(const std::string& name) const {
         const std::string n = lower_dot(name);
         std::size_t best = 0;
         std::vector<ServerAddr> out;
@@ -347,7 +347,7 @@ class UnboundResolver final : public Resolver {
     }
 
   private:
-    std::chrono::milliseconds time_left() const {
+    [[nodiscard]] std::chrono::milliseconds time_left() const {
         return std::chrono::duration_cast<std::chrono::milliseconds>(*m_opts.deadline -
                                                                      std::chrono::steady_clock::now());
     }
@@ -371,8 +371,8 @@ class UnboundResolver final : public Resolver {
                              const std::vector<std::pair<std::string, RrType>>& questions) {
         while (true) {
             std::size_t open = questions.size();
-            for (std::size_t i = 0; i < pending.size(); ++i) {
-                if (pending[i].done) {
+            for (const auto& question : pending) {
+                if (question.done) {
                     --open;
                 }
             }

@@ -1,6 +1,7 @@
 // Which zone holds a name: the nearest ancestor-or-self with an SOA of its
 // own (RFC 1034 §4.2.1). Asked one label at a time through the Resolver, so
 // the answer is validated like every other (secure, insecure or bogus).
+#include <algorithm>
 #include <variant>
 
 #include "mxdane/dns.h"
@@ -29,12 +30,7 @@ std::string parent(const std::string& name) {
 }
 
 bool has_soa(const Answer& a) {
-    for (const auto& rd : a.records) {
-        if (std::holds_alternative<Soa>(rd)) {
-            return true;
-        }
-    }
-    return false;
+    return std::ranges::any_of(a.records, [](const auto& rd) { return std::holds_alternative<Soa>(rd); });
 }
 
 std::string rcode_text(int rcode) {

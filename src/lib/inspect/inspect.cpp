@@ -73,8 +73,8 @@ Report inspect(const x509::Material& m, EVP_PKEY* key, x509::Clock::time_point n
         ERR_clear_error();
     }
     if (const std::string weak = x509::key_weakness(*m.key); !weak.empty()) {
-        r.warnings.push_back("the key is too weak for DANE: " + weak +
-                             "; publish and rollover refuse it (mxdane keygen makes RSA-3072 by default)");
+        r.warnings.emplace_back("the key is too weak for DANE: " + weak +
+                                "; publish and rollover refuse it (mxdane keygen makes RSA-3072 by default)");
     }
     if (m.certs.empty()) {
         r.records.push_back(tlsa::for_key(tlsa::Usage::dane_ee, tlsa::MatchingType::sha256, *m.key));
@@ -108,29 +108,29 @@ Report inspect(const x509::Material& m, EVP_PKEY* key, x509::Clock::time_point n
 
     const long age = whole_days(now - r.not_before);
     if (age > 365) {
-        r.warnings.push_back("the key is at least " + std::to_string(age) +
-                             " days old, judged by the certificate's notBefore (a certificate does not record "
-                             "when its key was made): make a fresh key yearly, publishing its 3 1 1 beside the "
-                             "current one first");
+        r.warnings.emplace_back("the key is at least " + std::to_string(age) +
+                                " days old, judged by the certificate's notBefore (a certificate does not record "
+                                "when its key was made): make a fresh key yearly, publishing its 3 1 1 beside the "
+                                "current one first");
     }
     if (r.not_after <= now) {
-        r.warnings.push_back("the certificate expired " + std::to_string(-r.days_left) +
-                             " days ago: DANE-EE senders ignore dates (RFC 7672 §3.1.1), DANE-TA and PKIX "
-                             "senders do not");
+        r.warnings.emplace_back("the certificate expired " + std::to_string(-r.days_left) +
+                                " days ago: DANE-EE senders ignore dates (RFC 7672 §3.1.1), DANE-TA and PKIX "
+                                "senders do not");
     } else if (r.not_after - now <= 30 * day) {
-        r.warnings.push_back("the certificate expires in " + std::to_string(r.days_left) +
-                             " days: reissue it with the same key so that 3 1 1 records stay valid");
+        r.warnings.emplace_back("the certificate expires in " + std::to_string(r.days_left) +
+                                " days: reissue it with the same key so that 3 1 1 records stay valid");
     }
     if (r.not_before > now) {
-        r.warnings.push_back("the certificate is not valid yet (notBefore is in the future)");
+        r.warnings.emplace_back("the certificate is not valid yet (notBefore is in the future)");
     }
     if (r.ca) {
-        r.warnings.push_back("CA:TRUE on a server certificate: some tools then publish usage 2 (DANE-TA) for it; "
-                             "publish 3 1 1, and reissue it with CA:FALSE");
+        r.warnings.emplace_back("CA:TRUE on a server certificate: some tools then publish usage 2 (DANE-TA) for it; "
+                                "publish 3 1 1, and reissue it with CA:FALSE");
     }
     if (r.sha1_signature) {
-        r.warnings.push_back("signed with SHA-1: DANE-EE senders do not check the signature, but PKIX and "
-                             "DANE-TA senders reject it; reissue with SHA-256");
+        r.warnings.emplace_back("signed with SHA-1: DANE-EE senders do not check the signature, but PKIX and "
+                                "DANE-TA senders reject it; reissue with SHA-256");
     }
     return r;
 }

@@ -50,7 +50,7 @@ fs::path free_cert_name(const rollover::Layout& l, const std::string& kind, Time
 fs::path retire_cert(const fs::path& cert) {
     const fs::path dir = cert.parent_path() / "retired";
     store::make_directories(dir, 0755);
-    const fs::path to = dir / cert.filename();
+    fs::path to = dir / cert.filename();
     if (::link(cert.c_str(), to.c_str()) != 0) {
         const int err = errno;
         throw Error(err == EEXIST ? Errc::exists : Errc::io,

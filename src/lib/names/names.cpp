@@ -152,7 +152,7 @@ bool unsafe_code_point(char32_t cp) {
 }
 
 void escape_octets(std::string& out, std::string_view octets) {
-    static constexpr char hexdig[] = "0123456789abcdef";
+    constexpr std::string_view hexdig = "0123456789abcdef";
     for (const char ch : octets) {
         const auto c = static_cast<unsigned char>(ch);
         out += "\\x";

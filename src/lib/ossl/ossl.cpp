@@ -26,7 +26,7 @@ Error failure(std::string_view what) {
     if (!queue.empty()) {
         msg += " (OpenSSL: " + queue + ")";
     }
-    return Error(Errc::crypto, msg);
+    return {Errc::crypto, msg};
 }
 
 namespace {
@@ -50,7 +50,7 @@ int write_without_sigpipe(BIO* bio, const char* data, int len) {
 
 /// BIO_s_socket with its write replaced; made once, kept for the process.
 const BIO_METHOD* socket_method_without_sigpipe() {
-    static BIO_METHOD* const method = [] {
+    static const BIO_METHOD* const method = [] {
         const BIO_METHOD* base = BIO_s_socket();
         BIO_METHOD* m =
             BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "socket without SIGPIPE");
@@ -59,9 +59,9 @@ const BIO_METHOD* socket_method_without_sigpipe() {
             BIO_meth_set_create(m, BIO_meth_get_create(base)) != 1 ||
             BIO_meth_set_destroy(m, BIO_meth_get_destroy(base)) != 1) {
             BIO_meth_free(m);
-            return static_cast<BIO_METHOD*>(nullptr);
+            return static_cast<const BIO_METHOD*>(nullptr);
         }
-        return m;
+        return static_cast<const BIO_METHOD*>(m);
     }();
     return method;
 }

@@ -49,8 +49,8 @@ struct RdfFree {
 };
 struct MallocFree {
     void operator()(void* p) const noexcept {
-        std::free(p);
-    } // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
+        std::free(p); // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
+    }
 };
 using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
 using RrPtr = std::unique_ptr<ldns_rr, RrFree>;

@@ -16,7 +16,9 @@
 #include "mxdane/fd.h"
 #include "mxdane/publish.h"
 
-extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
+// POSIX declares environ in no header; the environment is global by definition.
+// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
+extern char** environ;
 
 namespace mxdane::publish {
 namespace {

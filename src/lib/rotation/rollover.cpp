@@ -244,10 +244,11 @@ std::vector<std::string> dns_names(const fs::path& cert_file) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
         if (gn->type == GEN_DNS) {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
             const ASN1_STRING* s = gn->d.dNSName;
-            out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(
-                                 s)), // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 IA5String bytes
-                             static_cast<std::size_t>(ASN1_STRING_length(s)));
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): an IA5String is bytes
+            const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+            out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
         }
     }
     return out;

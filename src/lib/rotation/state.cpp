@@ -169,8 +169,9 @@ const KeyTimeline* incomplete_key(const State& s) {
 }
 
 KeyTimeline* incomplete_key(State& s) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): one implementation for both
     return const_cast<KeyTimeline*>(incomplete_key(std::as_const(s)));
-} // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
+}
 
 std::optional<TimePoint> newest_time(const State& s) {
     std::optional<TimePoint> newest;
@@ -198,14 +199,17 @@ void check_clock(const State& s, TimePoint now) {
 }
 
 KeyTimeline* current_key(State& s) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): one implementation for both
     return const_cast<KeyTimeline*>(current_key(std::as_const(s)));
-} // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
+}
 KeyTimeline* next_key(State& s) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): one implementation for both
     return const_cast<KeyTimeline*>(next_key(std::as_const(s)));
-} // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
+}
 KeyTimeline* old_key(State& s) {
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): one implementation for both
     return const_cast<KeyTimeline*>(old_key(std::as_const(s)));
-} // NOLINT(cppcoreguidelines-pro-type-const-cast): one implementation for both
+}
 
 void mark_activated(State& s, TimePoint now) {
     check_clock(s, now);

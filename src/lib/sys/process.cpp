@@ -13,7 +13,9 @@
 
 #include "mxdane/error.h"
 
-extern char** environ; // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
+// POSIX declares environ in no header; the environment is global by definition.
+// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
+extern char** environ;
 
 namespace mxdane::sys {
 namespace {

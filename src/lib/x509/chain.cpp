@@ -26,10 +26,9 @@ std::string common_name(const X509_NAME* name) {
     if (s == nullptr) {
         return {};
     }
-    return std::string(
-        reinterpret_cast<const char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 bytes
-            ASN1_STRING_get0_data(s)),
-        static_cast<std::size_t>(ASN1_STRING_length(s)));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
+    const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+    return {data, static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
 std::vector<std::string> csr_dns_names(X509_REQ& req) {
@@ -51,11 +50,11 @@ std::vector<std::string> csr_dns_names(X509_REQ& req) {
         for (int j = 0; j < sk_GENERAL_NAME_num(gens); ++j) {
             const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens, j);
             if (g->type == GEN_DNS) {
+                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
                 const ASN1_STRING* s = g->d.dNSName;
-                out.emplace_back(
-                    reinterpret_cast<const char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 bytes
-                        ASN1_STRING_get0_data(s)),
-                    static_cast<std::size_t>(ASN1_STRING_length(s)));
+                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
+                const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+                out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
             }
         }
         GENERAL_NAMES_free(gens);
@@ -144,6 +143,7 @@ std::string chain_order_problem(const std::vector<ossl::X509Ptr>& certs) {
         return {};
     }
     std::vector<std::string> subjects;
+    subjects.reserve(certs.size());
     for (const auto& c : certs) {
         subjects.push_back(subject_text(*c));
     }

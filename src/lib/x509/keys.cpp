@@ -51,6 +51,7 @@ std::string_view key_type_label(KeyType type) {
 
 std::vector<std::string_view> key_type_options() {
     std::vector<std::string_view> out;
+    out.reserve(key_types.size());
     for (const auto& i : key_types) {
         out.push_back(i.option);
     }

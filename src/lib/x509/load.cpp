@@ -20,12 +20,14 @@ struct QueueGuard {
     QueueGuard() = default;
     QueueGuard(const QueueGuard&) = delete;
     QueueGuard& operator=(const QueueGuard&) = delete;
+    QueueGuard(QueueGuard&&) = delete;
+    QueueGuard& operator=(QueueGuard&&) = delete;
     ~QueueGuard() { ERR_clear_error(); }
 };
 
 const unsigned char* as_bytes(const char* p) {
-    return reinterpret_cast<const unsigned char*>(
-        p); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): DER is bytes
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): DER is bytes
+    return reinterpret_cast<const unsigned char*>(p);
 }
 
 ossl::X509Ptr der_certificate(const unsigned char* data, long len) {
@@ -247,10 +249,11 @@ std::vector<std::string> dns_names(X509& cert) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
         if (gn->type == GEN_DNS) {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
             const ASN1_IA5STRING* s = gn->d.dNSName;
-            out.emplace_back(reinterpret_cast<const char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-                                 ASN1_STRING_get0_data(s)),
-                             static_cast<std::size_t>(ASN1_STRING_length(s)));
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): an IA5String is bytes
+            const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
+            out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
         }
     }
     return out;

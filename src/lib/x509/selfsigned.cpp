@@ -43,11 +43,9 @@ ossl::X509NamePtr subject_for(const std::vector<std::string>& names) {
     const auto fits = std::find_if(names.begin(), names.end(),
                                    [](const std::string& n) { return !n.empty() && n.size() <= max_common_name; });
     if (fits != names.end()) {
-        ossl::check(X509_NAME_add_entry_by_txt(
-                        subject.get(), "CN", MBSTRING_UTF8,
-                        reinterpret_cast<const unsigned char*>( // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-                            fits->c_str()),                     // OpenSSL takes bytes
-                        -1, -1, 0),
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): OpenSSL takes the name as bytes
+        const auto* cn = reinterpret_cast<const unsigned char*>(fits->c_str());
+        ossl::check(X509_NAME_add_entry_by_txt(subject.get(), "CN", MBSTRING_UTF8, cn, -1, -1, 0),
                     "setting the subject CN");
     }
     return subject;

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Static checks gate: clang-tidy-14 with the repository's .clang-tidy on every
+# file of src/lib and src/cli (and the headers they include from
+# include/mxdane and src/), every finding an error.
+#   tests/static/tidy.sh BUILD_DIR [FILE_REGEX]
+# BUILD_DIR is any configured build (CMakeLists sets
+# CMAKE_EXPORT_COMPILE_COMMANDS): nothing is compiled, clang-tidy reads its
+# compile_commands.json. FILE_REGEX narrows the files (e.g. 'src/lib/x509/').
+# Environment: TIDY_JOBS (default 2), CLANG_TIDY (default clang-tidy-14),
+# TIDY_PROFILE=DIR to write per-check timings (clang-tidy --enable-check-profile).
+# Output: one line per finding, "file:line:col: message [check]", sorted and
+# without the repeats a header gives from every file that includes it; then a
+# count per check and the wall time. Exit 0 when clean, 1 on findings, 2 when
+# clang-tidy itself failed (a file that does not parse).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ $# -lt 1 || ! -f "$1/compile_commands.json" ]]; then
+    echo "usage: tests/static/tidy.sh BUILD_DIR [FILE_REGEX]  (BUILD_DIR/compile_commands.json from a configured build)" >&2
+    exit 2
+fi
+build=$(cd "$1" && pwd)
+filter=${2:-}
+tidy=${CLANG_TIDY:-clang-tidy-14}
+jobs=${TIDY_JOBS:-2}
+command -v "$tidy" >/dev/null || { echo "error: $tidy not found (scripts/deps.sh installs clang-tidy-14)" >&2; exit 2; }
+start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One compile command per file: the fuzz targets compile some library files a
+# second time, and clang-tidy would check each command.
+python3 - "$build/compile_commands.json" "$here" "$filter" "$work" <<'PY'
+import json, os, re, sys
+db, root, rx, out = sys.argv[1:5]
+seen, keep = set(), []
+for e in json.load(open(db)):
+    f = os.path.normpath(os.path.join(e["directory"], e["file"]))
+    rel = os.path.relpath(f, root)
+    if not re.match(r"src/(lib|cli)/", rel) or (rx and not re.search(rx, rel)) or f in seen:
+        continue
+    seen.add(f)
+    keep.append(e)
+json.dump(keep, open(os.path.join(out, "compile_commands.json"), "w"), indent=1)
+with open(os.path.join(out, "files"), "w") as fh:
+    fh.write("\n".join(sorted(seen)) + ("\n" if seen else ""))
+PY
+nfiles=$(wc -l <"$work/files")
+if [[ $nfiles -eq 0 ]]; then
+    echo "error: no file of src/lib or src/cli in $build/compile_commands.json${filter:+ matches $filter}" >&2
+    exit 2
+fi
+echo "clang-tidy: $nfiles files, $jobs jobs ($("$tidy" --version | grep -o 'version [0-9.]*'))"
+
+mkdir -p "$work/out"
+profile=()
+if [[ -n ${TIDY_PROFILE:-} ]]; then
+    mkdir -p "$TIDY_PROFILE"
+    profile=(--enable-check-profile "--store-check-profile=$TIDY_PROFILE")
+fi
+export work tidy here
+status=0
+# Each file's output goes to its own log; the exit status of a file that
+# could not be checked (a compiler error) is kept apart from findings.
+xargs -a "$work/files" -P "$jobs" -I{} bash -c '
+    log=$work/out/$(echo "$1" | tr / _).log
+    if ! "$tidy" -p "$work" --quiet "--warnings-as-errors=*" "${@:2}" "$1" >"$log" 2>&1; then
+        echo "$1" >>"$work/failed"
+    fi' bash {} "${profile[@]}" || true
+
+# "path:line:col: error: message [check,-warnings-as-errors]" -> relative,
+# without the suffix; a compiler error (no check name) is kept as it is.
+cat "$work"/out/*.log |
+    grep -E '^/[^:]+:[0-9]+:[0-9]+: (warning|error): ' |
+    sed -E -e "s|^$here/||" -e 's/: (warning|error): /: /' -e 's/,-warnings-as-errors\]$/]/' |
+    sort -t: -k1,1 -k2,2n -k3,3n -k4 -u >"$work/findings" || true
+nfind=$(wc -l <"$work/findings")
+cat "$work/findings"
+if [[ $nfind -gt 0 ]]; then
+    echo "== findings per check"
+    grep -oE '\[[a-z0-9.,-]+\]$' "$work/findings" | sort | uniq -c | sort -rn
+fi
+# A file that failed without a finding line did not parse: show its log.
+if [[ -f $work/failed ]]; then
+    while read -r f; do
+        log=$work/out/$(echo "$f" | tr / _).log
+        if ! grep -qE '^/[^:]+:[0-9]+:[0-9]+: (warning|error): ' "$log"; then
+            echo "error: clang-tidy could not check ${f#"$here"/}:" >&2
+            sed 's/^/  /' "$log" >&2
+            status=2
+        fi
+    done <"$work/failed"
+fi
+echo "clang-tidy: $nfind findings in $nfiles files, wall $(($(date +%s) - start)) s"
+if [[ $status -ne 0 ]]; then exit "$status"; fi
+if [[ $nfind -gt 0 ]]; then
+    echo "fix each, or suppress with NOLINT(check): reason on the line itself, or disable the check in .clang-tidy with a reason (README \"Static checks\")"
+    exit 1
+fi
