@@ -131,7 +131,10 @@ RunResult run_process(const std::vector<std::string>& argv, const RunOptions& op
 }
 
 RunResult run_mxdane(const std::vector<std::string>& args, const RunOptions& opts) {
-    std::vector<std::string> argv{mxdane_binary().string()};
+    // A run as another uid execs the copy every user can reach: the build
+    // directory may sit under a 0700 directory (/root, a mktemp -d clone),
+    // and exec would fail with 127 before mxdane says anything.
+    std::vector<std::string> argv{(opts.uid ? mxdane_binary_for_all() : mxdane_binary()).string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, opts);
 }
