@@ -140,6 +140,14 @@ struct UnboundOptions {
     /// own answers only. Without it, resolve_all must not run in two
     /// threads at once (ub_wait waits for every outstanding query).
     bool concurrent = false;
+    /// With `concurrent`: how many libunbound contexts share the questions.
+    /// libunbound validates every answer in the one worker thread of its
+    /// context, so a single context checks DNSSEC signatures on one CPU
+    /// core: the bulk check's bottleneck (README "Bulk check"). A call's
+    /// questions go to the context chosen by a hash of its first name, so
+    /// one name's answers are always cached in the same context. 0 means
+    /// one per CPU core, at most 4. Without `concurrent` there is one.
+    unsigned contexts = 1;
     /// Every lookup of this resolver ends by then, the reachability probe
     /// included: a lookup still open at the deadline is cancelled and
     /// resolve throws Error(Errc::io, "DNS lookup timed out ..."). For
