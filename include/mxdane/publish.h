@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/expected.h"
 #include "mxdane/tlsa.h"
 
@@ -131,15 +132,9 @@ TsigKey load_tsig_key(const std::filesystem::path& path);
 
 // --------------------------------------------------------------- nsupdate ---
 
-/// Where to send updates: an address or host name and a port.
-struct Server {
-    std::string host;
-    std::uint16_t port = 53;
-};
-/// "192.0.2.1", "192.0.2.1@5353", "::1@53", "ns1.example.net@53".
-Expected<Server> parse_server(std::string_view text);
-/// "127.0.0.1@53".
-std::string server_text(const Server& server);
+/// Where to send updates: an address or host name and a port
+/// (sys::parse_endpoint with HostNames::allowed reads it).
+using Server = sys::Endpoint;
 
 struct NsupdateOptions {
     Server server;
