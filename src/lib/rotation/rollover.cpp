@@ -232,28 +232,6 @@ std::optional<x509::KeyType> key_type_of(const fs::path& key_file) {
     return std::nullopt;
 }
 
-/// The DNS names of a certificate's SAN, in order.
-std::vector<std::string> dns_names(const fs::path& cert_file) {
-    const auto cert = read_cert(cert_file);
-    std::vector<std::string> out;
-    const ossl::GeneralNamesPtr names(
-        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
-    if (!names) {
-        return out;
-    }
-    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-        if (gn->type == GEN_DNS) {
-            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
-            const ASN1_STRING* s = gn->d.dNSName;
-            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): an IA5String is bytes
-            const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
-            out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
-        }
-    }
-    return out;
-}
-
 } // namespace
 
 std::optional<std::string> readable_group(const fs::path& key_file) {
@@ -545,7 +523,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     }
 
     keygen::Request kg;
-    kg.names = dns_names(cur->cert_file);
+    kg.names = x509::dns_names(*read_cert(cur->cert_file));
     if (kg.names.empty() || kg.names.front() != l.host) {
         kg.names.insert(kg.names.begin(), l.host);
     }
