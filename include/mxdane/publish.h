@@ -163,6 +163,9 @@ struct HookOptions {
     std::string command;             ///< run as /bin/sh -c COMMAND
     std::optional<std::string> zone; ///< passed as MXDANE_ZONE when known
     int stderr_fd = 2;               ///< the hook's stderr (and stdout)
+    /// Then the hook and its process group are killed and the change counts
+    /// as not published.
+    std::chrono::seconds timeout{300};
 };
 
 /// Runs a command once per Change: the environment holds the change (see
