@@ -360,12 +360,27 @@ std::string cert_of(const rotation::State& s, const tlsa::Record& rec) {
 
 } // namespace
 
+rollover::Report worded(rollover::Report r) {
+    r.summary = with_flags(std::move(r.summary));
+    r.plan.reason = with_flags(std::move(r.plan.reason));
+    r.health.message = with_flags(std::move(r.health.message));
+    r.health.reason = with_flags(std::move(r.health.reason));
+    r.dns.why = with_flags(std::move(r.dns.why));
+    for (auto& a : r.actions) {
+        a.text = with_flags(std::move(a.text));
+    }
+    for (auto& w : r.warnings) {
+        w = with_flags(std::move(w));
+    }
+    return r;
+}
+
 void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io) {
     for (const auto& a : r.actions) {
-        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << with_flags(a.text) << "\n";
+        io.err << (a.ok ? "" : "error: ") << (a.dry_run ? "dry run: " : "") << a.text << "\n";
     }
     for (const auto& w : r.warnings) {
-        io.err << "warning: " << with_flags(w) << "\n";
+        io.err << "warning: " << w << "\n";
     }
     for (const auto& rec : r.to_publish) {
         io.out << tlsa::zone_line(r.owner, rec) << "\n";
