@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/expected.h"
 #include "mxdane/tlsa.h"
 
@@ -118,14 +119,9 @@ class Resolver {
     }
 };
 
-/// An address with an optional port, "127.0.0.1@5353" as unbound writes it.
-struct ServerAddr {
-    std::string address;
-    std::uint16_t port = 53;
-};
-
-/// Parses "ADDR[@PORT]" (IPv4 or IPv6 literal).
-Expected<ServerAddr> parse_server_addr(std::string_view text);
+/// A server's IP address and port, "127.0.0.1@5353" as unbound writes it
+/// (sys::parse_endpoint with HostNames::refused reads it).
+using ServerAddr = sys::Endpoint;
 
 /// How the libunbound resolver is set up.
 struct UnboundOptions {

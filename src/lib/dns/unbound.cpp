@@ -45,7 +45,7 @@ bool is_loopback(const std::string& addr) {
 }
 
 std::string with_port(const ServerAddr& s) {
-    return s.address + "@" + std::to_string(s.port);
+    return sys::endpoint_text(s);
 }
 
 std::string strip_dot(const char* name) {
@@ -175,10 +175,10 @@ class UnboundResolver final : public Resolver {
             if (auto local = builtin_local_zone(zone); !local.empty()) {
                 transparent.insert(local);
             }
-            loopback = loopback || is_loopback(server.address);
+            loopback = loopback || is_loopback(server.host);
         }
         for (const auto& f : opts.forwarders) {
-            loopback = loopback || is_loopback(f.address);
+            loopback = loopback || is_loopback(f.host);
         }
         // RFC 8145 trust anchor signaling (a "_ta-XXXX." query per anchor)
         // tells the zone operator nothing a check needs; it is one more
@@ -308,7 +308,7 @@ class UnboundResolver final : public Resolver {
         }
         std::string list;
         for (const auto& s : servers) {
-            list += (list.empty() ? "" : ", ") + s.address + "@" + std::to_string(s.port);
+            list += (list.empty() ? "" : ", ") + sys::endpoint_text(s);
         }
         throw Error(Errc::io, "cannot reach DNS (no answer from " + list + ")");
     }
