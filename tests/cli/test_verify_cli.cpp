@@ -9,48 +9,10 @@
 
 #include "cli_harness.h"
 #include "corpus.h"
+#include "verify_cases.h"
 
 namespace {
 using namespace mxdane::test;
-
-/// {H} etc. in a case's text, from expected/openssl.txt.
-std::string expand(std::string text) {
-    const std::vector<std::pair<std::string, std::string>> vars{
-        {"{H}", openssl_hex("rsa2048.pem", "3 1 1")},          // the RSA-2048 key (also reissued, expired)
-        {"{H512}", openssl_hex("rsa2048.pem", "3 1 2")},       // its SHA-512
-        {"{H0}", openssl_hex("rsa2048.pem", "3 1 0")},         // its whole SPKI
-        {"{F}", openssl_hex("rsa2048.pem", "3 0 1")},          // the first certificate
-        {"{FX}", openssl_hex("rsa2048-expired.pem", "3 0 1")}, // the expired certificate
-        {"{NEXT}", openssl_hex("p384.pem", "3 1 1")},          // another key (the "next" one)
-        {"{P256}", openssl_hex("p256.pem", "3 1 1")},          // P-256 key (also the wrong-name cert)
-        {"{TA}", openssl_hex("chain.pem", "2 1 1")},           // the chain's root SPKI
-        {"{TA0}", openssl_hex("chain.pem", "2 0 1")},          // the chain's root certificate
-        {"{HU}",
-         [] { // dig style: uppercase, split in chunks
-             std::string h = openssl_hex("rsa2048.pem", "3 1 1");
-             for (auto& c : h) {
-                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-             }
-             return h.substr(0, 56) + " " + h.substr(56);
-         }()},
-        {"{HMIX}",
-         [] { // mixed case, odd chunks
-             std::string h = openssl_hex("rsa2048.pem", "3 1 1");
-             for (std::size_t i = 0; i < h.size(); i += 3) {
-                 h[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(h[i])));
-             }
-             return h.substr(0, 10) + " " + h.substr(10, 21) + "\t" + h.substr(31);
-         }()},
-        {"{ZERO}", std::string(64, '0')},
-        {"{ZERO512}", std::string(128, '0')},
-    };
-    for (const auto& [k, v] : vars) {
-        for (auto pos = text.find(k); pos != std::string::npos; pos = text.find(k, pos + v.size())) {
-            text.replace(pos, k.size(), v);
-        }
-    }
-    return text;
-}
 
 struct Case {
     std::string name;
@@ -67,23 +29,6 @@ struct Case {
 [[maybe_unused]] void PrintTo(const Case& c, std::ostream* os) {
     *os << c.name;
 }
-
-const std::string dig_output = R"(
-; <<>> DiG 9.18.28-1~deb12u2-Debian <<>> +dnssec tlsa _25._tcp.mx1.example.net
-;; global options: +cmd
-;; Got answer:
-;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 4242
-;; flags: qr rd ra ad; QUERY: 1, ANSWER: 2, AUTHORITY: 0, ADDITIONAL: 1
-
-;; QUESTION SECTION:
-;_25._tcp.mx1.example.net.	IN	TLSA
-
-;; ANSWER SECTION:
-_25._tcp.mx1.example.net. 3600	IN	TLSA	3 1 1 {HU}
-_25._tcp.mx1.example.net. 3600	IN	RRSIG	TLSA 13 5 3600 20261201000000 20261101000000 4242 example.net. AAAA
-
-;; Query time: 12 msec
-)";
 
 const std::string dig_multiline = R"(;; ANSWER SECTION:
 _25._tcp.mx1.example.net. 3600 IN TLSA 3 1 1 ( {NEXT}
@@ -459,87 +404,6 @@ INSTANTIATE_TEST_SUITE_P(Cases, VerifyTable, ::testing::ValuesIn(cases), [](cons
 
 TEST(VerifyCli, TableIsBigEnough) {
     EXPECT_GE(cases.size(), 25U);
-}
-
-TEST(VerifyCli, RrsetFromStdinAndFromSeveralOptions) {
-    const std::string cert = corpus("rsa2048.pem");
-    RunOptions opts;
-    opts.stdin_data = expand(dig_output);
-    const auto r = run_mxdane({"verify", "--cert", cert, "--tlsa-file", "-"}, opts);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(r.out.rfind("line 12: 3 1 1 ", 0), 0U) << r.out;
-    // Two --tlsa texts: lines are labelled by their source.
-    const auto two =
-        run_mxdane({"verify", "--cert", cert, "--tlsa", expand("3 1 1 {NEXT}"), "--tlsa", expand("3 1 1 {H}")});
-    EXPECT_EQ(two.exit_code, 0);
-    EXPECT_EQ(two.out.rfind("--tlsa #1 line 1: 3 1 1 ", 0), 0U) << two.out;
-    EXPECT_NE(two.out.find("\n--tlsa #2 line 1: 3 1 1 "), std::string::npos) << two.out;
-    // --chain supplies what a leaf-only file lacks.
-    const TempDir dir;
-    const auto chain = dir.path() / "rest.pem";
-    shell("cat '" + corpus("intermediate.pem") + "' '" + corpus("root.pem") + "' > '" + chain.string() + "'");
-    const auto ta = run_mxdane({"verify", "--cert", corpus("leaf.pem"), "--chain", chain.string(), "--host",
-                                "mx1.example.net", "--tlsa", expand("2 1 1 {TA}")});
-    EXPECT_EQ(ta.exit_code, 0) << ta.out << ta.err;
-}
-
-TEST(VerifyCli, NoUsableRecordsSaysTlsIsMandatoryButUnauthenticated) {
-    const auto r = run_mxdane({"verify", "--cert", corpus("rsa2048.pem"), "--tlsa", expand("1 1 1 {H}")});
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("RFC 7672 §2.2 makes TLS mandatory but unauthenticated"), std::string::npos) << r.out;
-}
-
-TEST(VerifyCli, NoMatchShowsWhatTheCertificateWouldNeed) {
-    const auto r = run_mxdane({"verify", "--cert", corpus("rsa2048-reissued.pem"), "--tlsa", expand("3 0 1 {F}")});
-    EXPECT_NE(r.out.find("this certificate's record would be 3 0 1 " + openssl_hex("rsa2048-reissued.pem", "3 0 1")),
-              std::string::npos)
-        << r.out;
-}
-
-struct ErrorCase {
-    std::vector<std::string> args;
-    int exit_code;
-    std::string message;
-};
-
-TEST(VerifyCli, ErrorPaths) {
-    const std::string cert = corpus("rsa2048.pem");
-    const std::string rec = "3 1 1 " + openssl_hex("rsa2048.pem", "3 1 1");
-    const std::vector<ErrorCase> errors{
-        {{"verify", "--cert", cert, "--tlsa", rec, "--port", "0"},
-         64,
-         "--port: must be a port number from 1 to 65535, not '0'"},
-        {{"verify", "--cert", corpus("nope.pem"), "--tlsa", rec}, 2, "cannot read "},
-        {{"verify", "--cert", cert, "--tlsa-file", corpus("nope.txt")}, 2, "cannot read "},
-        {{"verify", "--cert", corpus("p256.ec.key"), "--tlsa", rec}, 64, "is a private key, not a certificate"},
-        {{"verify", "--cert", corpus("garbage.txt"), "--tlsa", rec}, 64, "neither PEM"},
-        {{"verify", "--key", corpus("p256.encrypted.key"), "--tlsa", rec}, 64, "the private key is encrypted"},
-        {{"verify", "--tlsa", rec}, 64, "give --cert FILE or --key FILE"},
-        {{"verify", "--cert", cert, "--key", cert, "--tlsa", rec}, 64, "excludes"},
-        {{"verify", "--cert", cert}, 64, "give the TLSA RRset"},
-        {{"verify", "--cert", cert, "--tlsa", "; only a comment\n"}, 64, "the TLSA RRset is empty"},
-        {{"verify", "--cert", cert, "--tlsa", rec, "--host", "-x-"}, 64, "--host: invalid host name"},
-    };
-    for (const auto& c : errors) {
-        const auto r = run_mxdane(c.args);
-        EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
-        EXPECT_EQ(r.out, "");
-        EXPECT_EQ(r.err.rfind("error: ", 0), 0U) << r.err;
-        EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
-    }
-}
-
-TEST(VerifyCli, MalformedLinesAreReportedWithTheirReason) {
-    const auto r = run_mxdane({"verify", "--cert", corpus("rsa2048.pem"), "--tlsa",
-                               "3 1 1 abc\n3 1 1 xyz1\nfoo IN A 192.0.2.1\n3 1\n\\# 2 0301\n) 3 1 1 00\n(3 1 1"});
-    EXPECT_EQ(r.exit_code, 1);
-    for (const auto& s :
-         {"line 1: malformed: odd number of hex digits (3)", "line 2: malformed: 'xyz1' is not hexadecimal",
-          "skipped: 1 record of other types (1 A)", "line 4: malformed: the matching type is missing",
-          "line 5: malformed: generic RDATA of 2 octets is too short for TLSA",
-          "line 6: malformed: ')' without a matching '('", "line 7: malformed: '(' opened on line 7 is never closed"}) {
-        EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
-    }
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 
 #include "mxdane/error.h"
 #include "mxdane/fd.h"
+#include "mxdane/sys.h"
 
 // POSIX declares environ in no header; the environment is global by definition.
 // NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
@@ -51,7 +52,7 @@ class SpawnSetup {
 Fd input_file(const std::string& text, const std::string& what) {
     Fd fd(memfd_create("mxdane-stdin", MFD_CLOEXEC));
     if (fd.get() < 0) {
-        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+        throw os_error("cannot prepare the input of " + what, errno);
     }
     std::size_t done = 0;
     while (done < text.size()) {
@@ -60,12 +61,12 @@ Fd input_file(const std::string& text, const std::string& what) {
             continue;
         }
         if (n <= 0) {
-            throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+            throw os_error("cannot prepare the input of " + what, errno);
         }
         done += static_cast<std::size_t>(n);
     }
     if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
-        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+        throw os_error("cannot prepare the input of " + what, errno);
     }
     return fd;
 }
