@@ -16,6 +16,7 @@
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
 #include "mxdane/socket.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa_match.h"
 
 namespace mxdane::smtp {
@@ -120,7 +121,7 @@ class Session {
         }
         m_sock = std::make_unique<sys::DeadlineSocket>(ss.ss_family);
         if (!m_sock->valid()) {
-            fail("connect", Outcome::connect_failed, std::string("socket: ") + std::strerror(m_sock->open_error()));
+            fail("connect", Outcome::connect_failed, std::string("socket: ") + sys::error_text(m_sock->open_error()));
         }
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
         const auto conn = m_sock->connect(reinterpret_cast<const sockaddr*>(&ss), len, step_end());
@@ -128,7 +129,7 @@ class Session {
             timed_out("connect");
         }
         if (conn.status != IoStatus::ok) {
-            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(conn.error));
+            fail("connect", Outcome::connect_failed, std::string("connect: ") + sys::error_text(conn.error));
         }
         ok("connect", m_req.address + " port " + std::to_string(m_req.port));
     }
@@ -145,7 +146,7 @@ class Session {
                 fail(step, Outcome::smtp_error, "the server closed the connection (at " + step + ")");
             }
             if (got.status == IoStatus::failed) {
-                fail(step, Outcome::smtp_error, "reading: " + std::string(std::strerror(got.error)));
+                fail(step, Outcome::smtp_error, "reading: " + std::string(sys::error_text(got.error)));
             }
             m_parser.feed(std::string_view(buf.data(), got.bytes));
             return;
@@ -196,7 +197,7 @@ class Session {
                     timed_out(step);
                 }
                 if (sent.status != IoStatus::ok) {
-                    fail(step, Outcome::smtp_error, "sending " + line + ": " + std::strerror(sent.error));
+                    fail(step, Outcome::smtp_error, "sending " + line + ": " + sys::error_text(sent.error));
                 }
                 done = data.size();
                 continue;
