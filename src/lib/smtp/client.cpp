@@ -178,7 +178,7 @@ class Session {
                 fail(step, Outcome::smtp_error, "the server does not speak SMTP (" + r.error() + ")");
             }
             if (r->has_value()) {
-                const Reply reply = **r;
+                Reply reply = **r;
                 ok(step, reply.summary());
                 return reply;
             }
