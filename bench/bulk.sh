@@ -33,7 +33,9 @@ DIR=$(mktemp -d /tmp/mxdane-bulkbench.XXXXXX)
 chmod 755 "$DIR"
 LAB_QUIET=1 LAB_FORCE_DNS_PORT=53 LAB_FORCE_SMTP_PORT=25 "$here/tests/lab/labctl" start "$DIR/lab"
 cleanup() {
-    [[ -s $DIR/lab/run/unbound.pid ]] && kill "$(cat "$DIR/lab/run/unbound.pid")" 2>/dev/null
+    for pid in "$DIR"/lab/run/unbound.pid "$DIR"/lab/run/unbound-v.pid; do
+        [[ -s $pid ]] && kill "$(cat "$pid")" 2>/dev/null
+    done
     "$here/tests/lab/labctl" stop "$DIR/lab" >/dev/null 2>&1 || true
     rm -rf "$DIR"
 }
@@ -93,10 +95,10 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / s }'; }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-48s %8s %9s %10s %9s\n' run domains wall_s domains/s rss_kib
 
-mxrun() { # N JOBS LABEL
+mxrun() { # N JOBS LABEL [OPTION...]
     head -n "$1" "$DIR/all.txt" >"$DIR/list.$1"
     read -r wall rss < <(timed "$DIR/mx.out" "$MXDANE" check --trust-anchor "$LAB_TRUST_ANCHOR" "${stubs[@]}" \
-        --timeout 10 --jobs "$2" --domains "$DIR/list.$1")
+        --timeout 10 --jobs "$2" "${@:4}" --domains "$DIR/list.$1")
     printf '%-48s %8d %9s %10s %9s\n' "$3" "$1" "$wall" "$(rate "$1" "$wall")" "$rss"
     grep "^summary:" "$DIR/mx.out.err" | sed "s/^/    /"
 }
@@ -123,10 +125,11 @@ for n in "${SIZES[@]}"; do
     fi
 done
 for n in "${SIZES[@]}"; do
-    mxrun "$n" 8 "mxdane check --domains (default --jobs 8)"
+    mxrun "$n" 8 "mxdane check --domains (defaults)"
+    mxrun "$n" 8 "mxdane check --domains --dns-threads 1" --dns-threads 1
     if ((n <= 1000)); then
         for p in $PF_P; do pfrun "$n" "$p"; done
-        mxrun "$n" 8 "mxdane check --domains (again, alternating)"
+        mxrun "$n" 8 "mxdane check --domains (defaults, again)"
     fi
 done
 for p in 4 16; do hsrun "$p"; done
@@ -144,4 +147,44 @@ done
 n=${SIZES[-1]}
 echo "distinct probes needed for these lists: $conns SMTP connections"
 echo "handshake-bound limit for $n domains: $best handshakes/s x $n domains / $conns probes = $(awk -v h="$best" -v n="$n" -v c="$conns" 'BEGIN { printf "%.0f", h * n / c }') domains/s"
+
+# The DNS-bound limit: the lookups a domain costs when every answer is
+# validated, at saturation. A domain's walk asks MX, then (warnings) TLSA at
+# _25._tcp.DOMAIN and TXT at _mta-sts.DOMAIN; its MX host's lookups are
+# shared with the other domains on it. dnsperf sends each of these questions
+# once (a cold cache, as in a bulk run) to NSD alone and to a validating
+# unbound daemon with 1 and 2 threads (the daemon links OpenSSL; Debian's
+# libunbound links nettle: the same validator, other signature arithmetic).
+if command -v dnsperf >/dev/null; then
+    awk '{ print $1, "MX"; print "_25._tcp." $1, "TLSA"; print "_mta-sts." $1, "TXT" }' "$DIR/list.$n" >"$DIR/dnsq"
+    nq=$(wc -l <"$DIR/dnsq")
+    dnsrate() { # LABEL DNSPERF-OPTIONS...: prints domains/s from the queries/s
+        local qps
+        qps=$(dnsperf -d "$DIR/dnsq" -n 1 -c 4 -q 500 -t 10 "${@:2}" 2>&1 | awk '/Queries per second/ { print $4 }')
+        printf '%-48s %8d %9s %10s\n' "$1" "$n" "${qps%.*} q/s" "$(awk -v q="$qps" 'BEGIN { printf "%.1f", q / 3 }')"
+    }
+    echo "DNS-bound limit ($nq questions, 3 per domain, each asked once):"
+    dnsrate "NSD alone (DO bit, no validation)" -D -s 127.0.0.1 -p "$LAB_DNS_PORT"
+    for t in 1 2; do
+        sed -e 's/interface: 127.0.0.53/interface: 127.0.0.54/' -e 's#unbound.pid#unbound-v.pid#' \
+            -e "s/^server:/server:\n\tnum-threads: $t/" "$LAB_DIR/unbound-daemon.conf" >"$LAB_DIR/unbound-v.conf"
+        unbound -c "$LAB_DIR/unbound-v.conf"
+        for _ in $(seq 100); do dig +time=1 +tries=1 @127.0.0.54 SOA test. >/dev/null 2>&1 && break; sleep 0.05; done
+        dnsrate "validating unbound daemon, $t thread(s), cold" -s 127.0.0.54 -p 53
+        kill "$(cat "$LAB_DIR/run/unbound-v.pid")"
+        for _ in $(seq 100); do [[ -e $LAB_DIR/run/unbound-v.pid ]] || break; sleep 0.05; done
+    done
+else
+    echo "DNS-bound limit: not measured (apt-get install dnsperf)"
+fi
+
+# Where mxdane's CPU goes (PERF=1): per thread and per library.
+if [[ ${PERF:-0} == 1 ]] && command -v perf >/dev/null; then
+    perf record -q -e task-clock -F 999 -o "$DIR/perf.data" -- "$MXDANE" check --trust-anchor "$LAB_TRUST_ANCHOR" \
+        "${stubs[@]}" --timeout 10 --domains "$DIR/list.$n" >/dev/null 2>&1 || true
+    echo "perf: mxdane's CPU per thread (the busiest first)"
+    perf report -i "$DIR/perf.data" --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -4
+    echo "perf: mxdane's CPU per library"
+    perf report -i "$DIR/perf.data" --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -6
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

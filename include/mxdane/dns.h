@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/expected.h"
 #include "mxdane/tlsa.h"
 
@@ -118,14 +119,9 @@ class Resolver {
     }
 };
 
-/// An address with an optional port, "127.0.0.1@5353" as unbound writes it.
-struct ServerAddr {
-    std::string address;
-    std::uint16_t port = 53;
-};
-
-/// Parses "ADDR[@PORT]" (IPv4 or IPv6 literal).
-Expected<ServerAddr> parse_server_addr(std::string_view text);
+/// A server's IP address and port, "127.0.0.1@5353" as unbound writes it
+/// (sys::parse_endpoint with HostNames::refused reads it).
+using ServerAddr = sys::Endpoint;
 
 /// How the libunbound resolver is set up.
 struct UnboundOptions {
@@ -140,6 +136,14 @@ struct UnboundOptions {
     /// own answers only. Without it, resolve_all must not run in two
     /// threads at once (ub_wait waits for every outstanding query).
     bool concurrent = false;
+    /// With `concurrent`: how many libunbound contexts share the questions.
+    /// libunbound validates every answer in the one worker thread of its
+    /// context, so a single context checks DNSSEC signatures on one CPU
+    /// core: the bulk check's bottleneck (README "Bulk check"). A call's
+    /// questions go to the context chosen by a hash of its first name, so
+    /// one name's answers are always cached in the same context. 0 means
+    /// one per CPU core, at most 4. Without `concurrent` there is one.
+    unsigned contexts = 1;
     /// Every lookup of this resolver ends by then, the reachability probe
     /// included: a lookup still open at the deadline is cancelled and
     /// resolve throws Error(Errc::io, "DNS lookup timed out ..."). For

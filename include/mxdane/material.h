@@ -36,8 +36,12 @@ struct Material {
 /// passphrase. The reason says what was wrong and where (PEM block number).
 Expected<Material> load_material(std::string_view bytes);
 
-/// The certificate's DNS subjectAltNames, in order (raw, as encoded).
+/// The certificate's DNS subjectAltNames, in order (raw, as encoded); IP
+/// and other SAN types are left out. The one SAN reader of the library.
 std::vector<std::string> dns_names(X509& cert);
+
+/// The same for a certificate signing request's requested extensions.
+std::vector<std::string> dns_names(X509_REQ& req);
 
 /// Reads a file (throws Error(io) when it cannot) and parses it; a refused
 /// parse throws Error(bad_input) naming the file.

@@ -57,6 +57,12 @@ struct X509StackFree {
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
 using BytePtr = std::unique_ptr<unsigned char, CryptoFree>;
 
+/// A STACK_OF(X509_EXTENSION) that owns its extensions (X509_REQ_get_extensions).
+struct X509ExtStackFree {
+    void operator()(STACK_OF(X509_EXTENSION) * p) const noexcept { sk_X509_EXTENSION_pop_free(p, X509_EXTENSION_free); }
+};
+using X509ExtStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtStackFree>;
+
 /// Empties the calling thread's OpenSSL error queue into one string
 /// ("" when it was empty).
 std::string drain_errors();

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/expected.h"
 #include "mxdane/tlsa.h"
 
@@ -133,15 +134,9 @@ TsigKey load_tsig_key(const std::filesystem::path& path);
 
 // --------------------------------------------------------------- nsupdate ---
 
-/// Where to send updates: an address or host name and a port.
-struct Server {
-    std::string host;
-    std::uint16_t port = 53;
-};
-/// "192.0.2.1", "192.0.2.1@5353", "::1@53", "ns1.example.net@53".
-Expected<Server> parse_server(std::string_view text);
-/// "127.0.0.1@53".
-std::string server_text(const Server& server);
+/// Where to send updates: an address or host name and a port
+/// (sys::parse_endpoint with HostNames::allowed reads it).
+using Server = sys::Endpoint;
 
 struct NsupdateOptions {
     Server server;
@@ -170,6 +165,9 @@ struct HookOptions {
     std::string command;             ///< run as /bin/sh -c COMMAND
     std::optional<std::string> zone; ///< passed as MXDANE_ZONE when known
     int stderr_fd = 2;               ///< the hook's stderr (and stdout)
+    /// Then the hook and its process group are killed and the change counts
+    /// as not published.
+    std::chrono::seconds timeout{300};
 };
 
 /// Runs a command once per Change: the environment holds the change (see

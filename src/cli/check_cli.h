@@ -22,9 +22,10 @@ Exit check_exit(const check::Report& r);
 
 /// --domains and the options that only make sense with it.
 struct BulkCli {
-    std::string file;  ///< "-" for stdin
-    int jobs = -1;     ///< -1: not given
-    int per_host = -1; ///< -1: not given
+    std::string file;     ///< "-" for stdin
+    int jobs = -1;        ///< -1: not given
+    int per_host = -1;    ///< -1: not given
+    int dns_threads = -1; ///< -1: not given
     std::string shard;
     std::string resume;
 };

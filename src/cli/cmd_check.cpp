@@ -307,7 +307,7 @@ Runner setup(CLI::App& app) {
             throw Error(Errc::bad_input, "give either DOMAIN, --mx HOST or --domains FILE (exactly one)");
         }
         if (o->bulk.file.empty() && bulk_only_given(o->bulk)) {
-            throw Error(Errc::bad_input, "--jobs, --per-host, --shard and --resume need --domains FILE");
+            throw Error(Errc::bad_input, "--jobs, --per-host, --dns-threads, --shard and --resume need --domains FILE");
         }
         if (o->domain.empty() == o->mx.empty() && o->bulk.file.empty()) {
             throw Error(Errc::bad_input, "give either DOMAIN or --mx HOST (exactly one)");

@@ -102,12 +102,14 @@ void add_bulk_options(CLI::App& app, BulkCli& b) {
     app.add_option("--domains", b.file, "FILE: check every domain in it, one per line ('-' for stdin)");
     app.add_option("--jobs", b.jobs, "with --domains: domains checked at a time (default 8)");
     app.add_option("--per-host", b.per_host, "with --domains: connections at a time to one address (default 2)");
+    app.add_option("--dns-threads", b.dns_threads,
+                   "with --domains: DNSSEC-validating resolver threads (default: one per CPU core, at most 4)");
     app.add_option("--shard", b.shard, "K/N: with --domains, check only the K-th of N parts (by a hash of the name)");
     app.add_option("--resume", b.resume, "OUT.jsonl: with --domains, skip the domains already in this output");
 }
 
 bool bulk_only_given(const BulkCli& b) {
-    return b.jobs != -1 || b.per_host != -1 || !b.shard.empty() || !b.resume.empty();
+    return b.jobs != -1 || b.per_host != -1 || b.dns_threads != -1 || !b.shard.empty() || !b.resume.empty();
 }
 
 Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOptions resolver_opts, bool json,
@@ -117,6 +119,9 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
     }
     if (b.per_host != -1 && (b.per_host < 1 || b.per_host > 64)) {
         throw Error(Errc::bad_input, "--per-host: must be 1 to 64");
+    }
+    if (b.dns_threads != -1 && (b.dns_threads < 1 || b.dns_threads > 16)) {
+        throw Error(Errc::bad_input, "--dns-threads: must be 1 to 16");
     }
     const unsigned jobs = b.jobs == -1 ? default_jobs : static_cast<unsigned>(b.jobs);
     const unsigned per_host = b.per_host == -1 ? default_per_host : static_cast<unsigned>(b.per_host);
@@ -150,6 +155,7 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
     }
 
     resolver_opts.concurrent = true;
+    resolver_opts.contexts = b.dns_threads == -1 ? 0 : static_cast<unsigned>(b.dns_threads);
     const auto resolver = dns::make_unbound_resolver(resolver_opts);
     check::bulk::SharedProber shared(smtp::probe, per_host);
     const check::Prober prober = [&shared](const smtp::ProbeRequest& r) { return shared(r); };

@@ -22,9 +22,9 @@ struct ReissueCli {
 
 /// What reissue did, as the project's JSON object (schema/reissue.json).
 nlohmann::json reissue_json(const ReissueCli& c, const rollover::Layout& l, const rotation::State& s,
-                            const reissue::Result& r) {
+                            const reissue::Result& r, const std::vector<std::string>& warnings) {
     const std::string owner = tlsa::owner(l.host, s.port);
-    nlohmann::json j = json_top(c.o.command, 0, {});
+    nlohmann::json j = json_top(c.o.command, 0, warnings);
     j["host"] = l.host;
     j["key_id"] = r.key_id;
     j["which"] = c.next ? "next" : "current";
@@ -59,17 +59,17 @@ Exit do_reissue(ReissueCli& c, Io& io) {
     }
     // The engine takes the host lock every rollover command takes: a pass
     // and a reissue never interleave.
-    const auto report =
-        e.engine().renew_certificate(now_of(c.o), c.next ? reissue::Which::next : reissue::Which::current, c.names);
-    for (const auto& w : report.warnings) {
-        io.err << "warning: " << w << "\n";
-    }
+    const auto report = worded(
+        e.engine().renew_certificate(now_of(c.o), c.next ? reissue::Which::next : reissue::Which::current, c.names));
     const rotation::State& s = report.state;
     const reissue::Result& r = *report.certificate;
     const std::string owner = tlsa::owner(l.host, s.port);
     if (c.o.json) {
-        print_json(reissue_json(c, l, s, r), io);
+        print_json(reissue_json(c, l, s, r, report.warnings), io); // the warnings go to stderr too
         return Exit::ok;
+    }
+    for (const auto& w : report.warnings) {
+        io.err << "warning: " << w << "\n";
     }
     io.out << tlsa::zone_line(owner, r.record_311) << "\n";
     io.err << "Reissued the certificate of key " << r.key_id << " (" << (c.next ? "next" : "in service")

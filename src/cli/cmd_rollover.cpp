@@ -82,7 +82,7 @@ Exit finish(const RolloverOptions& o, const rollover::Report& r, Exit exit, bool
 
 Exit do_stage(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, false, false, false);
-    const auto r = e.engine().stage(now_of(o));
+    const auto r = worded(e.engine().stage(now_of(o)));
     if (r.issuer_failed) {
         // The key stays staged; the retry is a reissue of its certificate.
         if (o.json) {
@@ -105,7 +105,7 @@ Exit do_stage(const RolloverOptions& o, Io& io) {
         io.err << a.text << "\n";
     }
     for (const auto& w : r.warnings) {
-        io.err << "warning: " << with_flags(w) << "\n";
+        io.err << "warning: " << w << "\n";
     }
     const auto* cur = rotation::current_key(r.state);
     const auto* next = rotation::next_key(r.state);
@@ -138,7 +138,7 @@ Exit status_exit(const rollover::Report& r) {
 
 Exit do_status(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, true, false, false);
-    const auto r = e.engine().status(now_of(o));
+    const auto r = worded(e.engine().status(now_of(o)));
     const Exit exit = status_exit(r);
     if (o.json) {
         return finish(o, r, exit, true, io);
@@ -176,7 +176,7 @@ Exit do_status(const RolloverOptions& o, Io& io) {
 
 Exit do_activate(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, true, false, true);
-    const auto r = e.engine().activate(now_of(o));
+    const auto r = worded(e.engine().activate(now_of(o)));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
     if (o.json) {
         return finish(o, r, exit, true, io);
@@ -210,7 +210,7 @@ Exit do_activate(const RolloverOptions& o, Io& io) {
 
 Exit do_retire(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, true, false, false);
-    const auto r = e.engine().retire(now_of(o));
+    const auto r = worded(e.engine().retire(now_of(o)));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted     ? Exit::ok
                       : r.outcome == rollover::Report::Outcome::waiting ? Exit::waiting
                                                                         : Exit::no;
@@ -251,7 +251,7 @@ Exit do_retire(const RolloverOptions& o, Io& io) {
 
 Exit do_emergency(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, false, true, true);
-    const auto r = e.engine().emergency(now_of(o));
+    const auto r = worded(e.engine().emergency(now_of(o)));
     const Exit exit = r.outcome == rollover::Report::Outcome::acted ? Exit::ok : Exit::no;
     if (o.json) {
         return finish(o, r, exit, false, io);

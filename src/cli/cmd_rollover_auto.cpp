@@ -25,7 +25,7 @@ Exit do_auto(RolloverOptions& o, Io& io) {
         return Exit::no;
     }
     EngineFromOptions e(o, true, true, true);
-    const auto r = e.engine().auto_pass(now_of(o));
+    const auto r = worded(e.engine().auto_pass(now_of(o)));
     if (r.locked_out) {
         // Another pass (or an admin's step) is at work: wait for the next day.
         if (o.json) {
@@ -77,7 +77,7 @@ int do_nagios(const RolloverOptions& o, Io& io) {
     // 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     try {
         EngineFromOptions e(o, true, false, true);
-        const auto r = e.engine().status(now_of(o), true);
+        const auto r = worded(e.engine().status(now_of(o), true));
         const std::string host = layout_of(o).host + " at " + o.verify_at +
                                  (o.verify_at.find(':') == std::string::npos ? ":" + std::to_string(o.port) : "");
         switch (r.health.level) {

@@ -1,5 +1,6 @@
 #include "publish_cli.h"
 
+#include "mxdane/endpoint.h"
 #include "mxdane/error.h"
 #include "mxdane/material.h"
 #include "mxdane/names.h"
@@ -35,7 +36,7 @@ std::unique_ptr<publish::Publisher> make_publisher(const PublishOptions& opts) {
         }
         return publish::make_hook_publisher(std::move(h));
     }
-    const auto server = publish::parse_server(opts.nsupdate);
+    const auto server = sys::parse_endpoint(opts.nsupdate, 53, sys::HostNames::allowed);
     if (!server) {
         throw Error(Errc::bad_input, "--nsupdate: " + server.error());
     }

@@ -1,5 +1,6 @@
 #include "resolver_cli.h"
 
+#include "mxdane/endpoint.h"
 #include "mxdane/error.h"
 
 namespace mxdane::cli {
@@ -32,7 +33,7 @@ dns::UnboundOptions to_unbound_options(const ResolverCli& r) {
     dns::UnboundOptions o;
     o.trust_anchor_files = r.trust_anchors;
     for (const auto& f : r.forwarders) {
-        o.forwarders.push_back(parsed(dns::parse_server_addr(f), "--forward"));
+        o.forwarders.push_back(parsed(sys::parse_endpoint(f, 53, sys::HostNames::refused), "--forward"));
     }
     for (const auto& s : r.stubs) {
         o.stubs.push_back(parsed(dns::parse_stub(s), "--stub"));

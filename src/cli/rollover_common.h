@@ -105,6 +105,12 @@ std::string publish_hint(const RolloverOptions& o, bool add, const std::string& 
 
 /// Prints the actions (stderr), warnings, and what is left to publish or
 /// withdraw by hand.
+/// `r` with its text worded through the CLI's flags (with_flags): the
+/// library names settings in words ("the force setting"), the text and the
+/// --json output both say "--force". Every command words its report once,
+/// right where the engine returns it.
+rollover::Report worded(rollover::Report r);
+
 void print_actions(const RolloverOptions& o, const rollover::Report& r, Io& io);
 /// The report as the project's JSON object ("command", "exit", "warnings";
 /// schema/rollover.json). `observed`: the step looked up DNS and asked the

@@ -24,9 +24,9 @@ TEST(CheckBulkCli, OneSubjectOnly) {
 }
 
 TEST(CheckBulkCli, BulkOptionsNeedDomains) {
-    for (const std::string opt : {"--jobs", "--per-host", "--shard", "--resume"}) {
+    for (const std::string opt : {"--jobs", "--per-host", "--dns-threads", "--shard", "--resume"}) {
         expect_error({"check", opt, opt == "--shard" ? "1/2" : "2", "example.net"}, 64,
-                     "--jobs, --per-host, --shard and --resume need --domains FILE");
+                     "--jobs, --per-host, --dns-threads, --shard and --resume need --domains FILE");
     }
 }
 
@@ -34,6 +34,8 @@ TEST(CheckBulkCli, RefusesBadValues) {
     expect_error({"check", "--domains", "list.txt", "--jobs", "0"}, 64, "--jobs: must be 1 to 1024");
     expect_error({"check", "--domains", "list.txt", "--jobs", "1025"}, 64, "--jobs: must be 1 to 1024");
     expect_error({"check", "--domains", "list.txt", "--per-host", "0"}, 64, "--per-host: must be 1 to 64");
+    expect_error({"check", "--domains", "list.txt", "--dns-threads", "0"}, 64, "--dns-threads: must be 1 to 16");
+    expect_error({"check", "--domains", "list.txt", "--dns-threads", "17"}, 64, "--dns-threads: must be 1 to 16");
     expect_error({"check", "--domains", "list.txt", "--shard", "3"}, 64, "--shard: '3' is not K/N (e.g. 2/5)");
     expect_error({"check", "--domains", "list.txt", "--shard", "4/3"}, 64,
                  "--shard: '4/3': K must be 1 to N, and N 1 to 65536");

@@ -30,7 +30,17 @@ TEST(CheckCli, RefusesBadValues) {
     expect_error({"check", "--stub", "test.=ns.example", "example.net"}, 64,
                  "--stub: 'ns.example' is not an IPv4 or IPv6 address");
     expect_error({"check", "--forward", "127.0.0.1@99999", "example.net"}, 64,
-                 "--forward: '99999' is not a port number (1 to 65535)");
+                 "--forward: the port '99999' is not a number from 1 to 65535");
+    expect_error({"check", "--forward", "ns.example", "example.net"}, 64,
+                 "--forward: 'ns.example' is not an IPv4 or IPv6 address");
+    expect_error({"check", "--forward", "[::1]:5353", "example.net"}, 64,
+                 "--forward: '[::1]:5353' gives the port after ':'; write it after '@' ([::1]@5353)");
+    expect_error({"check", "--stub", "test.=127.0.0.1:5353", "example.net"}, 64,
+                 "--stub: '127.0.0.1:5353' gives the port after ':'; write it after '@' (127.0.0.1@5353)");
+    expect_error({"check", "--stub", "test.=[127.0.0.1]", "example.net"}, 64,
+                 "--stub: '127.0.0.1' in brackets is not an IPv6 address");
+    expect_error({"check", "--forward", "\x1b[2J", "example.net"}, 64,
+                 "--forward: '\\x1b[2J' is not an IPv4 or IPv6 address");
     expect_error({"check", "--resolver-option", "do-ip6", "example.net"}, 64,
                  "--resolver-option: 'do-ip6' is not NAME:VALUE (e.g. do-ip6:no)");
 }

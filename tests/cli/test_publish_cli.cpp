@@ -102,6 +102,17 @@ TEST_F(PublishCli, UsageErrors) {
     r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "127.0.0.1@99999", "--tsig-key", tsig});
     EXPECT_EQ(r.exit_code, 64);
     EXPECT_EQ(r.err, "error: --nsupdate: the port '99999' is not a number from 1 to 65535\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "[::1]:53", "--tsig-key", tsig});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: --nsupdate: '[::1]:53' gives the port after ':'; write it after '@' ([::1]@53)\n");
+    r = run_mxdane(
+        {"publish", "mx1.example.net", "--key", key, "--nsupdate", "ns1.example.net:53", "--tsig-key", tsig});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: --nsupdate: 'ns1.example.net:53' gives the port after ':'; write it after '@' "
+                     "(ns1.example.net@53)\n");
+    r = run_mxdane({"publish", "mx1.example.net", "--key", key, "--nsupdate", "ns 1\x1b@53", "--tsig-key", tsig});
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err, "error: --nsupdate: 'ns 1\\x1b' is neither an IP address nor a host name\n");
     r = run_mxdane({"unpublish", "mx1.example.net", "--key", key, "--ttl", "60", "--publish-hook", "true"});
     EXPECT_EQ(r.exit_code, 64) << "unpublish has no --ttl";
 }

@@ -54,6 +54,11 @@ openssl req -in p384.csr.pem -outform DER -out p384.csr.der
 selfsign rsa2048.pkcs1.key rsa2048-reissued.pem "$host" -set_serial 4242
 # Wrong name: the P-256 key in a certificate for another host.
 selfsign p256.ec.key p256-wrongname.pem other.example.org
+# Several SANs with an IP address and an e-mail among them (the dNSNames,
+# in order, are what counts), and a CSR asking for the same.
+many_sans="subjectAltName=DNS:$host,IP:192.0.2.25,DNS:mx2.example.net,email:postmaster@example.net,DNS:*.example.org"
+openssl req -new -x509 -key p384.key -out p384-many-sans.pem -days 3650 -subj "/CN=$host" -addext "$many_sans"
+openssl req -new -key p384.key -subj "/CN=$host" -addext "$many_sans" -out p384-many-sans.csr.pem
 # CA:TRUE on a server certificate (what `openssl req -x509` does by default).
 openssl req -new -x509 -key p384.key -out p384-ca-true.pem -days 3650 -subj "/CN=$host" \
     -addext "subjectAltName=DNS:$host"

@@ -57,7 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     switch (mode) {
     case 6:
-        (void)mxdane::dns::parse_server_addr(text);
+        (void)mxdane::sys::parse_endpoint(text, 53, mxdane::sys::HostNames::refused);
+        (void)mxdane::sys::parse_endpoint(text, 53, mxdane::sys::HostNames::allowed);
         break;
     case 7:
         (void)mxdane::dns::parse_stub(text);

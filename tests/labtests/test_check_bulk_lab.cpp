@@ -190,7 +190,9 @@ TEST(LabBulk, PerHostIsNeverExceeded) {
     for (const std::string per_host : {"1", "2", "3"}) {
         const TempDir d2;
         const CountPeer peer(d2);
-        const auto r = run_mxdane(lab_args({"--domains", path, "--jobs", "6", "--per-host", per_host}, "5"));
+        // 1, 2 and 3 resolver contexts: the same verdicts and limits.
+        const auto r = run_mxdane(
+            lab_args({"--domains", path, "--jobs", "6", "--per-host", per_host, "--dns-threads", per_host}, "5"));
         EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
         EXPECT_EQ(split_lines(r.out).size(), 6U) << r.out;
         const auto [opened, most] = peer.counts("127.0.1.41");

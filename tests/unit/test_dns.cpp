@@ -118,17 +118,6 @@ TEST(DnsRdata, EscapesOddOctetsInNames) {
     EXPECT_EQ(std::get<Cname>(*r).target, "a\\046\\001");
 }
 
-TEST(DnsOptions, ServerAddr) {
-    const auto a = parse_server_addr("127.0.0.1@5353");
-    ASSERT_TRUE(a);
-    EXPECT_EQ(a->address, "127.0.0.1");
-    EXPECT_EQ(a->port, 5353);
-    EXPECT_EQ(parse_server_addr("::1")->port, 53);
-    EXPECT_EQ(parse_server_addr("ns.example@53").error(), "'ns.example' is not an IPv4 or IPv6 address");
-    EXPECT_EQ(parse_server_addr("127.0.0.1@0").error(), "'0' is not a port number (1 to 65535)");
-    EXPECT_EQ(parse_server_addr("127.0.0.1@x").error(), "'x' is not a port number (1 to 65535)");
-}
-
 TEST(DnsOptions, Stub) {
     const auto s = parse_stub("Test=127.0.0.1@5300");
     ASSERT_TRUE(s);
@@ -136,6 +125,8 @@ TEST(DnsOptions, Stub) {
     EXPECT_EQ(s->second.port, 5300);
     EXPECT_EQ(parse_stub("127.0.0.1").error(), "'127.0.0.1' is not ZONE=ADDR[@PORT]");
     EXPECT_EQ(parse_stub("=127.0.0.1").error(), "'=127.0.0.1' is not ZONE=ADDR[@PORT]");
+    EXPECT_EQ(parse_stub("test=ns.example").error(), "'ns.example' is not an IPv4 or IPv6 address");
+    EXPECT_EQ(parse_stub("\x1b[31m").error(), "'\\x1b[31m' is not ZONE=ADDR[@PORT]");
 }
 
 TEST(DnsOptions, ResolverOption) {

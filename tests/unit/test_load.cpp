@@ -116,4 +116,22 @@ TEST(Load, DnsNames) {
     EXPECT_TRUE(dns_names(*root->certs.front()).empty());
 }
 
+// `openssl x509 -ext subjectAltName` on p384-many-sans.pem prints
+// DNS:mx1.example.net, IP Address:192.0.2.25, DNS:mx2.example.net,
+// email:postmaster@example.net, DNS:*.example.org (tests/data/make-corpus.sh).
+TEST(Load, DnsNamesSkipOtherSanTypes) {
+    const std::vector<std::string> want{"mx1.example.net", "mx2.example.net", "*.example.org"};
+    const auto cert = load_material(bytes_of("p384-many-sans.pem"));
+    ASSERT_TRUE(cert.has_value()) << cert.error();
+    EXPECT_EQ(dns_names(*cert->certs.front()), want);
+    const auto csr = load_material(bytes_of("p384-many-sans.csr.pem"));
+    ASSERT_TRUE(csr.has_value()) << csr.error();
+    ASSERT_TRUE(csr->csr);
+    EXPECT_EQ(dns_names(*csr->csr), want);
+    const auto bare_csr = load_material(bytes_of("p384.csr.pem"));
+    ASSERT_TRUE(bare_csr.has_value());
+    EXPECT_TRUE(dns_names(*bare_csr->csr).empty());
+    EXPECT_EQ(ERR_peek_error(), 0UL) << "an absent SAN leaves no error behind";
+}
+
 } // namespace

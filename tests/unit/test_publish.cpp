@@ -146,33 +146,6 @@ TEST(TsigAlgorithms, NamesRoundTrip) {
     EXPECT_FALSE(parse_tsig_algorithm("sha256"));
 }
 
-// --------------------------------------------------------------- server ---
-
-TEST(Server, ParsesAddressesAndPorts) {
-    auto s = parse_server("127.0.0.1");
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->host, "127.0.0.1");
-    EXPECT_EQ(s->port, 53);
-    s = parse_server("::1@5353");
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->host, "::1");
-    EXPECT_EQ(s->port, 5353);
-    s = parse_server("[::1]@53");
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->host, "::1");
-    EXPECT_EQ(server_text(*parse_server("ns1.example.net@5300")), "ns1.example.net@5300");
-}
-
-TEST(Server, RefusesBadInput) {
-    EXPECT_EQ(parse_server("").error(), "the server is empty");
-    EXPECT_EQ(parse_server("127.0.0.1@").error(), "the port '' is not a number from 1 to 65535");
-    EXPECT_EQ(parse_server("127.0.0.1@0").error(), "the port '0' is not a number from 1 to 65535");
-    EXPECT_EQ(parse_server("127.0.0.1@65536").error(), "the port '65536' is not a number from 1 to 65535");
-    EXPECT_EQ(parse_server("127.0.0.1@5x").error(), "the port '5x' is not a number from 1 to 65535");
-    EXPECT_EQ(parse_server("@53").error(), "the server address is empty");
-    EXPECT_EQ(parse_server("a b@53").error(), "'a b' is neither an IP address nor a host name");
-}
-
 // --------------------------------------------------- the change as text ---
 
 Change two_op_change() {

@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 
 #include <array>
-#include <charconv>
 
 #include "mxdane/dns.h"
+#include "mxdane/names.h"
 
 namespace mxdane::dns {
 namespace {
@@ -61,15 +61,6 @@ std::uint16_t u16(const std::uint8_t* p) {
 
 std::uint32_t u32(const std::uint8_t* p) {
     return (static_cast<std::uint32_t>(u16(p)) << 16U) | u16(p + 2);
-}
-
-Expected<std::uint16_t> parse_port(std::string_view s) {
-    unsigned v = 0;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) {
-        return Unexpected{"'" + std::string(s) + "' is not a port number (1 to 65535)"};
-    }
-    return static_cast<std::uint16_t>(v);
 }
 
 std::string strip_dot(std::string s) {
@@ -228,32 +219,12 @@ Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t l
     return Unexpected{"unsupported type"};
 }
 
-Expected<ServerAddr> parse_server_addr(std::string_view text) {
-    ServerAddr out;
-    std::string_view addr = text;
-    if (const auto at = text.rfind('@'); at != std::string_view::npos) {
-        auto port = parse_port(text.substr(at + 1));
-        if (!port) {
-            return Unexpected{port.error()};
-        }
-        out.port = *port;
-        addr = text.substr(0, at);
-    }
-    std::array<unsigned char, 16> buf{};
-    const std::string a(addr);
-    if (inet_pton(AF_INET, a.c_str(), buf.data()) != 1 && inet_pton(AF_INET6, a.c_str(), buf.data()) != 1) {
-        return Unexpected{"'" + a + "' is not an IPv4 or IPv6 address"};
-    }
-    out.address = a;
-    return out;
-}
-
 Expected<std::pair<std::string, ServerAddr>> parse_stub(std::string_view text) {
     const auto eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-        return Unexpected{"'" + std::string(text) + "' is not ZONE=ADDR[@PORT]"};
+        return Unexpected{"'" + names::printable(text) + "' is not ZONE=ADDR[@PORT]"};
     }
-    auto server = parse_server_addr(text.substr(eq + 1));
+    auto server = sys::parse_endpoint(text.substr(eq + 1), 53, sys::HostNames::refused);
     if (!server) {
         return Unexpected{server.error()};
     }
@@ -267,7 +238,7 @@ Expected<std::pair<std::string, ServerAddr>> parse_stub(std::string_view text) {
 Expected<std::pair<std::string, std::string>> parse_resolver_option(std::string_view text) {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0) {
-        return Unexpected{"'" + std::string(text) + "' is not NAME:VALUE (e.g. do-ip6:no)"};
+        return Unexpected{"'" + names::printable(text) + "' is not NAME:VALUE (e.g. do-ip6:no)"};
     }
     std::string value(text.substr(colon + 1));
     while (!value.empty() && value.front() == ' ') {

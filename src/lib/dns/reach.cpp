@@ -3,8 +3,6 @@
 // domain (RFC 7672 §2.1.1: defer). One query over UDP to each configured
 // server tells a local failure (no network, a dead forwarder) from a
 // domain's failure: any reply, even REFUSED, means the server is there.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -26,28 +24,15 @@ constexpr std::array<std::uint8_t, 17> root_ns_query{0x4d, 0x58, 0x01, 0x00, 0x0
 
 /// A connected UDP socket to the server, or -1 (bad address, no route).
 Fd connect_udp(const ServerAddr& s) {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
-    auto* v6 =
-        reinterpret_cast<sockaddr_in6*>(&ss); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
-    if (inet_pton(AF_INET, s.address.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(s.port);
-        len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, s.address.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(s.port);
-        len = sizeof(sockaddr_in6);
-    } else {
+    const auto address = sys::socket_address(s.host, s.port);
+    if (!address) {
         return Fd(-1);
     }
-    Fd fd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    Fd fd(::socket(address->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) {
         return Fd(-1);
     }
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    if (::connect(fd.get(), address->get(), address->length) != 0) {
         return Fd(-1);
     }
     return fd;

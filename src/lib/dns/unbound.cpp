@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -44,7 +45,7 @@ bool is_loopback(const std::string& addr) {
 }
 
 std::string with_port(const ServerAddr& s) {
-    return s.address + "@" + std::to_string(s.port);
+    return sys::endpoint_text(s);
 }
 
 std::string strip_dot(const char* name) {
@@ -174,10 +175,10 @@ class UnboundResolver final : public Resolver {
             if (auto local = builtin_local_zone(zone); !local.empty()) {
                 transparent.insert(local);
             }
-            loopback = loopback || is_loopback(server.address);
+            loopback = loopback || is_loopback(server.host);
         }
         for (const auto& f : opts.forwarders) {
-            loopback = loopback || is_loopback(f.address);
+            loopback = loopback || is_loopback(f.host);
         }
         // RFC 8145 trust anchor signaling (a "_ta-XXXX." query per anchor)
         // tells the zone operator nothing a check needs; it is one more
@@ -307,7 +308,7 @@ class UnboundResolver final : public Resolver {
         }
         std::string list;
         for (const auto& s : servers) {
-            list += (list.empty() ? "" : ", ") + s.address + "@" + std::to_string(s.port);
+            list += (list.empty() ? "" : ", ") + sys::endpoint_text(s);
         }
         throw Error(Errc::io, "cannot reach DNS (no answer from " + list + ")");
     }
@@ -462,8 +463,49 @@ class UnboundResolver final : public Resolver {
 
 } // namespace
 
+/// Several UnboundResolvers, each with its own worker thread, sharing the
+/// questions by a hash of the name (UnboundOptions::contexts).
+class PooledResolver final : public Resolver {
+  public:
+    PooledResolver(const UnboundOptions& opts, unsigned contexts) {
+        m_pool.reserve(contexts);
+        for (unsigned i = 0; i < contexts; ++i) {
+            m_pool.push_back(std::make_unique<UnboundResolver>(opts));
+        }
+    }
+
+    Answer resolve(std::string_view name, RrType type) override { return pick(name).resolve(name, type); }
+
+    std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+        if (questions.empty()) {
+            return {};
+        }
+        return pick(questions.front().first).resolve_all(questions);
+    }
+
+  private:
+    /// The same context for every spelling of a name ("MX1.example." and
+    /// "mx1.example").
+    UnboundResolver& pick(std::string_view name) {
+        std::string key = strip_dot(std::string(name).c_str());
+        for (auto& c : key) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        return *m_pool[std::hash<std::string>{}(key) % m_pool.size()];
+    }
+
+    std::vector<std::unique_ptr<UnboundResolver>> m_pool;
+};
+
 std::unique_ptr<Resolver> make_unbound_resolver(const UnboundOptions& opts) {
-    return std::make_unique<UnboundResolver>(opts);
+    unsigned contexts = opts.contexts;
+    if (contexts == 0) {
+        contexts = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+    }
+    if (!opts.concurrent || contexts == 1) {
+        return std::make_unique<UnboundResolver>(opts);
+    }
+    return std::make_unique<PooledResolver>(opts, contexts);
 }
 
 } // namespace mxdane::dns

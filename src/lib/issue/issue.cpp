@@ -133,16 +133,7 @@ class WorkDir {
 
 /// "the issue command failed with exit status 127 (command not found?)".
 std::string status_text(const sys::Finished& f, std::chrono::seconds timeout) {
-    if (WIFEXITED(f.status) && !f.timed_out) {
-        std::string why = "the issue command failed with exit status " + std::to_string(WEXITSTATUS(f.status));
-        if (WEXITSTATUS(f.status) == 127) {
-            why += " (command not found?)";
-        } else if (WEXITSTATUS(f.status) == 126) {
-            why += " (not executable?)";
-        }
-        return why;
-    }
-    return "the issue command " + f.text(timeout);
+    return "the issue command " + f.failure_text(timeout);
 }
 
 } // namespace

@@ -120,7 +120,7 @@ class NsupdatePublisher final : public Publisher {
         }
         if (to_send.empty()) {
             Outcome o{Status::unchanged,
-                      "server " + server_text(m_opts.server) + " already holds exactly this at " + owner +
+                      "server " + sys::endpoint_text(m_opts.server) + " already holds exactly this at " + owner +
                           "; no update sent",
                       zone,
                       {},
@@ -197,14 +197,14 @@ class NsupdatePublisher final : public Publisher {
         ldns_pkt_set_rd(pkt.get(), false);
         Outcome o = signed_exchange(*pkt, zone, owner, false);
         if (o.status == Status::ok) {
-            o.message = "server " + server_text(m_opts.server) + " verified a query signed with TSIG key " +
+            o.message = "server " + sys::endpoint_text(m_opts.server) + " verified a query signed with TSIG key " +
                         m_opts.key.name + " and signed its reply";
         }
         return o;
     }
 
     [[nodiscard]] std::string describe() const override {
-        return "RFC 2136 update to " + server_text(m_opts.server) + " with TSIG key " + m_opts.key.name + " (" +
+        return "RFC 2136 update to " + sys::endpoint_text(m_opts.server) + " with TSIG key " + m_opts.key.name + " (" +
                std::string(tsig_algorithm_name(m_opts.key.algorithm)) + ")";
     }
 
@@ -221,7 +221,7 @@ class NsupdatePublisher final : public Publisher {
         if (ex.status != Status::ok) {
             return {ex.status, ex.detail, zone, {}, {}};
         }
-        const wire::UpdateContext ctx{server_text(m_opts.server), zone, owner};
+        const wire::UpdateContext ctx{sys::endpoint_text(m_opts.server), zone, owner};
         Outcome o = wire::read_update_reply(ex.reply, id, m_opts.key, request_mac,
                                             static_cast<std::int64_t>(std::time(nullptr)), ctx, is_update);
         o.zone = zone;
@@ -298,14 +298,17 @@ class NsupdatePublisher final : public Publisher {
         }
         ldns_pkt* raw = nullptr;
         if (ldns_wire2pkt(&raw, ex.reply.data(), ex.reply.size()) != LDNS_STATUS_OK || raw == nullptr) {
-            r.failure = {
-                Status::bad_reply, "the reply of " + server_text(m_opts.server) + " is not a DNS message", {}, {}, {}};
+            r.failure = {Status::bad_reply,
+                         "the reply of " + sys::endpoint_text(m_opts.server) + " is not a DNS message",
+                         {},
+                         {},
+                         {}};
             return r;
         }
         r.pkt.reset(raw);
         if (ldns_pkt_id(raw) != id || !ldns_pkt_qr(raw)) {
             r.failure = {Status::bad_reply,
-                         "the reply of " + server_text(m_opts.server) + " does not answer the query",
+                         "the reply of " + sys::endpoint_text(m_opts.server) + " does not answer the query",
                          {},
                          {},
                          {}};
@@ -318,7 +321,7 @@ class NsupdatePublisher final : public Publisher {
     /// of an SOA query (how nsupdate finds it), walking up when a server
     /// leaves it out.
     Outcome find_zone(const std::string& owner) const {
-        const std::string where = "server " + server_text(m_opts.server);
+        const std::string where = "server " + sys::endpoint_text(m_opts.server);
         std::string name = owner;
         while (true) {
             Reply r = query(name, LDNS_RR_TYPE_SOA);
@@ -379,7 +382,7 @@ class NsupdatePublisher final : public Publisher {
 
     /// The TLSA records the server holds at `owner` now.
     Outcome read_rrset(const std::string& owner, std::vector<tlsa::Record>& out) const {
-        const std::string where = "server " + server_text(m_opts.server);
+        const std::string where = "server " + sys::endpoint_text(m_opts.server);
         Reply r = query(owner, LDNS_RR_TYPE_TLSA);
         if (!r.pkt) {
             return r.failure;

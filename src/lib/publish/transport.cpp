@@ -29,7 +29,7 @@ Exchange fail(Status s, std::string detail) {
 
 Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
-    const std::string where = server_text(server);
+    const std::string where = sys::endpoint_text(server);
     if (query.size() > 65535) {
         return fail(Status::bad_reply, "the message is too large for DNS");
     }

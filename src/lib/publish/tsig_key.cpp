@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
@@ -338,43 +337,6 @@ TsigKey load_tsig_key(const std::filesystem::path& path) {
         throw Error(Errc::bad_input, "TSIG key file " + path.string() + ": " + key.error());
     }
     return std::move(key).value();
-}
-
-Expected<Server> parse_server(std::string_view text) {
-    if (text.empty()) {
-        return Unexpected{"the server is empty"};
-    }
-    Server s;
-    const auto at = text.rfind('@');
-    std::string_view host = text;
-    if (at != std::string_view::npos) {
-        host = text.substr(0, at);
-        const auto port = text.substr(at + 1);
-        unsigned value = 0;
-        const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (port.empty() || ec != std::errc() || p != port.data() + port.size() || value == 0 || value > 65535) {
-            return Unexpected{"the port '" + names::printable(port) + "' is not a number from 1 to 65535"};
-        }
-        s.port = static_cast<std::uint16_t>(value);
-    }
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    if (host.empty()) {
-        return Unexpected{"the server address is empty"};
-    }
-    for (const char c : host) {
-        const auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) == 0 && c != '.' && c != ':' && c != '-' && c != '_' && c != '%') {
-            return Unexpected{"'" + names::printable(host) + "' is neither an IP address nor a host name"};
-        }
-    }
-    s.host = std::string(host);
-    return s;
-}
-
-std::string server_text(const Server& server) {
-    return server.host + "@" + std::to_string(server.port);
 }
 
 } // namespace mxdane::publish

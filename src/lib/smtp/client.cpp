@@ -1,7 +1,5 @@
 // The STARTTLS probe: TCP, banner, EHLO, STARTTLS, a TLS handshake checked by
 // OpenSSL's DANE engine (RFC 7672 §3), EHLO over TLS, QUIT.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,7 +10,9 @@
 #include <cstring>
 #include <span>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/error.h"
+#include "mxdane/names.h"
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
 #include "mxdane/socket.h"
@@ -104,27 +104,15 @@ class Session {
     }
 
     void connect() {
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-        if (inet_pton(AF_INET, m_req.address.c_str(), &v4->sin_addr) == 1) {
-            v4->sin_family = AF_INET;
-            v4->sin_port = htons(m_req.port);
-            len = sizeof(sockaddr_in);
-        } else if (inet_pton(AF_INET6, m_req.address.c_str(), &v6->sin6_addr) == 1) {
-            v6->sin6_family = AF_INET6;
-            v6->sin6_port = htons(m_req.port);
-            len = sizeof(sockaddr_in6);
-        } else {
-            fail("connect", Outcome::connect_failed, "'" + m_req.address + "' is not an IP address");
+        const auto address = sys::socket_address(m_req.address, m_req.port);
+        if (!address) {
+            fail("connect", Outcome::connect_failed, "'" + names::printable(m_req.address) + "' is not an IP address");
         }
-        m_sock = std::make_unique<sys::DeadlineSocket>(ss.ss_family);
+        m_sock = std::make_unique<sys::DeadlineSocket>(address->family());
         if (!m_sock->valid()) {
             fail("connect", Outcome::connect_failed, std::string("socket: ") + sys::error_text(m_sock->open_error()));
         }
-        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-        const auto conn = m_sock->connect(reinterpret_cast<const sockaddr*>(&ss), len, step_end());
+        const auto conn = m_sock->connect(address->get(), address->length, step_end());
         if (conn.status == IoStatus::timeout) {
             timed_out("connect");
         }

@@ -7,11 +7,13 @@
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 #include "mxdane/error.h"
+#include "mxdane/fd.h"
 
 // POSIX declares environ in no header; the environment is global by definition.
 // NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
@@ -45,6 +47,29 @@ class SpawnSetup {
     std::string m_what;
 };
 
+/// `text` in an anonymous file, read from its start (process.h: why not a pipe).
+Fd input_file(const std::string& text, const std::string& what) {
+    Fd fd(memfd_create("mxdane-stdin", MFD_CLOEXEC));
+    if (fd.get() < 0) {
+        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const auto n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
+        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+    }
+    return fd;
+}
+
 } // namespace
 
 bool Finished::ok() const {
@@ -66,6 +91,19 @@ std::string Finished::text(std::chrono::seconds timeout) const {
     return "ended abnormally";
 }
 
+std::string Finished::failure_text(std::chrono::seconds timeout) const {
+    if (timed_out || !WIFEXITED(status)) {
+        return text(timeout);
+    }
+    std::string why = "failed with exit status " + std::to_string(WEXITSTATUS(status));
+    if (WEXITSTATUS(status) == 127) {
+        why += " (command not found?)";
+    } else if (WEXITSTATUS(status) == 126) {
+        why += " (not executable?)";
+    }
+    return why;
+}
+
 Finished run(const Command& c) {
     std::vector<std::string> env_strings;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -81,7 +119,12 @@ Finished run(const Command& c) {
     envp.push_back(nullptr);
 
     SpawnSetup s(c.what);
-    s.check(posix_spawn_file_actions_addopen(&s.m_fa, 0, "/dev/null", O_RDONLY, 0));
+    const Fd in = c.input ? input_file(*c.input, c.what) : Fd(-1);
+    if (c.input) {
+        s.check(posix_spawn_file_actions_adddup2(&s.m_fa, in.get(), 0));
+    } else {
+        s.check(posix_spawn_file_actions_addopen(&s.m_fa, 0, "/dev/null", O_RDONLY, 0));
+    }
     s.check(posix_spawn_file_actions_adddup2(&s.m_fa, c.talk_fd, 1));
     if (c.talk_fd != 2) {
         s.check(posix_spawn_file_actions_adddup2(&s.m_fa, c.talk_fd, 2));

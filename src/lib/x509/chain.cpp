@@ -31,39 +31,6 @@ std::string common_name(const X509_NAME* name) {
     return {data, static_cast<std::size_t>(ASN1_STRING_length(s))};
 }
 
-std::vector<std::string> csr_dns_names(X509_REQ& req) {
-    std::vector<std::string> out;
-    STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(&req);
-    ERR_clear_error();
-    if (exts == nullptr) {
-        return out;
-    }
-    for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
-        X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
-        if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name) {
-            continue;
-        }
-        auto* gens = static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext));
-        if (gens == nullptr) {
-            continue;
-        }
-        for (int j = 0; j < sk_GENERAL_NAME_num(gens); ++j) {
-            const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens, j);
-            if (g->type == GEN_DNS) {
-                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, read after its type
-                const ASN1_STRING* s = g->d.dNSName;
-                // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): ASN.1 strings are bytes
-                const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(s));
-                out.emplace_back(data, static_cast<std::size_t>(ASN1_STRING_length(s)));
-            }
-        }
-        GENERAL_NAMES_free(gens);
-    }
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    ERR_clear_error();
-    return out;
-}
-
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) {
@@ -100,7 +67,7 @@ Expected<std::string> host_name(const Material& m) {
         sans = dns_names(*m.certs.front());
         cn = common_name(X509_get_subject_name(m.certs.front().get()));
     } else if (m.csr) {
-        sans = csr_dns_names(*m.csr);
+        sans = dns_names(*m.csr);
         cn = common_name(X509_REQ_get_subject_name(m.csr.get()));
     } else {
         return Unexpected{"a " + std::string(material_kind_label(m.kind)) + " names no host"};

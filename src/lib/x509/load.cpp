@@ -238,11 +238,12 @@ Expected<Material> load_material(std::string_view bytes) {
     return load_der(bytes);
 }
 
-std::vector<std::string> dns_names(X509& cert) {
+namespace {
+
+/// The dNSName entries of a subjectAltName (RFC 5280 §4.2.1.6), in order.
+std::vector<std::string> dns_names_of(const ossl::GeneralNamesPtr& names) {
     std::vector<std::string> out;
-    const ossl::GeneralNamesPtr names(
-        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr)));
-    ERR_clear_error(); // absent is not an error
+    ERR_clear_error(); // an absent or unparsable extension is no name, not an error
     if (!names) {
         return out;
     }
@@ -257,6 +258,23 @@ std::vector<std::string> dns_names(X509& cert) {
         }
     }
     return out;
+}
+
+} // namespace
+
+std::vector<std::string> dns_names(X509& cert) {
+    return dns_names_of(ossl::GeneralNamesPtr(
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr))));
+}
+
+std::vector<std::string> dns_names(X509_REQ& req) {
+    const ossl::X509ExtStackPtr exts(X509_REQ_get_extensions(&req));
+    if (!exts) {
+        ERR_clear_error();
+        return {};
+    }
+    return dns_names_of(ossl::GeneralNamesPtr(
+        static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts.get(), NID_subject_alt_name, nullptr, nullptr))));
 }
 
 Material load_material_file(const std::string& path) {
