@@ -37,7 +37,7 @@ class SpawnSetup {
     }
     void check(int rc) const {
         if (rc != 0) {
-            throw Error(Errc::io, "cannot prepare " + m_what + ": " + std::strerror(rc));
+            throw Error(Errc::io, "cannot prepare " + m_what + ": " + error_text(rc));
         }
     }
     posix_spawn_file_actions_t m_fa{};
@@ -51,7 +51,7 @@ class SpawnSetup {
 Fd input_file(const std::string& text, const std::string& what) {
     Fd fd(memfd_create("mxdane-stdin", MFD_CLOEXEC));
     if (fd.get() < 0) {
-        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + error_text(errno));
     }
     std::size_t done = 0;
     while (done < text.size()) {
@@ -60,12 +60,12 @@ Fd input_file(const std::string& text, const std::string& what) {
             continue;
         }
         if (n <= 0) {
-            throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+            throw Error(Errc::io, "cannot prepare the input of " + what + ": " + error_text(errno));
         }
         done += static_cast<std::size_t>(n);
     }
     if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
-        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + std::strerror(errno));
+        throw Error(Errc::io, "cannot prepare the input of " + what + ": " + error_text(errno));
     }
     return fd;
 }
@@ -142,7 +142,7 @@ Finished run(const Command& c) {
     std::array<char*, 4> argv{sh.data(), dash_c.data(), cmd.data(), nullptr};
     pid_t pid = 0;
     if (const int rc = posix_spawn(&pid, sh.c_str(), &s.m_fa, &s.m_attr, argv.data(), envp.data()); rc != 0) {
-        throw Error(Errc::io, "cannot run " + c.what + " with /bin/sh: " + std::strerror(rc));
+        throw Error(Errc::io, "cannot run " + c.what + " with /bin/sh: " + error_text(rc));
     }
     const auto deadline = std::chrono::steady_clock::now() + c.timeout;
     Finished f;
@@ -153,7 +153,7 @@ Finished run(const Command& c) {
             return f;
         }
         if (r < 0 && errno != EINTR) {
-            throw Error(Errc::io, "lost " + c.what + ": " + std::strerror(errno));
+            throw Error(Errc::io, "lost " + c.what + ": " + error_text(errno));
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             ::kill(-pid, SIGKILL);
