@@ -14,6 +14,7 @@
 
 #include "mxdane/error.h"
 #include "mxdane/fd.h"
+#include "mxdane/sys.h"
 
 // POSIX declares environ in no header; the environment is global by definition.
 // NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
@@ -31,6 +32,8 @@ class SpawnSetup {
     }
     SpawnSetup(const SpawnSetup&) = delete;
     SpawnSetup& operator=(const SpawnSetup&) = delete;
+    SpawnSetup(SpawnSetup&&) = delete;
+    SpawnSetup& operator=(SpawnSetup&&) = delete;
     ~SpawnSetup() {
         posix_spawn_file_actions_destroy(&m_fa);
         posix_spawnattr_destroy(&m_attr);
