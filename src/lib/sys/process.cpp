@@ -116,6 +116,7 @@ Finished run(const Command& c) {
     }
     env_strings.insert(env_strings.end(), c.env.begin(), c.env.end());
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& s : env_strings) {
         envp.push_back(s.data());
     }
