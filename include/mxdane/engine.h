@@ -29,6 +29,8 @@ class MtaControl {
     MtaControl() = default;
     MtaControl(const MtaControl&) = delete;
     MtaControl& operator=(const MtaControl&) = delete;
+    MtaControl(MtaControl&&) = delete;
+    MtaControl& operator=(MtaControl&&) = delete;
     virtual ~MtaControl() = default;
 
     struct Reload {
@@ -68,6 +70,8 @@ class KeyStore {
     KeyStore() = default;
     KeyStore(const KeyStore&) = delete;
     KeyStore& operator=(const KeyStore&) = delete;
+    KeyStore(KeyStore&&) = delete;
+    KeyStore& operator=(KeyStore&&) = delete;
     virtual ~KeyStore() = default;
 
     virtual std::optional<rotation::State> load() = 0;
@@ -102,6 +106,8 @@ class CertIssuer {
     CertIssuer() = default;
     CertIssuer(const CertIssuer&) = delete;
     CertIssuer& operator=(const CertIssuer&) = delete;
+    CertIssuer(CertIssuer&&) = delete;
+    CertIssuer& operator=(CertIssuer&&) = delete;
     virtual ~CertIssuer() = default;
 
     /// True for an external issuer (issuer=command, e.g. an ACME client);

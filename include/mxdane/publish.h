@@ -86,6 +86,8 @@ class Publisher {
     Publisher() = default;
     Publisher(const Publisher&) = delete;
     Publisher& operator=(const Publisher&) = delete;
+    Publisher(Publisher&&) = delete;
+    Publisher& operator=(Publisher&&) = delete;
     virtual ~Publisher() = default;
 
     virtual Outcome apply(const Change& change) = 0;

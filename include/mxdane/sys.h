@@ -47,7 +47,11 @@ std::string size_text(std::size_t bytes);
 /// rest Errc::io.
 Errc errc_of(int err) noexcept;
 
-/// Error(errc_of(err), "<what>: <strerror(err)>").
+/// The text of an errno value, as strerror() gives it but safe to call from
+/// several threads at once (strerror_r).
+std::string error_text(int err);
+
+/// Error(errc_of(err), "<what>: <error_text(err)>").
 Error os_error(const std::string& what, int err);
 
 /// The directory of `path`: "." for a bare file name.

@@ -147,7 +147,7 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
         if (!check::bulk::in_shard(d, shard)) {
             continue;
         }
-        if (done.count(d) != 0) {
+        if (done.contains(d)) {
             ++skipped;
             continue;
         }

@@ -14,8 +14,6 @@
 namespace mxdane::cli {
 namespace {
 
-namespace fs = std::filesystem;
-
 struct ReissueCli {
     RolloverOptions o;
     std::vector<std::string> names;

@@ -15,9 +15,6 @@
 namespace mxdane::cli {
 namespace {
 
-using rotation::DnsView;
-using rotation::Step;
-
 Exit do_init(const RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     const mta::Kind kind = mta_choice(o.mta); // validate --mta before changing anything

@@ -54,6 +54,7 @@ Value value_of(const CLI::Option& o, const std::string& name) {
     return Value::file;
 }
 
+// NOLINTNEXTLINE(misc-no-recursion): as deep as the command table (two levels), not as any input
 void walk(const CLI::App& app, const std::string& path, std::vector<Node>& nodes) {
     Node n;
     n.path = path;

@@ -126,7 +126,7 @@ std::vector<std::string> subcommand_names(CLI::App& app) {
 /// How far argv names (sub)commands: the deepest one reached, and the word
 /// that named none where a subcommand was expected.
 struct Reached {
-    CLI::App* app;
+    CLI::App* app = nullptr;
     std::optional<std::string> unknown;
 };
 
@@ -261,13 +261,24 @@ int run(int argc, const char* const* argv, Io& io) {
 int main(int argc, char** argv) {
     // Probes write to sockets a server may have closed: that must be an
     // error return, not a SIGPIPE that kills the command.
-    std::signal(SIGPIPE, SIG_IGN);
+    // signal() fails only for an invalid signal number or handler.
+    static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
     // A file size limit (ulimit -f) makes write() fail with EFBIG, which the
     // library reports and cleans up after, instead of killing the command
     // with a temporary file half written.
-    std::signal(SIGXFSZ, SIG_IGN);
+    static_cast<void>(std::signal(SIGXFSZ, SIG_IGN));
     mxdane::cli::Io io{std::cout, std::cerr};
-    const int rc = mxdane::cli::run(argc, argv, io);
-    std::cout.flush();
-    return rc;
+    // run() turns a command's errors into messages and exit codes; what is
+    // left can only fail before a command runs (building the command table,
+    // out of memory), and must still end in one line and a documented code.
+    try {
+        const int rc = mxdane::cli::run(argc, argv, io);
+        std::cout.flush();
+        return rc;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+    } catch (...) {
+        std::cerr << "error: an unexpected failure\n";
+    }
+    return static_cast<int>(mxdane::cli::Exit::failed);
 }

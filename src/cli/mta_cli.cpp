@@ -21,7 +21,7 @@ mta::Kind mta_choice(const std::string& option) {
 }
 
 std::optional<std::string> automatic_key_group(mta::Kind kind, std::vector<std::string>& warnings) {
-    const auto group = mta::key_group(kind);
+    auto group = mta::key_group(kind);
     if (!group) {
         return std::nullopt;
     }
@@ -57,6 +57,7 @@ std::vector<std::string> mta_warnings(mta::Kind kind, const std::filesystem::pat
         // The version dpkg knows; MXDANE_OPENSMTPD_VERSION names another
         // (a build from source, or tests of Debian's version).
         std::optional<std::string> version;
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): read while the CLI runs one thread; nothing calls setenv
         if (const char* given = std::getenv("MXDANE_OPENSMTPD_VERSION"); given != nullptr && *given != '\0') {
             version = given;
         } else {

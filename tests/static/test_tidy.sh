@@ -67,7 +67,7 @@ json.dump([{"directory": t + "/build", "file": f"{t}/src/lib/demo/{n}.cpp",
           open(t + "/build/compile_commands.json", "w"))
 PY
 gate=$t/tests/static/tidy.sh
-expect clean 0 '^clang-tidy: 0 findings in 1 files' -- "$gate" "$t/build" 'clean'
+expect clean 0 '^clang-tidy: 0 findings in 1 files, wall [0-9]+ s, cpu [0-9]+ s$' -- "$gate" "$t/build" 'clean'
 expect suppressed 0 '^clang-tidy: 0 findings in 1 files' -- "$gate" "$t/build" 'suppressed'
 expect finding 1 '^src/lib/demo/finding\.cpp:3:12: use nullptr \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'
 expect finding-count 1 '^ +1 \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'

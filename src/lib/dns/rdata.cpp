@@ -198,7 +198,7 @@ Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t l
         if (!rname) {
             return Unexpected{"SOA: " + rname.error()};
         }
-        if (len - pos != 20) {
+        if (pos > len || len - pos != 20) { // pos > len cannot happen; it keeps the subtraction honest
             return Unexpected{"SOA: " + std::to_string(len - pos) + " octets after the names, not 20"};
         }
         const std::uint8_t* t = data + pos;

@@ -21,6 +21,7 @@
 #include "mxdane/process.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 #include "mxdane/x509.h"
 
 namespace mxdane::issue {
@@ -112,12 +113,14 @@ class WorkDir {
         if (::mkdtemp(tmpl.data()) == nullptr) {
             throw Error(errno == EACCES ? Errc::permission : Errc::io,
                         "cannot make a directory for the issue command in " + parent.string() + ": " +
-                            std::strerror(errno));
+                            sys::error_text(errno));
         }
         m_path = tmpl;
     }
     WorkDir(const WorkDir&) = delete;
     WorkDir& operator=(const WorkDir&) = delete;
+    WorkDir(WorkDir&&) = delete;
+    WorkDir& operator=(WorkDir&&) = delete;
     ~WorkDir() {
         std::error_code ec;
         fs::remove_all(m_path, ec);

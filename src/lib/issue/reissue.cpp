@@ -15,6 +15,7 @@
 #include "mxdane/material.h"
 #include "mxdane/names.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 #include "mxdane/x509.h"
 
 namespace mxdane::reissue {
@@ -54,11 +55,11 @@ fs::path retire_cert(const fs::path& cert) {
     if (::link(cert.c_str(), to.c_str()) != 0) {
         const int err = errno;
         throw Error(err == EEXIST ? Errc::exists : Errc::io,
-                    "cannot move " + cert.string() + " to " + to.string() + ": " + std::strerror(err));
+                    "cannot move " + cert.string() + " to " + to.string() + ": " + sys::error_text(err));
     }
     if (::unlink(cert.c_str()) != 0) {
         const int err = errno;
-        throw Error(Errc::io, "cannot remove " + cert.string() + ": " + std::strerror(err));
+        throw Error(Errc::io, "cannot remove " + cert.string() + ": " + sys::error_text(err));
     }
     return to;
 }

@@ -143,6 +143,8 @@ class CreatedDirs {
     CreatedDirs() = default;
     CreatedDirs(const CreatedDirs&) = delete;
     CreatedDirs& operator=(const CreatedDirs&) = delete;
+    CreatedDirs(CreatedDirs&&) = delete;
+    CreatedDirs& operator=(CreatedDirs&&) = delete;
     ~CreatedDirs() {
         if (!m_keep) {
             for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it) {
@@ -286,7 +288,7 @@ Result run(const Request& request) {
             // cannot enter: a directory we made gets that group and 0750.
             if (::chown(key_dir.c_str(), static_cast<uid_t>(-1), *group) != 0 || ::chmod(key_dir.c_str(), 0750) != 0) {
                 throw Error(Errc::permission, "cannot give " + key_dir.string() + " the group " + *request.key_group +
-                                                  ": " + std::strerror(errno));
+                                                  ": " + sys::error_text(errno));
             }
         }
         dirs.add(prepare_dir(cert_dir, cert_dir_mode, cert_dir == store::default_cert_dir));

@@ -32,10 +32,9 @@ using wire::RrListPtr;
 using wire::RrPtr;
 
 std::uint16_t random_id() {
-    std::uint16_t id = 0;
-    ossl::check(RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id), // NOLINT: byte view of an integer
-                "RAND_bytes");
-    return id;
+    std::array<unsigned char, 2> bytes{};
+    ossl::check(RAND_bytes(bytes.data(), static_cast<int>(bytes.size())), "RAND_bytes");
+    return static_cast<std::uint16_t>((bytes[0] << 8U) | bytes[1]);
 }
 
 RdfPtr dname(const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include "dnswire.h"
 #include "mxdane/socket.h"
+#include "mxdane/sys.h"
 
 namespace mxdane::publish::wire {
 namespace {
@@ -47,7 +48,7 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
     for (const addrinfo* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
         sys::DeadlineSocket s(ai->ai_family, ai->ai_protocol);
         if (!s.valid()) {
-            last_error = std::strerror(s.open_error());
+            last_error = sys::error_text(s.open_error());
             continue;
         }
         const auto conn = s.connect(ai->ai_addr, ai->ai_addrlen, deadline);
@@ -56,7 +57,7 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
                         "no TCP connection to " + where + " within " + std::to_string(timeout.count()) + " ms");
         }
         if (conn.status != IoStatus::ok) {
-            last_error = std::strerror(conn.error);
+            last_error = sys::error_text(conn.error);
             continue;
         }
 
@@ -72,7 +73,7 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
                         "could not send to " + where + " within " + std::to_string(timeout.count()) + " ms");
         }
         if (sent.status != IoStatus::ok) {
-            return fail(Status::unreachable, "sending to " + where + " failed: " + std::strerror(sent.error));
+            return fail(Status::unreachable, "sending to " + where + " failed: " + sys::error_text(sent.error));
         }
 
         Bytes in;
@@ -87,7 +88,7 @@ Exchange tcp_exchange(const Server& server, const Bytes& query, std::chrono::mil
                                                  " ms (the update may or may not have been applied)");
             }
             if (got.status == IoStatus::failed) {
-                return fail(Status::unreachable, "reading from " + where + " failed: " + std::strerror(got.error));
+                return fail(Status::unreachable, "reading from " + where + " failed: " + sys::error_text(got.error));
             }
             if (got.status == IoStatus::closed) {
                 return fail(Status::bad_reply, where + " closed the connection without a complete answer");

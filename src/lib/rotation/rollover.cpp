@@ -51,7 +51,7 @@ std::optional<std::string> readable_group(const fs::path& key_file) {
 std::string free_stamp(const Layout& layout, TimePoint now) {
     const std::string day = store::date_stamp(now);
     for (int n = 1; n < 1000; ++n) {
-        const std::string stamp = n == 1 ? day : day + "-" + std::to_string(n);
+        std::string stamp = n == 1 ? day : day + "-" + std::to_string(n);
         if (!exists_nofollow(layout.key_dir / store::key_file_name(layout.host, stamp)) &&
             !exists_nofollow(layout.cert_dir / store::cert_file_name(layout.host, stamp))) {
             return stamp;

@@ -151,13 +151,13 @@ void move_no_replace(const fs::path& from, const fs::path& to) {
                           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
         if (!same) {
             throw Error(err == EEXIST ? Errc::exists : Errc::io,
-                        "cannot move " + from.string() + " to " + to.string() + ": " + std::strerror(err));
+                        "cannot move " + from.string() + " to " + to.string() + ": " + sys::error_text(err));
         }
     }
     store::sync_directory(to.parent_path());
     if (::unlink(from.c_str()) != 0) {
         const int err = errno;
-        throw Error(Errc::io, "cannot remove " + from.string() + ": " + std::strerror(err));
+        throw Error(Errc::io, "cannot remove " + from.string() + ": " + sys::error_text(err));
     }
     store::sync_directory(from.parent_path());
 }

@@ -14,6 +14,7 @@
 #include "mxdane/keygen.h"
 #include "mxdane/material.h"
 #include "mxdane/store.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa.h"
 #include "rollover_files.h"
 
@@ -45,7 +46,7 @@ void discard_incomplete(const Layout& l, const rotation::State& state, const rot
     check_incomplete(l, state, k);
     for (const auto& f : {k.cert_file, k.key_file}) {
         if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
-            throw Error(Errc::io, "cannot remove " + f.string() + ": " + std::strerror(errno));
+            throw Error(Errc::io, "cannot remove " + f.string() + ": " + sys::error_text(errno));
         }
         store::remove_stale_temporaries(f);
         store::sync_directory(f.parent_path());
@@ -186,7 +187,7 @@ RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delet
     if (delete_files) {
         for (const auto& f : {old.key_file, old.cert_file}) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
-                throw Error(Errc::io, "cannot delete " + f.string() + ": " + std::strerror(errno));
+                throw Error(Errc::io, "cannot delete " + f.string() + ": " + sys::error_text(errno));
             }
             store::sync_directory(f.parent_path());
         }
@@ -202,7 +203,8 @@ RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delet
             // a symlink): a kill after the move cannot leave it writable.
             const Fd fd(::open(old.key_file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
             if (fd.get() < 0 || ::fchmod(fd.get(), 0400) != 0) {
-                throw Error(Errc::io, "cannot set the mode of " + old.key_file.string() + ": " + std::strerror(errno));
+                throw Error(Errc::io,
+                            "cannot set the mode of " + old.key_file.string() + ": " + sys::error_text(errno));
             }
             move_no_replace(old.key_file, *r.key);
         }

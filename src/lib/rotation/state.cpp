@@ -97,7 +97,7 @@ std::optional<TimePoint> parse_time(const std::string& s) {
     const int doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + mday - 1;
     const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
-    const std::int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec;
+    const std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{min} * 60 + sec;
     if (secs < earliest_seconds || secs >= end_seconds) {
         return std::nullopt;
     }

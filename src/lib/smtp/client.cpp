@@ -16,6 +16,7 @@
 #include "mxdane/ossl.h"
 #include "mxdane/smtp.h"
 #include "mxdane/socket.h"
+#include "mxdane/sys.h"
 #include "mxdane/tlsa_match.h"
 
 namespace mxdane::smtp {
@@ -109,14 +110,14 @@ class Session {
         }
         m_sock = std::make_unique<sys::DeadlineSocket>(address->family());
         if (!m_sock->valid()) {
-            fail("connect", Outcome::connect_failed, std::string("socket: ") + std::strerror(m_sock->open_error()));
+            fail("connect", Outcome::connect_failed, std::string("socket: ") + sys::error_text(m_sock->open_error()));
         }
         const auto conn = m_sock->connect(address->get(), address->length, step_end());
         if (conn.status == IoStatus::timeout) {
             timed_out("connect");
         }
         if (conn.status != IoStatus::ok) {
-            fail("connect", Outcome::connect_failed, std::string("connect: ") + std::strerror(conn.error));
+            fail("connect", Outcome::connect_failed, std::string("connect: ") + sys::error_text(conn.error));
         }
         ok("connect", m_req.address + " port " + std::to_string(m_req.port));
     }
@@ -133,7 +134,7 @@ class Session {
                 fail(step, Outcome::smtp_error, "the server closed the connection (at " + step + ")");
             }
             if (got.status == IoStatus::failed) {
-                fail(step, Outcome::smtp_error, "reading: " + std::string(std::strerror(got.error)));
+                fail(step, Outcome::smtp_error, "reading: " + std::string(sys::error_text(got.error)));
             }
             m_parser.feed(std::string_view(buf.data(), got.bytes));
             return;
@@ -165,7 +166,7 @@ class Session {
                 fail(step, Outcome::smtp_error, "the server does not speak SMTP (" + r.error() + ")");
             }
             if (r->has_value()) {
-                const Reply reply = **r;
+                Reply reply = **r;
                 ok(step, reply.summary());
                 return reply;
             }
@@ -184,7 +185,7 @@ class Session {
                     timed_out(step);
                 }
                 if (sent.status != IoStatus::ok) {
-                    fail(step, Outcome::smtp_error, "sending " + line + ": " + std::strerror(sent.error));
+                    fail(step, Outcome::smtp_error, "sending " + line + ": " + sys::error_text(sent.error));
                 }
                 done = data.size();
                 continue;

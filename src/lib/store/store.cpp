@@ -264,6 +264,7 @@ std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t 
     return created;
 }
 
+// NOLINTNEXTLINE(misc-no-recursion): once at most, into a canonical path (no symlink left to follow)
 std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid) {
     const auto trusted = [euid](uid_t uid) { return uid == 0 || uid == euid; };
     const auto who = [](uid_t uid) { return "uid " + std::to_string(uid); };

@@ -1,9 +1,12 @@
 // The errno mapping, temporary names and directory syncs every writer of
 // files shares (store, keygen, the rotation state).
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <random>
+#include <string>
+#include <string_view>
 #include <unistd.h>
 
 #include "mxdane/error.h"
@@ -24,8 +27,31 @@ Errc errc_of(int err) noexcept {
     return Errc::io;
 }
 
+namespace {
+
+// strerror_r comes in two variants, chosen by feature macros: XSI returns an
+// int and fills the buffer, GNU returns the text (which may or may not be in
+// the buffer). One overload for each lets either compile; the other is unused.
+[[maybe_unused]] std::string strerror_r_text(int rc, const char* buf, int err) {
+    if (rc != 0) {
+        return "Unknown error " + std::to_string(err);
+    }
+    return buf;
+}
+
+[[maybe_unused]] std::string strerror_r_text(const char* text, const char* /*buf*/, int /*err*/) {
+    return text;
+}
+
+} // namespace
+
+std::string error_text(int err) {
+    std::array<char, 256> buf{};
+    return strerror_r_text(::strerror_r(err, buf.data(), buf.size()), buf.data(), err);
+}
+
 Error os_error(const std::string& what, int err) {
-    return Error(errc_of(err), what + ": " + std::strerror(err));
+    return Error(errc_of(err), what + ": " + error_text(err));
 }
 
 fs::path dir_of(const fs::path& path) {
@@ -37,11 +63,11 @@ std::string temp_prefix(std::string_view final_name) {
 }
 
 fs::path temp_name_for(const fs::path& final_path) {
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::random_device rd;
     std::string suffix;
     for (int i = 0; i < 10; ++i) {
-        suffix += alphabet[rd() % (sizeof alphabet - 1)];
+        suffix += alphabet[rd() % alphabet.size()];
     }
     return dir_of(final_path) / (temp_prefix(final_path.filename().string()) + suffix);
 }

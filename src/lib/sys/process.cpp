@@ -32,13 +32,15 @@ class SpawnSetup {
     }
     SpawnSetup(const SpawnSetup&) = delete;
     SpawnSetup& operator=(const SpawnSetup&) = delete;
+    SpawnSetup(SpawnSetup&&) = delete;
+    SpawnSetup& operator=(SpawnSetup&&) = delete;
     ~SpawnSetup() {
         posix_spawn_file_actions_destroy(&m_fa);
         posix_spawnattr_destroy(&m_attr);
     }
     void check(int rc) const {
         if (rc != 0) {
-            throw Error(Errc::io, "cannot prepare " + m_what + ": " + std::strerror(rc));
+            throw Error(Errc::io, "cannot prepare " + m_what + ": " + error_text(rc));
         }
     }
     posix_spawn_file_actions_t m_fa{};
@@ -114,6 +116,7 @@ Finished run(const Command& c) {
     }
     env_strings.insert(env_strings.end(), c.env.begin(), c.env.end());
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& s : env_strings) {
         envp.push_back(s.data());
     }
@@ -143,7 +146,7 @@ Finished run(const Command& c) {
     std::array<char*, 4> argv{sh.data(), dash_c.data(), cmd.data(), nullptr};
     pid_t pid = 0;
     if (const int rc = posix_spawn(&pid, sh.c_str(), &s.m_fa, &s.m_attr, argv.data(), envp.data()); rc != 0) {
-        throw Error(Errc::io, "cannot run " + c.what + " with /bin/sh: " + std::strerror(rc));
+        throw Error(Errc::io, "cannot run " + c.what + " with /bin/sh: " + error_text(rc));
     }
     const auto deadline = std::chrono::steady_clock::now() + c.timeout;
     Finished f;
@@ -154,7 +157,7 @@ Finished run(const Command& c) {
             return f;
         }
         if (r < 0 && errno != EINTR) {
-            throw Error(Errc::io, "lost " + c.what + ": " + std::strerror(errno));
+            throw Error(Errc::io, "lost " + c.what + ": " + error_text(errno));
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             ::kill(-pid, SIGKILL);

@@ -44,7 +44,7 @@ std::string read_bounded(int fd, const std::string& name, const ReadOptions& o) 
         }
         if (n < 0) {
             const int err = errno;
-            throw Error(Errc::io, "cannot read the " + o.what + " " + name + ": " + std::strerror(err));
+            throw Error(Errc::io, "cannot read the " + o.what + " " + name + ": " + error_text(err));
         }
         out.resize(had + static_cast<std::size_t>(n));
         if (out.size() > o.limit) {
@@ -88,7 +88,7 @@ std::string read_file(const std::filesystem::path& path, const ReadOptions& opti
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
         const int err = errno;
-        throw Error(Errc::io, "cannot read the " + options.what + " " + name + ": " + std::strerror(err));
+        throw Error(Errc::io, "cannot read the " + options.what + " " + name + ": " + error_text(err));
     }
     if (!S_ISREG(st.st_mode)) {
         throw Error(Errc::bad_input, "the " + options.what + " " + name + " is " + kind_of(st.st_mode) +

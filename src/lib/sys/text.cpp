@@ -33,7 +33,7 @@ std::string two(int v) {
 } // namespace
 
 std::string hex_encode(std::span<const std::uint8_t> bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
+    static constexpr std::string_view digits = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
     for (const auto b : bytes) {
