@@ -2,7 +2,10 @@
 # bench/bulk.sh [N...]: mxdane check --domains against posttls-finger -l dane
 # through xargs -P, on a generated list of N mail domains (default 1000 and
 # 10000) spread over the lab's MX hosts (tests/lab), and the STARTTLS
-# handshake capacity of the lab's Postfix. Not a test: nothing is asserted.
+# handshake capacity of the lab's Postfix, then the DNS-bound limit (dnsperf
+# against NSD and a validating unbound daemon; needs Debian's dnsperf) and,
+# with PERF=1, where mxdane's CPU goes (perf record). Not a test: nothing is
+# asserted.
 #
 # Like bench/check.sh it runs in private network + mount namespaces with the
 # lab on ports 25/53 and a validating unbound on 127.0.0.53 bind-mounted as
