@@ -34,6 +34,13 @@ enum class HostNames {
 /// The error names the offending text, escaped with names::printable.
 Expected<Endpoint> parse_endpoint(std::string_view text, std::uint16_t default_port, HostNames host_names);
 
+/// Parses an SMTP server's address as mail tools write it: "192.0.2.1:25",
+/// "[2001:db8::1]:25" (Postfix's form), or parse_endpoint's "ADDR@PORT";
+/// "::1" and "192.0.2.1" take `default_port`. IP literals only. The colon
+/// forms are rewritten to "@PORT" and read by parse_endpoint, so the
+/// errors are its errors.
+Expected<Endpoint> parse_smtp_endpoint(std::string_view text, std::uint16_t default_port);
+
 /// "127.0.0.1@53", "::1@5353": the form parse_endpoint reads.
 std::string endpoint_text(const Endpoint& endpoint);
 

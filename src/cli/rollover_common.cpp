@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "mxdane/endpoint.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/sys.h"
@@ -68,33 +69,11 @@ class NoLookups final : public dns::Resolver {
 } // namespace
 
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port) {
-    std::string addr = text;
-    std::string port_text;
-    if (!addr.empty() && addr.front() == '[') {
-        const auto close = addr.find(']');
-        if (close == std::string::npos) {
-            throw Error(Errc::bad_input, "--verify-at: missing ']' in '" + text + "'");
-        }
-        if (close + 1 < addr.size()) {
-            if (addr[close + 1] != ':') {
-                throw Error(Errc::bad_input, "--verify-at: expected ':' after ']' in '" + text + "'");
-            }
-            port_text = addr.substr(close + 2);
-        }
-        addr = addr.substr(1, close - 1);
-    } else if (std::count(addr.begin(), addr.end(), ':') == 1) {
-        port_text = addr.substr(addr.find(':') + 1);
-        addr = addr.substr(0, addr.find(':'));
+    const auto endpoint = sys::parse_smtp_endpoint(text, port);
+    if (!endpoint) {
+        throw Error(Errc::bad_input, "--verify-at: " + endpoint.error());
     }
-    if (!port_text.empty()) {
-        std::uint64_t p = 0;
-        const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
-        if (ec != std::errc() || ptr != port_text.data() + port_text.size() || p == 0 || p > 65535) {
-            throw Error(Errc::bad_input, "--verify-at: bad port in '" + text + "'");
-        }
-        port = static_cast<std::uint16_t>(p);
-    }
-    return {addr, port};
+    return {endpoint->host, endpoint->port};
 }
 
 void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {

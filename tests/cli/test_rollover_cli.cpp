@@ -130,6 +130,23 @@ TEST(RolloverCli, StagePrintsCurrentAndNextAndKeepsTheMtaOnTheCurrentKey) {
         << r.err;
 }
 
+TEST(RolloverCli, VerifyAtThatIsNoAddressIsRefusedBeforeTheStep) {
+    const Box b;
+    b.keygen();
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    const auto files = [&b] { return std::distance(fs::directory_iterator(b.keys), fs::directory_iterator{}); };
+    const auto before = files();
+    for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+             {"mx1.example.net:25", "'mx1.example.net' is not an IPv4 or IPv6 address"},
+             {"127.0.0.1:0", "the port '0' is not a number from 1 to 65535"},
+             {"[::1", "'[::1' has no closing ']'"}}) {
+        const auto r = b.rollover("activate", {"--verify-at", value});
+        EXPECT_EQ(r.exit_code, 64) << r.err;
+        EXPECT_EQ(r.err, "error: --verify-at: " + message + "\n");
+    }
+    EXPECT_EQ(files(), before) << "nothing was written";
+}
+
 TEST(RolloverCli, ForcedActivationWarnsWithTheFlagNameInTextAndJson) {
     // libunbound answers from a local zone (no packet leaves the process):
     // insecure, so the planner says no and only --force switches.

@@ -35,22 +35,27 @@ int twice(int x) {
 } // namespace demo
 CPP
 cat >"$t/src/lib/demo/finding.cpp" <<'CPP'
+#include <ctime>
 namespace demo {
-int* none() {
-    return 0;
+char* when(std::time_t t) {
+    return std::ctime(&t);
 }
 } // namespace demo
 CPP
 cat >"$t/src/lib/demo/suppressed.cpp" <<'CPP'
+#include <ctime>
 namespace demo {
-int* none() {
-    return 0; // NOLINT(modernize-use-nullptr): the gate's own test
+char* when(std::time_t t) {
+    return std::ctime(&t); // NOLINT(concurrency-mt-unsafe): the gate's own test
 }
 } // namespace demo
 CPP
 cat >"$t/src/lib/demo/twice.cpp" <<'CPP'
+#include <cstdlib>
 namespace demo {
-int* counter = nullptr;
+int roll() {
+    return std::rand();
+}
 } // namespace demo
 CPP
 cat >"$t/src/lib/demo/broken.cpp" <<'CPP'
@@ -69,11 +74,11 @@ PY
 gate=$t/tests/static/tidy.sh
 expect clean 0 '^clang-tidy: 0 findings in 1 files, wall [0-9]+ s, cpu [0-9]+ s$' -- "$gate" "$t/build" 'clean'
 expect suppressed 0 '^clang-tidy: 0 findings in 1 files' -- "$gate" "$t/build" 'suppressed'
-expect finding 1 '^src/lib/demo/finding\.cpp:3:12: use nullptr \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'
-expect finding-count 1 '^ +1 \[modernize-use-nullptr\]$' -- "$gate" "$t/build" 'finding'
+expect finding 1 '^src/lib/demo/finding\.cpp:4:12: function is not thread safe \[concurrency-mt-unsafe\]$' -- "$gate" "$t/build" 'finding'
+expect finding-count 1 '^ +1 \[concurrency-mt-unsafe\]$' -- "$gate" "$t/build" 'finding'
 # Two findings at one place are two lines, not one.
-expect same-place-1 1 "^src/lib/demo/twice\.cpp:2:6: variable 'counter' is non-const and globally accessible" -- "$gate" "$t/build" 'twice'
-expect same-place-2 1 "^src/lib/demo/twice\.cpp:2:6: variable 'counter' provides global access to a non-const object" -- "$gate" "$t/build" 'twice'
+expect same-place-1 1 "^src/lib/demo/twice\.cpp:4:12: rand\(\) has limited randomness; use C\+\+11 random library instead \[cert-msc50-cpp\]$" -- "$gate" "$t/build" 'twice'
+expect same-place-2 1 "^src/lib/demo/twice\.cpp:4:12: function is not thread safe \[concurrency-mt-unsafe\]$" -- "$gate" "$t/build" 'twice'
 expect broken 1 "^src/lib/demo/broken\.cpp:2:23: use of undeclared identifier 'undeclared_name' \[clang-diagnostic-error\]$" -- "$gate" "$t/build" 'broken'
 expect no-build-dir 2 '^usage: tests/static/tidy.sh BUILD_DIR' -- "$gate"
 expect no-compile-commands 2 '^usage: ' -- "$gate" "$t/src"

@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +93,31 @@ TEST(Endpoint, ColonPortSaysToWriteAt) {
     EXPECT_EQ(error_of("ns1.example.net:53"),
               "'ns1.example.net:53' gives the port after ':'; write it after '@' (ns1.example.net@53)");
     EXPECT_EQ(error_of("127.0.0.1:x"), "'127.0.0.1:x' is neither an IP address nor a host name");
+}
+
+TEST(Endpoint, SmtpFormTakesAColonOrAnAt) {
+    const std::vector<std::tuple<std::string, std::string, std::uint16_t>> good{{"192.0.2.1:2525", "192.0.2.1", 2525},
+                                                                                {"[2001:db8::1]:25", "2001:db8::1", 25},
+                                                                                {"192.0.2.1", "192.0.2.1", 587},
+                                                                                {"::1", "::1", 587},
+                                                                                {"[::1]", "::1", 587},
+                                                                                {"192.0.2.1@26", "192.0.2.1", 26}};
+    for (const auto& [text, host, port] : good) {
+        const auto e = parse_smtp_endpoint(text, 587);
+        ASSERT_TRUE(e) << text << ": " << e.error();
+        EXPECT_EQ(e->host, host) << text;
+        EXPECT_EQ(e->port, port) << text;
+    }
+    const auto error = [](std::string_view text) {
+        const auto e = parse_smtp_endpoint(text, 25);
+        return e ? "(parsed)" : e.error();
+    };
+    EXPECT_EQ(error("mx1.example.net:25"), "'mx1.example.net' is not an IPv4 or IPv6 address");
+    EXPECT_EQ(error("192.0.2.1:0"), "the port '0' is not a number from 1 to 65535");
+    EXPECT_EQ(error("[::1]:99999"), "the port '99999' is not a number from 1 to 65535");
+    EXPECT_EQ(error("[::1"), "'[::1' has no closing ']'");
+    EXPECT_EQ(error("[::1]x25"), "'[::1]x25' has text after ']'");
+    EXPECT_EQ(error(""), "the address is empty");
 }
 
 TEST(Endpoint, EscapesWhatItEchoes) {

@@ -111,6 +111,22 @@ Expected<Endpoint> parse_endpoint(std::string_view text, std::uint16_t default_p
     return out;
 }
 
+Expected<Endpoint> parse_smtp_endpoint(std::string_view text, std::uint16_t default_port) {
+    std::string at_form(text);
+    if (!text.empty() && text.front() == '[') {
+        if (const auto close = text.find(']');
+            close != std::string_view::npos && close + 1 < text.size() && text[close + 1] == ':') {
+            at_form = std::string(text.substr(0, close + 1)) + "@" + std::string(text.substr(close + 2));
+        }
+    } else if (const auto colon = text.find(':'); colon != std::string_view::npos &&
+                                                  text.find(':', colon + 1) == std::string_view::npos &&
+                                                  text.find('@') == std::string_view::npos) {
+        // One colon is never IPv6 (that needs two).
+        at_form = std::string(text.substr(0, colon)) + "@" + std::string(text.substr(colon + 1));
+    }
+    return parse_endpoint(at_form, default_port, HostNames::refused);
+}
+
 std::string endpoint_text(const Endpoint& endpoint) {
     return endpoint.host + "@" + std::to_string(endpoint.port);
 }
