@@ -3,7 +3,7 @@
 # mxdane_<version>_<arch>.deb in the current directory (Debian 12; installs
 # the build dependencies it is missing when run as root):
 #   scripts/build-deb.sh && apt install ./mxdane_*.deb
-# Uses ccache when it is installed (CCACHE_DIR as set, or ccache's default).
+# Uses ccache when it is installed (scripts/build-env.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=$(pwd)
@@ -25,8 +25,8 @@ if [[ ${#need[@]} -gt 0 ]] || ! (cd "$here" && dpkg-checkbuilddeps >/dev/null 2>
     apt-get -o DPkg::Lock::Timeout=900 build-dep -y -q --no-install-recommends "$here" >&2
 fi
 
-# A fixed place per checkout (build/ is ignored by git), so that ccache
-# finds the previous build's objects: the compiler flags name this path.
+# In the checkout (build/ is ignored by git); ccache's base directory makes
+# the objects independent of where the checkout is.
 work="$here/build/deb"
 rm -rf "$work"
 mkdir -p "$work/src"
@@ -42,11 +42,10 @@ else
         tar -C "$work/src" -xf -
 fi
 
-extra=""
-if command -v ccache >/dev/null; then
-    extra="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
-    export CCACHE_BASEDIR="$work/src"
-fi
+# With ccache (scripts/build-env.sh), a build of the same sources in another
+# clone, or a previous package build, serves the objects.
+. "$here/scripts/build-env.sh" "$work/src"
+extra="${MXDANE_CCACHE_CMAKE[*]}"
 echo "Building the package in $work/src (a full compile: minutes on 2 cores)..." >&2
 (cd "$work/src" &&
     MXDANE_CMAKE_EXTRA="$extra" DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \

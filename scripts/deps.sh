@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libssl-dev libunbound-dev libldns-dev libidn2-dev
-            libcli11-dev nlohmann-json3-dev dns-root-data scdoc)
+            libcli11-dev nlohmann-json3-dev dns-root-data scdoc ccache)
 test_pkgs=(libgtest-dev libbenchmark-dev openssl gnutls-bin ldnsutils hash-slinger
            clang libclang-rt-14-dev clang-tidy-14 python3 dns-root-data time
            bash-completion zsh man-db systemd util-linux debhelper dpkg-dev lintian)
@@ -21,13 +21,27 @@ if [[ "${1:-build}" == test ]]; then
     fi
 fi
 
+# The compiler cache shared by every build of every clone on this machine
+# (scripts/build-env.sh): outside any clone, so that a fresh one hits it.
+make_cache_dir() {
+    local dir=/var/cache/mxdane-ccache
+    [[ $(id -u) -eq 0 && ! -d $dir ]] || return 0
+    mkdir -p -m 0755 "$dir"
+    # 4 configurations of the tree (normal, ASan, package, fuzz) take about
+    # 1.5 GB; the limit leaves room for several trees.
+    printf 'max_size = 6G\n' >"$dir/ccache.conf"
+}
+
 missing=()
 for p in "${want[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$p")
     fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+    make_cache_dir
+    exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "error: missing Debian packages: ${missing[*]}; run as root: apt-get install ${missing[*]}" >&2
@@ -49,3 +63,4 @@ if ! apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "$
     apt-get update -q >&2
     apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
+make_cache_dir

@@ -2,7 +2,8 @@
 # tests/fuzz/targets.txt links from its own source list with replay_main.cpp,
 # and the test fuzz_seeds_<target> runs it over its seeds. A library source
 # that gains a dependency not on a target's line fails this build, not CI's
-# fuzz step (tests/fuzz/run.sh reads the same list).
+# fuzz step (tests/fuzz/run.sh reads the same list). Included from the
+# top-level CMakeLists.txt.
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/fuzz/targets.txt")
 file(STRINGS "${PROJECT_SOURCE_DIR}/tests/fuzz/targets.txt" MXDANE_FUZZ_LINES REGEX "^fuzz_")
 set(MXDANE_FUZZ_OBJECTS "")
@@ -23,6 +24,9 @@ foreach(line IN LISTS MXDANE_FUZZ_LINES)
         target_include_directories(${obj} PRIVATE "${PROJECT_SOURCE_DIR}/include")
         target_link_libraries(${obj} PRIVATE mxdane_options nlohmann_json::nlohmann_json PkgConfig::LDNS
                                              PkgConfig::IDN2 OpenSSL::SSL)
+        # After the library's own object of the same source, which ccache
+        # then serves (the compile commands are equal).
+        add_dependencies(${obj} mxdane_lib)
       endif()
       list(APPEND objects "$<TARGET_OBJECTS:${obj}>")
     endif()

@@ -16,8 +16,11 @@ out="$here/build/fuzz"
 mkdir -p "$out/obj"
 flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
        -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -I"$here/include")
+# With ccache (scripts/build-env.sh) a fresh clone reuses the objects of any
+# earlier run on this machine.
+. "$here/scripts/build-env.sh" "$here"
 cc=(clang++)
-command -v ccache >/dev/null && cc=(ccache clang++)
+[[ ${#MXDANE_CCACHE_CMAKE[@]} -gt 0 ]] && cc=(ccache clang++)
 
 declare -A sources libs
 order=()
