@@ -10,6 +10,7 @@
 #include <fstream>
 #include <grp.h>
 #include <poll.h>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -221,5 +222,23 @@ std::string read_file(const fs::path& p) {
     ss << in.rdbuf();
     return ss.str();
 }
+
+unsigned test_seed() {
+    static const unsigned seed = [] {
+        const char* text = std::getenv("MXDANE_TEST_SEED");
+        if (text == nullptr || *text == '\0') {
+            return std::random_device{}();
+        }
+        std::size_t used = 0;
+        const unsigned long value = std::stoul(text, &used, 10);
+        if (used != std::strlen(text) || value > 0xffffffffUL) {
+            throw std::invalid_argument(std::string("MXDANE_TEST_SEED is not a 32-bit decimal number: ") + text);
+        }
+        return static_cast<unsigned>(value);
+    }();
+    return seed;
+}
+
+std::string seed_trace() { return "MXDANE_TEST_SEED=" + std::to_string(test_seed()); }
 
 } // namespace mxdane::test

@@ -69,4 +69,17 @@ std::string read_file(const std::filesystem::path& p);
 /// The mxdane binary under test.
 std::filesystem::path mxdane_binary();
 
+/// The seed of every random draw in a test process: MXDANE_TEST_SEED when
+/// set (decimal, to replay a failure), else one drawn from std::random_device
+/// at the first call; the same value for the whole process. A test that draws
+/// random numbers seeds its generator with it and names it in a SCOPED_TRACE
+/// (seed_trace), so that gtest prints it with every failure:
+///   MXDANE_TEST_SEED=1234 ctest -R NAME
+/// Throws std::invalid_argument when MXDANE_TEST_SEED is not a number.
+unsigned test_seed();
+
+/// "MXDANE_TEST_SEED=N": the text for SCOPED_TRACE, the replay command's
+/// environment.
+std::string seed_trace();
+
 } // namespace mxdane::test

@@ -160,7 +160,8 @@ class KeygenKill : public ::testing::Test {
 };
 
 TEST_F(KeygenKill, RandomSigkillNeverLeavesAPartialFinalFile) {
-    const unsigned seed = std::random_device{}();
+    const unsigned seed = test_seed();
+    SCOPED_TRACE(seed_trace());
     std::mt19937 rng(seed);
     std::cout << "seed " << seed << "\n";
     const TempDir root;

@@ -304,8 +304,8 @@ void expect_consistent(const Box& b, unsigned seed, int run) {
 }
 
 TEST(RolloverCli, KillsAtRandomMomentsLeaveAConsistentState) {
-    std::random_device rd;
-    const unsigned seed = rd();
+    const unsigned seed = test_seed();
+    SCOPED_TRACE(seed_trace());
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> delay_us(0, 60000);
     for (int run = 0; run < 12; ++run) {

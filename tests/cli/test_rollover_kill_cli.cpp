@@ -225,7 +225,8 @@ TEST_P(RolloverKill, AtEveryFileSyscallTheStateStaysSoundAndTheNextRunFinishes) 
         GTEST_SKIP() << "strace is not installed (tests/lab/packages.txt)";
     }
     const Scenario& sc = GetParam();
-    const unsigned seed = std::random_device{}();
+    const unsigned seed = test_seed();
+    SCOPED_TRACE(seed_trace());
     std::mt19937 rng(seed);
     std::map<std::string, int> counts;
     {

@@ -88,7 +88,7 @@ class RolloverLab : public ::testing::Test {
         return args;
     }
     [[nodiscard]] std::vector<std::string> switching() const {
-        return {"--reload",    "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1",
+        return {"--reload",    env("LAB_POSTFIX_RELOAD"),
                 "--verify-at", env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT"),
                 "--margin",    "0"};
     }
@@ -123,12 +123,9 @@ TEST_F(RolloverLab, AWholeRotationNeverMakesASenderDefer) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string key1 = spki_sha256(m_keys / (host + "-MX.crt"));
     publish(key1);
-    shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
-    // postfix reload returns before the old smtpd processes have gone: poll
-    // (bounded) until the listener serves key 1, then judge.
-    for (int i = 0; i < 50 && check().exit_code != 0; ++i) {
-        shell("sleep 0.1");
-    }
+    // The lab's reload returns once no smtpd from before it is left
+    // (labctl reload-postfix): the next connection meets key 1.
+    shell(env("LAB_POSTFIX_RELOAD"));
     expect_validated("after init");
 
     // Stage key 2: DNS does not show it yet, so the planner waits (exit 4).
@@ -251,10 +248,7 @@ TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
     const std::string key1 = spki_sha256(m_keys / (host + "-MX.crt"));
     EXPECT_EQ(j.at("record").at("data"), key1);
     publish(key1);
-    shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
-    for (int i = 0; i < 50 && check().exit_code != 0; ++i) {
-        shell("sleep 0.1");
-    }
+    shell(env("LAB_POSTFIX_RELOAD"));
 
     // What DNS shows, as the validating resolver returned it.
     r = rollover("status", {"--json", "--margin", "0"});
@@ -294,7 +288,7 @@ TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
 
     // A new certificate for key 2, proven live.
     r = run_mxdane(
-        with({"reissue", "--json", "--reload", "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1",
+        with({"reissue", "--json", "--reload", env("LAB_POSTFIX_RELOAD"),
               "--verify-at", env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
              with(dirs(), {host})));
     j = valid_json("reissue.json", r);
@@ -317,7 +311,7 @@ TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
     // Emergency, no publisher: the new key serves at once, its record is
     // left to publish and key 2's to withdraw.
     r = run_mxdane(with({"rollover", "emergency", "--json", "--reload",
-                         "postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1", "--verify-at",
+                         env("LAB_POSTFIX_RELOAD"), "--verify-at",
                          env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
                         with(dirs(), {host})));
     j = valid_json("rollover.json", r);

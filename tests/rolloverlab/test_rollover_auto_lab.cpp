@@ -67,7 +67,7 @@ class RolloverAutoLab : public ::testing::Test {
                               << "publish-ttl = 2\n"
                               << "margin = 0\n"
                               << "key = p256\n"
-                              << "reload = \"postfix -c " << env("LAB_POSTFIX_CONF") << " reload >/dev/null 2>&1\"\n"
+                              << "reload = \"" << env("LAB_POSTFIX_RELOAD") << "\"\n"
                               << "verify-at = " << env("LAB_MX16_ADDR") << ":" << env("LAB_SMTP_PORT") << "\n";
     }
 
@@ -105,7 +105,7 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     shell("printf 'server 127.0.0.1 " + u["UPD_PORT"] + "\\nupdate add " + host + ". 2 IN A " + env("LAB_MX16_ADDR") +
           "\\nsend\\n' | nsupdate -k '" + u["UPD_KEY"] + "'");
-    shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
+    shell(env("LAB_POSTFIX_RELOAD"));
     expect_validated("day 0");
 
     const std::time_t t0 = std::time(nullptr);
@@ -311,7 +311,8 @@ TEST_F(RolloverAutoLab, AutoPassesKilledAtRandomSyscallsStillRotate) {
     }
     const std::vector<std::string> syscalls{"openat", "write",    "fsync",   "rename",    "renameat2", "linkat",
                                             "unlink", "unlinkat", "symlink", "symlinkat", "fchmod",    "mkdir"};
-    const unsigned seed = std::random_device{}();
+    const unsigned seed = test_seed();
+    SCOPED_TRACE(seed_trace());
     std::mt19937 rng(seed);
     const std::time_t year = 366L * 86400;
     const std::time_t base = std::time(nullptr) + 3 * year;
@@ -480,7 +481,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
         restore_host("activate");
         shell("printf 'server 127.0.0.1 " + u["UPD_PORT"] + "\\n" + publish_both + "send\\n' | nsupdate -k '" +
               u["UPD_KEY"] + "'");
-        shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1");
+        shell(env("LAB_POSTFIX_RELOAD"));
     };
 
     auto kill = [&](const std::vector<std::string>& argv, const std::string& sc, int when) {

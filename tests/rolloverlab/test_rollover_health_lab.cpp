@@ -93,7 +93,7 @@ class RolloverHealthLab : public ::testing::Test {
             << "trust-anchor = " << u.at("UPD_TRUST_ANCHOR") << "\n"
             << "stub = " << u.at("UPD_ZONE") << "=" << u.at("UPD_SERVER") << "\n"
             << "publish-ttl = 2\nmargin = 0\nkey = p256\n"
-            << "reload = \"postfix -c " << env("LAB_POSTFIX_CONF") << " reload\"\n"
+            << "reload = \"" << env("LAB_POSTFIX_RELOAD") << "\"\n"
             << "verify-at = " << env("LAB_MX16_ADDR") << ":" << env("LAB_SMTP_PORT") << "\n";
         if (with_nsupdate) {
             out << "nsupdate = " << u.at("UPD_SERVER") << "\n"
@@ -117,7 +117,7 @@ class RolloverHealthLab : public ::testing::Test {
         return shell("dig +short +norec @127.0.0.1 -p " + u.at("UPD_PORT") + " " + owner +
                      " TLSA | tr -d ' ' | tr A-F a-f | sort");
     }
-    static void reload_postfix() { shell("postfix -c '" + env("LAB_POSTFIX_CONF") + "' reload >/dev/null 2>&1"); }
+    static void reload_postfix() { shell(env("LAB_POSTFIX_RELOAD")); }
     [[nodiscard]] std::vector<std::string> dns() const {
         return {"--trust-anchor", u.at("UPD_TRUST_ANCHOR"), "--stub", u.at("UPD_ZONE") + "=" + u.at("UPD_SERVER")};
     }
@@ -235,7 +235,7 @@ TEST_F(RolloverHealthLab, EmergencyPublishesSwitchesAndWithdraws) {
     const std::string key1 = current_spki();
     const auto r =
         rollover("emergency", {"--nsupdate", u.at("UPD_SERVER"), "--tsig-key", u.at("UPD_KEY"), "--publish-ttl", "2",
-                               "--reload", "postfix -c " + env("LAB_POSTFIX_CONF") + " reload", "--verify-at",
+                               "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
                                env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT")});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("proved: "), std::string::npos) << r.err;

@@ -7,7 +7,14 @@
 # CMAKE_EXPORT_COMPILE_COMMANDS): nothing is compiled, clang-tidy reads its
 # compile_commands.json. FILE_REGEX narrows the files (e.g. 'src/lib/x509/').
 # Environment: TIDY_JOBS (default 2), CLANG_TIDY (default clang-tidy-14),
-# TIDY_PROFILE=DIR to write per-check timings (clang-tidy --enable-check-profile).
+# TIDY_PROFILE=DIR to write per-check timings (clang-tidy --enable-check-profile),
+# TIDY_CACHE=DIR to check only the files that did not pass before: a file that
+# passes leaves DIR/<key>, the SHA-256 of clang-tidy's version, .clang-tidy,
+# this script, its compile command and its preprocessed text with comments
+# (g++ -E -C: every header it includes, and every NOLINT), paths made relative
+# to the tree so that another clone hits it. A file whose key is there is
+# counted as passed without running clang-tidy; without DIR every file is
+# checked (./run-tests sets /var/cache/mxdane-tidy).
 # Output: one line per finding, "file:line:col: message [check]", sorted and
 # without the repeats a header gives from every file that includes it; then a
 # count per check, the wall time and the CPU time (user + system). Exit 0 when clean, 1 on findings, 2 when
@@ -51,6 +58,53 @@ if [[ $nfiles -eq 0 ]]; then
 fi
 echo "clang-tidy: $nfiles files, $jobs jobs ($("$tidy" --version | grep -o 'version [0-9.]*'))"
 
+cached=0
+if [[ -n ${TIDY_CACHE:-} ]]; then
+    mkdir -p "$TIDY_CACHE"
+    # Keys older than 60 days belong to sources long gone.
+    find "$TIDY_CACHE" -type f -mtime +60 -delete 2>/dev/null || true
+    salt=$( { "$tidy" --version; cat "$here/.clang-tidy" "$here/tests/static/tidy.sh"; } | sha256sum | cut -d' ' -f1)
+    python3 - "$work/compile_commands.json" "$here" "$salt" "$jobs" >"$work/keys" <<'PY'
+import concurrent.futures, hashlib, json, shlex, subprocess, sys
+db, root, salt, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def key(e):
+    args = e["arguments"] if "arguments" in e else shlex.split(e["command"])
+    cpp, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "-o":
+            skip = True
+        elif a != "-c":
+            cpp.append(a)
+    out = subprocess.run(cpp + ["-E", "-C"], cwd=e["directory"], capture_output=True)
+    if out.returncode != 0:
+        return None  # checked, and clang-tidy says why
+    rel = lambda b: b.replace(root.encode() + b"/", b"")
+    h = hashlib.sha256(salt.encode())
+    h.update(rel(" ".join(args).encode()) + b"\0")
+    h.update(rel(out.stdout))
+    return h.hexdigest()
+entries = json.load(open(db))
+with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+    for e, k in zip(entries, pool.map(key, entries)):
+        if k:
+            print(k, e["file"])
+PY
+    : >"$work/unchanged"
+    while read -r k f; do
+        if [[ -f $TIDY_CACHE/$k ]]; then
+            touch "$TIDY_CACHE/$k"
+            echo "$f" >>"$work/unchanged"
+        fi
+    done <"$work/keys"
+    cached=$(wc -l <"$work/unchanged")
+    grep -vxF -f "$work/unchanged" "$work/files" >"$work/to-check" || true
+    mv "$work/to-check" "$work/files"
+    nfiles=$(wc -l <"$work/files")
+    echo "clang-tidy: $cached files passed before with the same preprocessed text ($TIDY_CACHE): not checked again"
+fi
+
 mkdir -p "$work/out"
 profile=()
 if [[ -n ${TIDY_PROFILE:-} ]]; then
@@ -69,7 +123,7 @@ xargs -a "$work/files" -P "$jobs" -I{} bash -c '
 
 # "path:line:col: error: message [check,-warnings-as-errors]" -> relative,
 # without the suffix; a compiler error (no check name) is kept as it is.
-cat "$work"/out/*.log |
+find "$work/out" -name '*.log' -exec cat {} + |
     grep -E '^/[^:]+:[0-9]+:[0-9]+: (warning|error): ' |
     sed -E -e "s|^$here/||" -e 's/: (warning|error): /: /' -e 's/,-warnings-as-errors\]$/]/' |
     sort -t: -k1,1 -k2,2n -k3,3n -k4 -u >"$work/findings" || true
@@ -95,7 +149,15 @@ fi
 # what the gate costs whatever the machine's load.
 times >"$work/times"
 cpu=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d", t }')
-echo "clang-tidy: $nfind findings in $nfiles files, wall $(($(date +%s) - start)) s, cpu $cpu s"
+# Each file checked now that passed: its key, for the next run.
+if [[ -n ${TIDY_CACHE:-} ]]; then
+    while read -r k f; do
+        grep -qxF "$f" "$work/files" && ! grep -qxF "$f" "$work/failed" 2>/dev/null && : >"$TIDY_CACHE/$k"
+    done <"$work/keys"
+fi
+unchanged=""
+[[ -n ${TIDY_CACHE:-} ]] && unchanged="; $cached files unchanged since they passed, not checked"
+echo "clang-tidy: $nfind findings in $nfiles files, wall $(($(date +%s) - start)) s, cpu $cpu s$unchanged"
 if [[ $status -ne 0 ]]; then exit "$status"; fi
 if [[ $nfind -gt 0 ]]; then
     echo "fix each, or suppress with NOLINT(check): reason on the line itself, or disable the check in .clang-tidy with a reason (README \"Static checks\")"

@@ -198,7 +198,8 @@ TEST(Planner, PolicyOutsideItsRangesIsAnError) {
 /// (extremes included), allowed_at is never earlier, or the plan is an
 /// error; and a longer TTL or margin never gives an earlier allowed_at.
 TEST(Planner, PropertyTheWaitIsNeverShorterThanTwoTtlPlusMargin) {
-    std::mt19937_64 rng(20261128);
+    SCOPED_TRACE(mxdane::test::seed_trace());
+    std::mt19937_64 rng(mxdane::test::test_seed());
     const std::int64_t lo = std::chrono::duration_cast<seconds>(earliest_time().time_since_epoch()).count();
     const std::int64_t hi = std::chrono::duration_cast<seconds>(latest_time().time_since_epoch()).count();
     auto pick = [&rng](std::int64_t a, std::int64_t b, std::initializer_list<std::int64_t> extremes) {
