@@ -239,6 +239,8 @@ unsigned test_seed() {
     return seed;
 }
 
-std::string seed_trace() { return "MXDANE_TEST_SEED=" + std::to_string(test_seed()); }
+std::string seed_trace() {
+    return "MXDANE_TEST_SEED=" + std::to_string(test_seed());
+}
 
 } // namespace mxdane::test

@@ -287,10 +287,9 @@ TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
     expect_validated("after activate");
 
     // A new certificate for key 2, proven live.
-    r = run_mxdane(
-        with({"reissue", "--json", "--reload", env("LAB_POSTFIX_RELOAD"),
-              "--verify-at", env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
-             with(dirs(), {host})));
+    r = run_mxdane(with({"reissue", "--json", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
+                         env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
+                        with(dirs(), {host})));
     j = valid_json("reissue.json", r);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(j.at("proven"), true) << r.out;
@@ -310,8 +309,7 @@ TEST_F(RolloverLab, EveryStepsJsonOnARealRotation) {
 
     // Emergency, no publisher: the new key serves at once, its record is
     // left to publish and key 2's to withdraw.
-    r = run_mxdane(with({"rollover", "emergency", "--json", "--reload",
-                         env("LAB_POSTFIX_RELOAD"), "--verify-at",
+    r = run_mxdane(with({"rollover", "emergency", "--json", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
                          env("LAB_ROT_ADDR") + ":" + env("LAB_SMTP_PORT")},
                         with(dirs(), {host})));
     j = valid_json("rollover.json", r);

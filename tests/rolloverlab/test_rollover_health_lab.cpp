@@ -233,10 +233,9 @@ TEST_F(RolloverHealthLab, AWrongTsigSecretIsCriticalOnTheFirstPass) {
 
 TEST_F(RolloverHealthLab, EmergencyPublishesSwitchesAndWithdraws) {
     const std::string key1 = current_spki();
-    const auto r =
-        rollover("emergency", {"--nsupdate", u.at("UPD_SERVER"), "--tsig-key", u.at("UPD_KEY"), "--publish-ttl", "2",
-                               "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
-                               env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT")});
+    const auto r = rollover("emergency", {"--nsupdate", u.at("UPD_SERVER"), "--tsig-key", u.at("UPD_KEY"),
+                                          "--publish-ttl", "2", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
+                                          env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT")});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("proved: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("warning: senders that cached the RRset"), std::string::npos) << r.err;
