@@ -115,10 +115,12 @@ struct Counts {
 /// Findings across domains that no single check shows.
 struct Finding {
     enum class Kind {
-        no_rollover_scheme, ///< one 3 1 1, no second 3 1 1 and no 2 1 1: the next key cannot be pre-published
-        cert_only,          ///< only 3 0 x usable records: they break at every reissue
-        ttl_above_day,      ///< TLSA TTL above 86400 s
-        address_fails_all,  ///< every probe of this address failed
+        no_rollover_scheme,      ///< the 3 1 x records pin one key and no 2 x x: the next key cannot be pre-published
+        rollover_scheme_unclear, ///< as no_rollover_scheme, unless 3 1 x records of different matching types pin two
+                                 ///< keys
+        cert_only,               ///< only 3 0 x usable records: they break at every reissue
+        ttl_above_day,           ///< TLSA TTL above 86400 s
+        address_fails_all,       ///< every probe of this address failed
     };
     Kind kind = Kind::no_rollover_scheme;
     std::string subject;     ///< the TLSA owner, or the address
@@ -126,7 +128,8 @@ struct Finding {
     std::string detail;
 };
 
-/// "no-rollover-scheme", "3-0-x-only", "ttl-above-day", "address-fails-all".
+/// "no-rollover-scheme", "rollover-scheme-unclear", "3-0-x-only",
+/// "ttl-above-day", "address-fails-all".
 std::string_view finding_kind_name(Finding::Kind k);
 
 /// Collects reports and turns them into findings. Keeps a few facts per
@@ -141,6 +144,9 @@ class FindingCollector {
         std::vector<tlsa::Record> records;
         std::uint32_t ttl = 0;
         std::set<std::string> domains;
+        /// SPKIs the addresses of its hosts served (a few: they tell two
+        /// digests of one key from two keys).
+        std::set<tlsa::Bytes> served;
     };
     struct Addr {
         std::set<std::string> domains;

@@ -83,9 +83,10 @@ struct ProbeResult {
     Outcome outcome = Outcome::connect_failed;
     std::string reason; ///< one line for humans
     std::vector<Step> steps;
-    std::optional<tlsa::Record> matched; ///< the record that authenticated the server
-    int match_depth = -1;                ///< 0 leaf, >0 a trust anchor up the chain
-    std::optional<tlsa::Record> served;  ///< "3 1 1" of the served leaf certificate
+    std::optional<tlsa::Record> matched;    ///< the record that authenticated the server
+    int match_depth = -1;                   ///< 0 leaf, >0 a trust anchor up the chain
+    std::optional<tlsa::Record> served;     ///< "3 1 1" of the served leaf certificate
+    std::optional<tlsa::Bytes> served_spki; ///< the served leaf's SubjectPublicKeyInfo (DER)
     /// When no record matched: what each record says about the served
     /// chain, as `mxdane verify` would (in the order of the request).
     std::vector<tlsa::RecordResult> explained;

@@ -2,6 +2,7 @@
 // offline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,6 +48,18 @@ Bytes digest(MatchingType mtype, const Bytes& selected);
 Record for_certificate(Usage usage, Selector selector, MatchingType mtype, X509& cert);
 /// The record for a key alone (selector 1 only: a key has no certificate).
 Record for_key(Usage usage, MatchingType mtype, EVP_PKEY& key);
+
+/// How many keys the usable DANE-EE SPKI records (3 1 x) of an RRset pin,
+/// as far as can be told. Digests of one SubjectPublicKeyInfo under two
+/// matching types are one key (RFC 6698 §2.1.3), which only the SPKI itself
+/// can show: a 3 1 0 record holds one, and `known_spkis` adds others (DER,
+/// e.g. the keys the servers behind the RRset were seen to serve). Records
+/// of one matching type with different data are different keys.
+struct PinnedKeys {
+    std::size_t at_least = 0; ///< keys certainly pinned
+    std::size_t at_most = 0;  ///< more when records of different matching types cannot be compared
+};
+PinnedKeys pinned_spki_keys(const std::vector<Record>& rrset, const std::vector<Bytes>& known_spkis);
 
 /// "_25._tcp.mx1.example.net." for host "mx1.example.net", port 25, or why
 /// there can be no such owner: over 255 octets in wire form (RFC 1035

@@ -6,9 +6,13 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "mxdane/bulk.h"
+#include "mxdane/sys.h"
+
+#include "../cli/cli_harness.h"
 
 namespace {
 using namespace mxdane;
@@ -249,6 +253,93 @@ TEST(BulkFindings, RolloverSchemeCertOnlyTtlAndDeadAddress) {
     EXPECT_EQ(got,
               (std::vector<std::string>{"3-0-x-only _25._tcp.cert. 1", "ttl-above-day _25._tcp.long. 1",
                                         "no-rollover-scheme _25._tcp.single. 2", "address-fails-all 192.0.2.99 2"}));
+}
+
+/// "NAME 3 1 M HEX" from the corpus's expected records, which the openssl
+/// CLI computed (tests/data/make-corpus.sh), never mxdane.
+tlsa::Record corpus_record(const std::string& name, int mtype) {
+    std::istringstream in(
+        mxdane::test::read_file(std::string(MXDANE_SOURCE_DIR) + "/tests/data/corpus/expected/openssl.txt"));
+    std::string line;
+    const std::string prefix = name + " 3 1 " + std::to_string(mtype) + " ";
+    while (std::getline(in, line)) {
+        if (line.rfind(prefix, 0) == 0) {
+            return tlsa::Record{3, 1, static_cast<std::uint8_t>(mtype), *sys::hex_decode(line.substr(prefix.size()))};
+        }
+    }
+    throw std::runtime_error("no " + prefix + "in expected/openssl.txt");
+}
+
+/// The finding of a report whose one address served `spki` (none when empty).
+std::vector<std::string> scheme_findings(const std::vector<tlsa::Record>& rrset, const tlsa::Bytes& spki) {
+    Report r = report_with("a.example", "_25._tcp.mx.example.", rrset, 300, Verdict::dane_validated);
+    if (!spki.empty()) {
+        r.hosts[0].addresses[0].probe->served_spki = spki;
+    }
+    FindingCollector c;
+    c.add(r);
+    std::vector<std::string> got;
+    for (const auto& f : c.findings()) {
+        got.push_back(std::string(finding_kind_name(f.kind)) + ": " + f.detail);
+    }
+    return got;
+}
+
+// Issue #22: the rollover-scheme finding counts keys, not records.
+TEST(BulkFindings, TwoDigestsOfTheServedKeyAreOneKey) {
+    const tlsa::Bytes served = corpus_record("rsa2048.pem", 0).data; // its SPKI
+    const auto got = scheme_findings({corpus_record("rsa2048.pem", 1), corpus_record("rsa2048.pem", 2)}, served);
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0], "no-rollover-scheme: 2 3 1 x records of one key and no 2 x x: the next key cannot be "
+                      "pre-published (RFC 7671 §8.1); publish current + next 3 1 1");
+}
+
+TEST(BulkFindings, A310RecordLinksTheDigestsOfItsKey) {
+    const auto got = scheme_findings({corpus_record("rsa2048.pem", 0), corpus_record("rsa2048.pem", 2)}, {});
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0].rfind("no-rollover-scheme: 2 3 1 x records of one key", 0), 0U) << got[0];
+}
+
+TEST(BulkFindings, DigestsOfTwoKeysUnderDifferentMatchingTypesAreTwoKeys) {
+    // The served key is the 3 1 1's; the 3 1 2 is another key's: current + next.
+    EXPECT_TRUE(scheme_findings({corpus_record("rsa2048.pem", 1), corpus_record("rsa4096.pem", 2)},
+                                corpus_record("rsa2048.pem", 0).data)
+                    .empty());
+    EXPECT_TRUE(scheme_findings({corpus_record("rsa2048.pem", 1), corpus_record("rsa4096.pem", 1)}, {}).empty());
+}
+
+TEST(BulkFindings, WithoutAServedKeyDifferentMatchingTypesCannotBeCompared) {
+    const auto got = scheme_findings({corpus_record("rsa2048.pem", 1), corpus_record("rsa2048.pem", 2)}, {});
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0].rfind("rollover-scheme-unclear: 3 1 x records of different matching types", 0), 0U) << got[0];
+    // A served key that neither record pins links nothing.
+    EXPECT_EQ(scheme_findings({corpus_record("rsa2048.pem", 1), corpus_record("rsa2048.pem", 2)},
+                              corpus_record("rsa4096.pem", 0).data),
+              got);
+}
+
+TEST(TlsaPinnedKeys, CountsKeysAsFarAsTheyCanBeTold) {
+    const auto a1 = corpus_record("rsa2048.pem", 1);
+    const auto a2 = corpus_record("rsa2048.pem", 2);
+    const auto b1 = corpus_record("rsa4096.pem", 1);
+    const auto b2 = corpus_record("rsa4096.pem", 2);
+    const auto a0 = corpus_record("rsa2048.pem", 0);
+    const tlsa::Record ta{2, 1, 1, a1.data};
+    const tlsa::Record pkix{1, 1, 1, b1.data};
+    auto keys = [](const std::vector<tlsa::Record>& rrset, const std::vector<tlsa::Bytes>& known) {
+        const auto k = tlsa::pinned_spki_keys(rrset, known);
+        return std::to_string(k.at_least) + ".." + std::to_string(k.at_most);
+    };
+    EXPECT_EQ(keys({}, {}), "0..0");
+    EXPECT_EQ(keys({a1}, {}), "1..1");
+    EXPECT_EQ(keys({a1, b1}, {}), "2..2");
+    EXPECT_EQ(keys({a1, a2}, {}), "1..2");
+    EXPECT_EQ(keys({a1, a2}, {a0.data}), "1..1");
+    EXPECT_EQ(keys({a1, a2, b1, b2}, {}), "2..4");
+    EXPECT_EQ(keys({a1, a2, b1, b2}, {a0.data}), "2..3"); // b's two digests cannot be compared
+    EXPECT_EQ(keys({a1, a2, b1, b2}, {a0.data, corpus_record("rsa4096.pem", 0).data}), "2..2");
+    EXPECT_EQ(keys({a0, a1, a2}, {}), "1..1");
+    EXPECT_EQ(keys({a1, ta, pkix}, {}), "1..1"); // only usable 3 1 x records count
 }
 
 /// A resolver many threads may ask at once.

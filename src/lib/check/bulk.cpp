@@ -287,10 +287,18 @@ smtp::ProbeResult SharedProber::operator()(const smtp::ProbeRequest& req) {
 
 // --- findings -------------------------------------------------------------
 
+namespace {
+/// Served SPKIs kept per TLSA owner: enough for current + next key at a few
+/// addresses, bounded for a run of a million domains.
+constexpr std::size_t max_served_per_owner = 4;
+} // namespace
+
 std::string_view finding_kind_name(Finding::Kind k) {
     switch (k) {
     case Finding::Kind::no_rollover_scheme:
         return "no-rollover-scheme";
+    case Finding::Kind::rollover_scheme_unclear:
+        return "rollover-scheme-unclear";
     case Finding::Kind::cert_only:
         return "3-0-x-only";
     case Finding::Kind::ttl_above_day:
@@ -303,15 +311,19 @@ std::string_view finding_kind_name(Finding::Kind k) {
 
 void FindingCollector::add(const Report& r) {
     for (const auto& h : r.hosts) {
+        Owner* owner = nullptr;
         if (!h.tlsa.empty()) {
-            Owner& o = m_owners[h.tlsa_owner];
-            o.records = h.tlsa;
-            o.ttl = h.tlsa_ttl;
-            o.domains.insert(r.domain);
+            owner = &m_owners[h.tlsa_owner];
+            owner->records = h.tlsa;
+            owner->ttl = h.tlsa_ttl;
+            owner->domains.insert(r.domain);
         }
         for (const auto& a : h.addresses) {
             if (!a.probe) {
                 continue;
+            }
+            if (owner != nullptr && a.probe->served_spki && owner->served.size() < max_served_per_owner) {
+                owner->served.insert(*a.probe->served_spki);
             }
             Addr& ad = m_addresses[a.address.text];
             ad.domains.insert(r.domain);
@@ -343,12 +355,23 @@ std::vector<Finding> FindingCollector::findings() const {
         if (usable > 0 && cert_ee == usable) {
             out.push_back({Finding::Kind::cert_only, owner, o.domains.size(),
                            "only 3 0 x records: they pin the certificate and break at every reissue"});
-        } else if (spki_ee == 1 && ta == 0) {
+        } else if (spki_ee > 0 && ta == 0) {
             // RFC 7671 §8.1: a rollover publishes the next key's 3 1 1 next
-            // to the current one (or relies on a 2 1 1 that stays).
-            out.push_back({Finding::Kind::no_rollover_scheme, owner, o.domains.size(),
-                           "a single 3 1 x record and no 2 x x: the next key cannot be pre-published (RFC 7671 "
-                           "§8.1); publish current + next 3 1 1"});
+            // to the current one (or relies on a 2 1 1 that stays). Keys,
+            // not records: a 3 1 1 and a 3 1 2 of one key are one key.
+            const auto keys = tlsa::pinned_spki_keys(o.records, {o.served.begin(), o.served.end()});
+            if (keys.at_most == 1) {
+                out.push_back({Finding::Kind::no_rollover_scheme, owner, o.domains.size(),
+                               (spki_ee == 1 ? std::string("a single 3 1 x record")
+                                             : std::to_string(spki_ee) + " 3 1 x records of one key") +
+                                   " and no 2 x x: the next key cannot be pre-published (RFC 7671 §8.1); publish "
+                                   "current + next 3 1 1"});
+            } else if (keys.at_least == 1) {
+                out.push_back({Finding::Kind::rollover_scheme_unclear, owner, o.domains.size(),
+                               "3 1 x records of different matching types that neither a served key nor a 3 1 0 "
+                               "record links: if they pin one key, the next key cannot be pre-published (RFC 7671 "
+                               "§8.1)"});
+            }
         }
         if (o.ttl > 86400) {
             out.push_back({Finding::Kind::ttl_above_day, owner, o.domains.size(),

@@ -273,8 +273,9 @@ class Session {
         m_res.cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(m_ssl.get()));
         ok("tls", m_res.tls_version + " " + m_res.cipher + " SNI " + m_req.base_name);
         if (X509* leaf = SSL_get0_peer_certificate(m_ssl.get())) {
-            m_res.served =
-                tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::sha256, *leaf);
+            m_res.served_spki =
+                tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki, tlsa::MatchingType::full, *leaf).data;
+            m_res.served = tlsa::Record{3, 1, 1, tlsa::digest(tlsa::MatchingType::sha256, *m_res.served_spki)};
             m_res.leaf_self_signed = X509_self_signed(leaf, 1) == 1;
             ossl::drain_errors();
         }

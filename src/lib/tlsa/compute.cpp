@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <map>
 #include <openssl/evp.h>
+#include <set>
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
@@ -64,6 +67,42 @@ std::string unusable_reason(const Record& rec) {
     default:
         return "unknown matching type " + std::to_string(rec.mtype);
     }
+}
+
+PinnedKeys pinned_spki_keys(const std::vector<Record>& rrset, const std::vector<Bytes>& known_spkis) {
+    std::set<Bytes> known(known_spkis.begin(), known_spkis.end());
+    std::vector<const Record*> spki_ee;
+    for (const auto& r : rrset) {
+        if (r.usage == static_cast<std::uint8_t>(Usage::dane_ee) &&
+            r.selector == static_cast<std::uint8_t>(Selector::spki) && unusable_reason(r).empty()) {
+            spki_ee.push_back(&r);
+            if (r.mtype == static_cast<std::uint8_t>(MatchingType::full)) {
+                known.insert(r.data);
+            }
+        }
+    }
+    std::set<Bytes> pinned;                       // known SPKIs some record matches
+    std::map<std::uint8_t, std::set<Bytes>> rest; // per matching type: data no known SPKI gives
+    for (const Record* r : spki_ee) {
+        bool linked = false;
+        for (const auto& k : known) {
+            if (digest(static_cast<MatchingType>(r->mtype), k) == r->data) {
+                pinned.insert(k);
+                linked = true;
+            }
+        }
+        if (!linked) {
+            rest[r->mtype].insert(r->data);
+        }
+    }
+    PinnedKeys out{pinned.size(), pinned.size()};
+    std::size_t most_of_one_type = 0;
+    for (const auto& [mtype, data] : rest) {
+        most_of_one_type = std::max(most_of_one_type, data.size());
+        out.at_most += data.size();
+    }
+    out.at_least += most_of_one_type;
+    return out;
 }
 
 Expected<std::string> owner_name(std::string_view host, std::uint16_t port) {
