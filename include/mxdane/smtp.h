@@ -83,8 +83,11 @@ struct ProbeResult {
     Outcome outcome = Outcome::connect_failed;
     std::string reason; ///< one line for humans
     std::vector<Step> steps;
-    std::optional<tlsa::Record> matched;    ///< the record that authenticated the server
-    int match_depth = -1;                   ///< 0 leaf, >0 a trust anchor up the chain
+    std::optional<tlsa::Record> matched; ///< the record that authenticated the server
+    int match_depth = -1;                ///< 0 leaf, >0 a trust anchor up the chain
+    /// The reference identifier the certificate matched under a DANE-TA(2)
+    /// record (RFC 7672 §3.2.2); "" for DANE-EE(3), which checks no name.
+    std::string matched_name;
     std::optional<tlsa::Record> served;     ///< "3 1 1" of the served leaf certificate
     std::optional<tlsa::Bytes> served_spki; ///< the served leaf's SubjectPublicKeyInfo (DER)
     /// When no record matched: what each record says about the served

@@ -298,6 +298,9 @@ class Session {
             if (m_res.match_depth >= 0 && data != nullptr) {
                 m_res.matched = tlsa::Record{u, s, m, tlsa::Bytes(data, data + dlen)};
             }
+            if (const char* name = SSL_get0_peername(m_ssl.get()); name != nullptr && u == 2) {
+                m_res.matched_name = name;
+            }
             ok("dane", m_res.matched ? "matched " + tlsa::rdata_text(*m_res.matched) + " at depth " +
                                            std::to_string(m_res.match_depth)
                                      : "matched");
