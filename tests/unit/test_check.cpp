@@ -65,6 +65,9 @@ struct CheckWalk : ::testing::Test {
         res.outcome = outcome;
         res.reason = outcome == smtp::Outcome::validated ? "validated" : "no TLSA record matches the server key";
         res.leaf_self_signed = self_signed;
+        if (outcome == smtp::Outcome::validated || outcome == smtp::Outcome::no_match) {
+            res.steps.push_back({"tls", true, "TLSv1.3"});
+        }
         return res;
     };
 
@@ -102,22 +105,47 @@ TEST_F(CheckWalk, SecurePathProbesEveryAddress) {
     EXPECT_EQ(probes[1].address, "2001:db8::1");
     EXPECT_EQ(probes[0].port, 2525);
     EXPECT_EQ(probes[0].base_name, "mx1.example.net");
+    // DANE-EE(3) checks no name (RFC 7672 §3.1.1): none is given.
     EXPECT_TRUE(probes[0].extra_names.empty());
     EXPECT_EQ(probes[0].records, (std::vector<tlsa::Record>{rec(3, 1, 1)}));
     EXPECT_EQ(overall(r), Overall::all_validated);
+    EXPECT_TRUE(weak_paths(r).empty());
     EXPECT_TRUE(r.warnings.empty());
     EXPECT_FALSE(r.mx_verdict);
 }
 
-TEST_F(CheckWalk, InsecureMxMeansNoDaneAndNoTlsaLookup) {
+// Postfix 3.7: smtp_tls_dane_insecure_mx_policy = dane. The hosts' TLSA
+// records are used (a mismatch defers mail), but a forged MX avoids them.
+TEST_F(CheckWalk, InsecureMxStillUsesTheHostsTlsaAsPostfixDoes) {
     good_domain(Security::insecure);
     const Report r = run_for("example.net");
-    ASSERT_TRUE(r.mx_verdict);
-    EXPECT_EQ(*r.mx_verdict, Verdict::no_dane);
+    EXPECT_FALSE(r.mx_verdict);
+    EXPECT_TRUE(r.mx_insecure);
+    EXPECT_TRUE(asked("TLSA _25._tcp.mx1.example.net"));
+    EXPECT_EQ(probes.size(), 2U);
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::dane_validated);
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_EQ(weak_paths(r),
+              (std::vector<std::string>{"the MX RRset of example.net is insecure: a forged MX answer avoids DANE"}));
+    ASSERT_EQ(r.warnings.size(), 1U);
+    EXPECT_EQ(r.warnings[0].rfind("the MX RRset of example.net is insecure: senders use the MX hosts' TLSA", 0), 0U);
+}
+
+TEST_F(CheckWalk, InsecureMxWithAMismatchDefers) {
+    good_domain(Security::insecure);
+    outcome = smtp::Outcome::no_match;
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
+    EXPECT_EQ(overall(r), Overall::deferred);
+}
+
+TEST_F(CheckWalk, InsecureMxAndInsecureHostsIsNotInEffect) {
+    good_domain(Security::insecure);
+    dns.set("mx1.example.net", RrType::a, Security::insecure, {dns::Address{false, "192.0.2.1"}});
+    dns.set("mx1.example.net", RrType::aaaa, Security::insecure, {});
+    const Report r = run_for("example.net");
     EXPECT_FALSE(asked("TLSA _25._tcp.mx1.example.net"));
     EXPECT_TRUE(probes.empty());
-    EXPECT_EQ(r.hosts[0].addresses.size(), 2U);
-    EXPECT_EQ(r.hosts[0].addresses[0].verdict, Verdict::no_dane);
     EXPECT_EQ(overall(r), Overall::not_in_effect);
 }
 
@@ -127,7 +155,7 @@ TEST_F(CheckWalk, BogusMxWouldDefer) {
     EXPECT_EQ(*r.mx_verdict, Verdict::would_defer);
     EXPECT_EQ(r.mx_reason, "MX lookup bogus (example.net: signature expired)");
     EXPECT_TRUE(r.hosts.empty());
-    EXPECT_EQ(overall(r), Overall::some_failed);
+    EXPECT_EQ(overall(r), Overall::deferred);
 }
 
 TEST_F(CheckWalk, ServfailMxWouldDefer) {
@@ -141,7 +169,7 @@ TEST_F(CheckWalk, NxdomainDomainFails) {
     const Report r = run_for("example.net");
     EXPECT_EQ(*r.mx_verdict, Verdict::failed);
     EXPECT_EQ(r.mx_reason, "example.net does not exist (NXDOMAIN)");
-    EXPECT_EQ(overall(r), Overall::some_failed);
+    EXPECT_EQ(overall(r), Overall::deferred);
 }
 
 TEST_F(CheckWalk, NullMxAcceptsNoMail) {
@@ -171,7 +199,7 @@ TEST_F(CheckWalk, TlsaServfailWouldDeferAndIsNeverNoTlsa) {
     EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
     EXPECT_EQ(r.hosts[0].addresses[0].reason, "TLSA lookup SERVFAIL (_25._tcp.mx1.example.net, rcode 2)");
     EXPECT_TRUE(probes.empty());
-    EXPECT_EQ(overall(r), Overall::some_failed);
+    EXPECT_EQ(overall(r), Overall::deferred);
 }
 
 TEST_F(CheckWalk, TlsaBogusWouldDefer) {
@@ -202,17 +230,72 @@ TEST_F(CheckWalk, InsecureTlsaIsNoDane) {
 TEST_F(CheckWalk, InsecureAddressesSkipTheTlsaLookup) {
     good_domain();
     dns.set("mx1.example.net", RrType::a, Security::insecure, {dns::Address{false, "192.0.2.1"}});
+    dns.set("mx1.example.net", RrType::aaaa, Security::insecure, {dns::Address{true, "2001:db8::1"}});
     const Report r = run_for("example.net");
     EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_EQ(r.hosts[0].reason, "the A records of mx1.example.net are insecure: no TLSA lookup (RFC 7672 §2.2.2)");
     EXPECT_FALSE(asked("TLSA _25._tcp.mx1.example.net"));
 }
 
-TEST_F(CheckWalk, BogusAddressWouldDefer) {
+// Postfix looks A and AAAA up on their own: a bogus AAAA RRset costs the
+// IPv6 addresses only, and mail goes over IPv4 with DANE.
+TEST_F(CheckWalk, BogusAaaaSkipsIpv6OnlyAndIpv4Delivers) {
     good_domain();
     dns.set("mx1.example.net", RrType::aaaa, Security::bogus, {dns::Address{true, "2001:db8::1"}});
     const Report r = run_for("example.net");
+    ASSERT_EQ(r.hosts[0].addresses.size(), 1U);
+    EXPECT_EQ(r.hosts[0].addresses[0].address.text, "192.0.2.1");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::dane_validated);
+    ASSERT_EQ(probes.size(), 1U);
+    EXPECT_EQ(r.hosts[0].skipped,
+              (std::vector<std::string>{"AAAA lookup bogus (mx1.example.net: signature expired): senders skip the "
+                                        "IPv6 addresses of mx1.example.net"}));
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_EQ(weak_paths(r), r.hosts[0].skipped);
+}
+
+TEST_F(CheckWalk, ServfailAOnlySkipsIpv4) {
+    good_domain();
+    dns.set("mx1.example.net", RrType::a, Security::insecure, {}, 2);
+    const Report r = run_for("example.net");
+    ASSERT_EQ(r.hosts[0].addresses.size(), 1U);
+    EXPECT_EQ(r.hosts[0].addresses[0].address.text, "2001:db8::1");
+    EXPECT_EQ(r.hosts[0].skipped.size(), 1U);
+    EXPECT_EQ(r.hosts[0].skipped[0].rfind("A lookup SERVFAIL (mx1.example.net, rcode 2): senders skip the IPv4", 0),
+              0U);
+    EXPECT_EQ(overall(r), Overall::degraded);
+}
+
+TEST_F(CheckWalk, BothFamiliesFailedSkipsTheHostAndTheNextDelivers) {
+    good_domain();
+    dns.set("example.net", RrType::mx, Security::secure,
+            {dns::Mx{10, "mx0.example.net"}, dns::Mx{20, "mx1.example.net"}});
+    dns.set("mx0.example.net", RrType::a, Security::bogus, {dns::Address{false, "192.0.2.5"}});
+    dns.set("mx0.example.net", RrType::aaaa, Security::insecure, {}, 2);
+    const Report r = run_for("example.net");
     EXPECT_EQ(r.hosts[0].verdict, Verdict::would_defer);
-    EXPECT_EQ(r.hosts[0].reason, "AAAA lookup bogus (mx1.example.net: signature expired)");
+    EXPECT_EQ(r.hosts[0].reason,
+              "A lookup bogus (mx0.example.net: signature expired); AAAA lookup SERVFAIL (mx0.example.net, rcode 2)");
+    EXPECT_TRUE(r.hosts[0].addresses.empty());
+    EXPECT_EQ(r.hosts[1].verdict, Verdict::dane_validated);
+    EXPECT_EQ(probes.size(), 2U);
+    EXPECT_EQ(overall(r), Overall::degraded);
+    const auto weak = weak_paths(r);
+    ASSERT_EQ(weak.size(), 1U);
+    EXPECT_EQ(weak[0].rfind("mx0.example.net: would-defer (A lookup bogus", 0), 0U) << weak[0];
+}
+
+TEST_F(CheckWalk, SecureAAndInsecureAaaaLeaveTheIpv6PathWithoutDane) {
+    good_domain();
+    dns.set("mx1.example.net", RrType::aaaa, Security::insecure, {dns::Address{true, "2001:db8::1"}});
+    const Report r = run_for("example.net");
+    ASSERT_EQ(probes.size(), 1U);
+    EXPECT_EQ(probes[0].address, "192.0.2.1");
+    EXPECT_EQ(r.hosts[0].addresses[0].verdict, Verdict::dane_validated);
+    EXPECT_EQ(r.hosts[0].addresses[1].verdict, Verdict::no_dane);
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_EQ(weak_paths(r), (std::vector<std::string>{"mx1.example.net[2001:db8::1]: no DANE, opportunistic TLS: a "
+                                                       "path an attacker can force"}));
 }
 
 TEST_F(CheckWalk, HostWithoutAddressesFails) {
@@ -236,7 +319,38 @@ TEST_F(CheckWalk, CnameExpandedNameFirstThenOriginal) {
     EXPECT_EQ(r.hosts[0].base_name, "mx.example.net");
     ASSERT_EQ(probes.size(), 1U);
     EXPECT_EQ(probes[0].base_name, "mx.example.net");
-    EXPECT_TRUE(probes[0].extra_names.empty());
+    EXPECT_EQ(probes[0].extra_names, (std::vector<std::string>{"example.net"}));
+}
+
+// A secure CNAME into an unsigned zone: the host is in a signed zone, so
+// DANE applies with the original name as the TLSA base domain.
+TEST_F(CheckWalk, SecureCnameIntoAnUnsignedZoneUsesTheOriginalName) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, "mx.example.net"}});
+    dns.set("mx.example.net", RrType::a, Security::insecure, {dns::Address{false, "192.0.2.1"}}, 0,
+            "mail.unsigned.example");
+    dns.set("mx.example.net", RrType::aaaa, Security::insecure, {}, 0, "mail.unsigned.example");
+    dns.set("mx.example.net", RrType::cname, Security::secure, {dns::Cname{"mail.unsigned.example"}});
+    dns.set("_25._tcp.mx.example.net", RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+    outcome = smtp::Outcome::no_match;
+    const Report r = run_for("example.net");
+    EXPECT_TRUE(asked("CNAME mx.example.net"));
+    EXPECT_FALSE(asked("TLSA _25._tcp.mail.unsigned.example"));
+    ASSERT_EQ(probes.size(), 1U);
+    EXPECT_EQ(probes[0].base_name, "mx.example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
+    EXPECT_EQ(overall(r), Overall::deferred);
+}
+
+TEST_F(CheckWalk, InsecureCnameFirstLinkMeansNoDane) {
+    dns.set("example.net", RrType::mx, Security::secure, {dns::Mx{10, "mx.example.net"}});
+    dns.set("mx.example.net", RrType::a, Security::insecure, {dns::Address{false, "192.0.2.1"}}, 0,
+            "mail.unsigned.example");
+    dns.set("mx.example.net", RrType::cname, Security::insecure, {dns::Cname{"mail.unsigned.example"}});
+    const Report r = run_for("example.net");
+    EXPECT_FALSE(asked("TLSA _25._tcp.mx.example.net"));
+    EXPECT_TRUE(probes.empty());
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
+    EXPECT_EQ(overall(r), Overall::not_in_effect);
 }
 
 TEST_F(CheckWalk, CnameTargetAsBaseKeepsTheOriginalAsAReferenceName) {
@@ -247,7 +361,7 @@ TEST_F(CheckWalk, CnameTargetAsBaseKeepsTheOriginalAsAReferenceName) {
     EXPECT_EQ(r.hosts[0].base_name, "real.example.org");
     ASSERT_EQ(probes.size(), 1U);
     EXPECT_EQ(probes[0].base_name, "real.example.org");
-    EXPECT_EQ(probes[0].extra_names, (std::vector<std::string>{"mx.example.net"}));
+    EXPECT_EQ(probes[0].extra_names, (std::vector<std::string>{"mx.example.net", "example.net"}));
 }
 
 TEST_F(CheckWalk, HostsInPreferenceOrderOneFailing) {
@@ -268,15 +382,53 @@ TEST_F(CheckWalk, HostsInPreferenceOrderOneFailing) {
     EXPECT_EQ(r.hosts[0].host, "mx0.example.net");
     EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
     EXPECT_EQ(r.hosts[1].verdict, Verdict::dane_validated);
-    EXPECT_EQ(overall(r), Overall::some_failed);
+    // Senders skip the failing host and deliver through the other one.
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_EQ(weak_paths(r),
+              (std::vector<std::string>{"mx0.example.net[192.0.2.5]: FAILED (why): senders skip this address"}));
+}
+
+TEST_F(CheckWalk, OneHostWithDaneAndOneWithoutIsADowngradePath) {
+    good_domain();
+    dns.set("example.net", RrType::mx, Security::secure,
+            {dns::Mx{10, "mx1.example.net"}, dns::Mx{20, "mx2.example.net"}});
+    dns.set("mx2.example.net", RrType::a, Security::secure, {dns::Address{false, "192.0.2.2"}});
+    dns.set("_25._tcp.mx2.example.net", RrType::tlsa, Security::secure, {});
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[1].verdict, Verdict::no_dane);
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_EQ(weak_paths(r), (std::vector<std::string>{"mx2.example.net[192.0.2.2]: no DANE, opportunistic TLS: a "
+                                                       "path an attacker can force"}));
+}
+
+TEST_F(CheckWalk, EveryAddressFailingDefers) {
+    good_domain();
+    outcome = smtp::Outcome::no_starttls;
+    const Report r = run_for("example.net");
+    EXPECT_EQ(overall(r), Overall::deferred);
+    EXPECT_EQ(weak_paths(r).size(), 2U);
+}
+
+// RFC 7672 §3.2.2 and Postfix: under DANE-TA(2) the certificate may name
+// the next-hop (recipient) domain instead of the MX host.
+TEST_F(CheckWalk, DaneTaAcceptsTheNextHopDomainAsAName) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(2, 1, 1)});
+    (void)run_for("example.net");
+    ASSERT_EQ(probes.size(), 2U);
+    EXPECT_EQ(probes[0].base_name, "mx1.example.net");
+    EXPECT_EQ(probes[0].extra_names, (std::vector<std::string>{"example.net"}));
 }
 
 TEST_F(CheckWalk, MxHostModeSkipsTheMxLookup) {
     good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(2, 1, 1)});
     const Report r = run_for("mx1.example.net", true);
     EXPECT_FALSE(asked("MX mx1.example.net"));
     EXPECT_EQ(dns.asked.front(), "A mx1.example.net");
     EXPECT_EQ(overall(r), Overall::all_validated);
+    // No next-hop domain without an MX lookup.
+    EXPECT_TRUE(probes[0].extra_names.empty());
 }
 
 /// A valid host name of `n` characters ending in example.net.
@@ -318,13 +470,32 @@ TEST_F(CheckWalk, AnMxHostGivenWithNoPossibleTlsaOwnerIsRefused) {
     EXPECT_TRUE(dns.asked.empty());
 }
 
-TEST_F(CheckWalk, OnlyUnusableRecordsIsNoDane) {
+// RFC 7672 §2.2: TLSA records that are all unusable still make TLS
+// mandatory (without authentication).
+TEST_F(CheckWalk, OnlyUnusableRecordsMakeTlsMandatory) {
     good_domain();
     dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(1, 1, 1), rec(3, 1, 9)});
+    outcome = smtp::Outcome::no_match; // TLS worked, nothing could authenticate
     const Report r = run_for("example.net");
-    EXPECT_EQ(r.hosts[0].verdict, Verdict::no_dane);
-    EXPECT_EQ(r.hosts[0].reason, "no usable TLSA record at _25._tcp.mx1.example.net.");
-    EXPECT_TRUE(probes.empty());
+    EXPECT_EQ(probes.size(), 2U);
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::tls_unauthenticated);
+    EXPECT_EQ(r.hosts[0].reason, "no usable TLSA record at _25._tcp.mx1.example.net.: TLS without authentication");
+    EXPECT_EQ(overall(r), Overall::degraded);
+    EXPECT_TRUE(std::any_of(r.warnings.begin(), r.warnings.end(), [](const std::string& w) {
+        return w.find("no usable TLSA record: senders require TLS") != std::string::npos;
+    })) << testing::PrintToString(r.warnings);
+}
+
+TEST_F(CheckWalk, OnlyUnusableRecordsAndNoStarttlsDefers) {
+    good_domain();
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::secure, {rec(1, 1, 1)});
+    outcome = smtp::Outcome::no_starttls;
+    const Report r = run_for("example.net");
+    EXPECT_EQ(r.hosts[0].verdict, Verdict::failed);
+    EXPECT_EQ(r.hosts[0].reason,
+              "no TLSA record matches the server key (only unusable TLSA records, but TLS is still mandatory: RFC "
+              "7672 §2.2)");
+    EXPECT_EQ(overall(r), Overall::deferred);
 }
 
 TEST_F(CheckWalk, WarningsADaneExpertWouldGive) {
@@ -372,6 +543,11 @@ TEST(CheckVerdict, Names) {
     EXPECT_EQ(verdict_name(Verdict::failed), "FAILED");
     EXPECT_EQ(verdict_name(Verdict::would_defer), "would-defer");
     EXPECT_EQ(verdict_name(Verdict::no_dane), "no-dane");
+    EXPECT_EQ(verdict_name(Verdict::tls_unauthenticated), "tls-unauthenticated");
+    EXPECT_EQ(overall_name(Overall::all_validated), "all-validated");
+    EXPECT_EQ(overall_name(Overall::degraded), "degraded");
+    EXPECT_EQ(overall_name(Overall::deferred), "deferred");
+    EXPECT_EQ(overall_name(Overall::not_in_effect), "not-in-effect");
 }
 
 } // namespace
