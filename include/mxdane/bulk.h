@@ -59,14 +59,15 @@ bool in_shard(std::string_view domain, Shard s);
 std::set<std::string> answered_domains(std::string_view jsonl);
 
 /// One verdict per domain, for the summary and the exit code.
-enum class DomainVerdict { validated, failed, would_defer, no_dane, error };
+enum class DomainVerdict { validated, degraded, failed, would_defer, no_dane, error };
 
-/// "validated", "failed", "would-defer", "no-dane", "error".
+/// "validated", "degraded", "failed", "would-defer", "no-dane", "error".
 std::string_view domain_verdict_name(DomainVerdict v);
 
-/// The domain's verdict: the worst of its MX step and its hosts, as
-/// check::overall() orders them (would-defer and failed both mean "some
-/// host will not get mail").
+/// The domain's verdict, check::overall() of its report: validated,
+/// degraded, not in effect (no_dane), or deferred, which is told apart as
+/// would_defer (a lookup on the way was bogus or failed) or failed (every
+/// path was tried and none succeeded).
 DomainVerdict domain_verdict(const Report& r);
 
 /// A Prober for many walks at once: the same request (address, port, base
@@ -104,12 +105,15 @@ struct DomainResult {
 /// Per-verdict counts.
 struct Counts {
     std::size_t validated = 0;
+    std::size_t degraded = 0;
     std::size_t failed = 0;
     std::size_t would_defer = 0;
     std::size_t no_dane = 0;
     std::size_t errors = 0;
     void add(DomainVerdict v);
-    [[nodiscard]] std::size_t total() const noexcept { return validated + failed + would_defer + no_dane + errors; }
+    [[nodiscard]] std::size_t total() const noexcept {
+        return validated + degraded + failed + would_defer + no_dane + errors;
+    }
 };
 
 /// Findings across domains that no single check shows.

@@ -20,6 +20,7 @@ enum class Exit : int {
     failed = 2,        ///< could not do the work (I/O, exists, permission, OpenSSL)
     not_in_effect = 3, ///< check: DANE does not apply (insecure MX, no secure TLSA)
     waiting = 4,       ///< rollover: nothing to do yet, a wait is under way
+    degraded = 5,      ///< check: delivered, but some path fails or DANE covers only part of it
     usage = 64,        ///< bad command line or bad input value (EX_USAGE)
 };
 

@@ -88,9 +88,12 @@ std::string verdict_text(check::Verdict v, const std::string& reason, const smtp
         if (probe != nullptr && probe->matched) {
             const auto& m = *probe->matched;
             return "dane-validated (" + std::to_string(m.usage) + " " + std::to_string(m.selector) + " " +
-                   std::to_string(m.mtype) + " matched)";
+                   std::to_string(m.mtype) + " matched" +
+                   (probe->matched_name.empty() ? std::string() : ", name " + probe->matched_name) + ")";
         }
         return "dane-validated";
+    case check::Verdict::tls_unauthenticated:
+        return "TLS, not authenticated: " + reason;
     case check::Verdict::failed:
         return "FAILED: " + reason;
     case check::Verdict::would_defer:
@@ -106,10 +109,10 @@ void print_text(const check::Report& r, Io& io) {
         io.out << r.domain << " MX " << verdict_text(*r.mx_verdict, r.mx_reason, nullptr) << "\n";
     }
     std::size_t validated = 0;
-    std::size_t failed = 0;
-    std::size_t defer = 0;
-    std::size_t none = 0;
     for (const auto& h : r.hosts) {
+        for (const auto& s : h.skipped) {
+            io.out << where(h, nullptr, r.port) << " skipped: " << s << "\n";
+        }
         if (h.addresses.empty()) {
             io.out << where(h, nullptr, r.port) << " " << verdict_text(h.verdict, h.reason, nullptr) << "\n";
         }
@@ -137,44 +140,34 @@ void print_text(const check::Report& r, Io& io) {
                        << " octets in plaintext after its 220 to STARTTLS (STARTTLS injection); mxdane dropped them\n";
             }
         }
-        switch (h.verdict) {
-        case check::Verdict::dane_validated:
+        if (h.verdict == check::Verdict::dane_validated && h.skipped.empty()) {
             ++validated;
-            break;
-        case check::Verdict::failed:
-            ++failed;
-            break;
-        case check::Verdict::would_defer:
-            ++defer;
-            break;
-        case check::Verdict::no_dane:
-            ++none;
-            break;
         }
     }
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
     }
+    const std::string of = std::to_string(validated) + " of " + std::to_string(r.hosts.size()) + " MX hosts";
     std::string summary = r.domain + ": ";
+    const auto weak = check::weak_paths(r);
     switch (check::overall(r)) {
     case check::Overall::all_validated:
-        summary += "every MX host DANE-validated (" + std::to_string(validated) + " of " +
-                   std::to_string(r.hosts.size()) + ")";
+        summary += "every MX host DANE-validated (" + of + ")";
         break;
-    case check::Overall::some_failed:
-        summary += "DANE senders would not deliver to every MX host: ";
+    case check::Overall::degraded:
+        summary += "DANE senders deliver, but not on every path (" + of + " DANE-validated)";
+        break;
+    case check::Overall::deferred:
+        summary += "DANE senders would defer: no path succeeds";
         break;
     case check::Overall::not_in_effect:
-        summary += "DANE is not in effect: ";
+        summary += "DANE is not in effect";
         break;
     }
-    if (check::overall(r) != check::Overall::all_validated) {
-        if (r.hosts.empty()) {
-            summary += r.mx_reason;
-        } else {
-            summary += std::to_string(validated) + " of " + std::to_string(r.hosts.size()) +
-                       " MX hosts DANE-validated, " + std::to_string(failed) + " failed, " + std::to_string(defer) +
-                       " would defer, " + std::to_string(none) + " without DANE";
+    if (!weak.empty()) {
+        summary += ": " + weak.front();
+        if (weak.size() > 1) {
+            summary += " (and " + std::to_string(weak.size() - 1) + " more: see above)";
         }
     }
     io.out << "summary: " << summary << "\n";
@@ -190,6 +183,7 @@ nlohmann::json probe_json(const smtp::ProbeResult& p, const std::string& owner) 
     }
     j["matched"] = p.matched ? tlsa_json(owner, *p.matched) : nlohmann::json(nullptr);
     j["match_depth"] = p.match_depth;
+    j["matched_name"] = p.matched_name;
     j["served"] = p.served ? tlsa_json(owner, *p.served) : nlohmann::json(nullptr);
     j["explained"] = nlohmann::json::array();
     for (const auto& x : p.explained) {
@@ -211,6 +205,7 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
     j["domain"] = r.domain;
     j["mx_host_mode"] = r.mx_host;
     j["port"] = r.port;
+    j["mx_insecure"] = r.mx_insecure;
     j["mx"] = r.mx_verdict ? nlohmann::json{{"verdict", std::string(check::verdict_name(*r.mx_verdict))},
                                             {"reason", r.mx_reason}}
                            : nlohmann::json(nullptr);
@@ -226,6 +221,7 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         for (const auto& rec : h.tlsa) {
             hj["tlsa"].push_back(tlsa_json(h.tlsa_owner, rec, h.tlsa_ttl));
         }
+        hj["skipped"] = h.skipped;
         hj["verdict"] = std::string(check::verdict_name(h.verdict));
         hj["reason"] = h.reason;
         hj["addresses"] = nlohmann::json::array();
@@ -258,17 +254,8 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         lj["malformed"] = l.malformed;
         j["lookups"].push_back(lj);
     }
-    switch (check::overall(r)) {
-    case check::Overall::all_validated:
-        j["overall"] = "all-validated";
-        break;
-    case check::Overall::some_failed:
-        j["overall"] = "some-failed";
-        break;
-    case check::Overall::not_in_effect:
-        j["overall"] = "not-in-effect";
-        break;
-    }
+    j["overall"] = std::string(check::overall_name(check::overall(r)));
+    j["weak_paths"] = check::weak_paths(r);
     return j;
 }
 
@@ -276,7 +263,9 @@ Exit check_exit(const check::Report& r) {
     switch (check::overall(r)) {
     case check::Overall::all_validated:
         return Exit::ok;
-    case check::Overall::some_failed:
+    case check::Overall::degraded:
+        return Exit::degraded;
+    case check::Overall::deferred:
         return Exit::no;
     case check::Overall::not_in_effect:
         return Exit::not_in_effect;
@@ -297,8 +286,9 @@ Runner setup(CLI::App& app) {
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
     add_bulk_options(app, o->bulk);
-    app.footer("Exit codes: 0 every MX host DANE-validated, 1 some host failed or would defer,\n"
-               "            2 could not check, 3 DANE not in effect, 64 bad usage.\n"
+    app.footer("Exit codes: 0 every MX host DANE-validated, 1 DANE senders would defer (no path succeeds),\n"
+               "            2 could not check, 3 DANE not in effect, 5 delivered but not on every path\n"
+               "            (a host or address fails or is skipped, or DANE covers only part), 64 bad usage.\n"
                "Examples:\n  mxdane check example.net\n  mxdane check --mx mx1.example.net\n"
                "  mxdane check --domains list.txt --json > out.jsonl");
 

@@ -40,15 +40,21 @@ int severity(Exit e) {
         return 0;
     case Exit::not_in_effect:
         return 1;
-    case Exit::no:
+    case Exit::degraded:
         return 2;
-    default:
+    case Exit::no:
         return 3;
+    default:
+        return 4;
     }
 }
 
 /// The first place the domain's verdict comes from, for its text line.
 std::string domain_reason(const check::Report& r, check::bulk::DomainVerdict v) {
+    if (v == check::bulk::DomainVerdict::degraded) {
+        const auto weak = check::weak_paths(r);
+        return weak.empty() ? std::string() : weak.front();
+    }
     if (r.mx_verdict &&
         (v != check::bulk::DomainVerdict::no_dane || r.hosts.empty() || *r.mx_verdict == check::Verdict::no_dane)) {
         return r.mx_reason;
@@ -91,9 +97,9 @@ std::string text_line(const check::bulk::DomainResult& d) {
 }
 
 nlohmann::json summary_json(const check::bulk::Counts& c, std::size_t connections) {
-    return {{"domains", c.total()},         {"validated", c.validated}, {"failed", c.failed},
-            {"would_defer", c.would_defer}, {"no_dane", c.no_dane},     {"errors", c.errors},
-            {"connections", connections}};
+    return {{"domains", c.total()}, {"validated", c.validated},     {"degraded", c.degraded},
+            {"failed", c.failed},   {"would_defer", c.would_defer}, {"no_dane", c.no_dane},
+            {"errors", c.errors},   {"connections", connections}};
 }
 
 } // namespace
@@ -198,9 +204,9 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
 
     const auto found = findings.findings();
     const Exit code = list.bad.empty() ? worst : Exit::usage;
-    io.err << "summary: " << counts.total() << " domains: " << counts.validated << " validated, " << counts.failed
-           << " failed, " << counts.would_defer << " would defer, " << counts.no_dane << " no DANE, " << counts.errors
-           << " errors";
+    io.err << "summary: " << counts.total() << " domains: " << counts.validated << " validated, " << counts.degraded
+           << " degraded, " << counts.failed << " failed, " << counts.would_defer << " would defer, " << counts.no_dane
+           << " no DANE, " << counts.errors << " errors";
     io.err << " (" << list.bad.size() << " bad lines, " << list.duplicates << " duplicates, " << skipped
            << " already done, " << shared.connections() << " SMTP connections)\n";
     for (const auto& f : found) {

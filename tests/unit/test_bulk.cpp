@@ -369,6 +369,22 @@ class FakeResolver final : public dns::Resolver {
     std::map<std::pair<std::string, dns::RrType>, std::vector<dns::Rdata>> m_answers;
 };
 
+TEST(BulkVerdict, NamesAndCounts) {
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::validated), "validated");
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::degraded), "degraded");
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::failed), "failed");
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::would_defer), "would-defer");
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::no_dane), "no-dane");
+    EXPECT_EQ(domain_verdict_name(DomainVerdict::error), "error");
+    Counts c;
+    for (auto v : {DomainVerdict::validated, DomainVerdict::degraded, DomainVerdict::degraded, DomainVerdict::failed,
+                   DomainVerdict::would_defer, DomainVerdict::no_dane, DomainVerdict::error}) {
+        c.add(v);
+    }
+    EXPECT_EQ(c.degraded, 2U);
+    EXPECT_EQ(c.total(), 7U);
+}
+
 TEST(BulkRun, EveryDomainGetsTheVerdictOfASingleCheck) {
     FakeResolver dns;
     std::vector<std::string> domains;

@@ -115,6 +115,8 @@ std::string_view domain_verdict_name(DomainVerdict v) {
     switch (v) {
     case DomainVerdict::validated:
         return "validated";
+    case DomainVerdict::degraded:
+        return "degraded";
     case DomainVerdict::failed:
         return "failed";
     case DomainVerdict::would_defer:
@@ -131,9 +133,11 @@ DomainVerdict domain_verdict(const Report& r) {
     switch (overall(r)) {
     case Overall::all_validated:
         return DomainVerdict::validated;
+    case Overall::degraded:
+        return DomainVerdict::degraded;
     case Overall::not_in_effect:
         return DomainVerdict::no_dane;
-    case Overall::some_failed:
+    case Overall::deferred:
         break;
     }
     bool defer = r.mx_verdict && *r.mx_verdict == Verdict::would_defer;
@@ -147,6 +151,9 @@ void Counts::add(DomainVerdict v) {
     switch (v) {
     case DomainVerdict::validated:
         ++validated;
+        break;
+    case DomainVerdict::degraded:
+        ++degraded;
         break;
     case DomainVerdict::failed:
         ++failed;
