@@ -135,10 +135,6 @@ void print_text(const check::Report& r, Io& io) {
                     io.out << "  served:    " << tlsa::zone_line(h.tlsa_owner, *p->served) << "\n";
                 }
             }
-            if (p != nullptr && p->discarded_plaintext > 0) {
-                io.err << "warning: " << where(h, &a, r.port) << " sent " << p->discarded_plaintext
-                       << " octets in plaintext after its 220 to STARTTLS (STARTTLS injection); mxdane dropped them\n";
-            }
         }
         if (h.verdict == check::Verdict::dane_validated && h.skipped.empty()) {
             ++validated;

@@ -250,8 +250,17 @@ TEST(LabCheck, InjectedPlaintextIsDroppedAndReported) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_GT(j["hosts"][0]["addresses"][0]["probe"]["discarded_plaintext"].get<int>(), 0);
+    // One warnings list: in the JSON, in the text, and in the bulk run's.
+    const std::string said = "(STARTTLS injection); mxdane dropped them";
+    ASSERT_EQ(j["warnings"].size(), 1U) << r.out;
+    EXPECT_NE(j["warnings"][0].get<std::string>().find(said), std::string::npos) << r.out;
     const auto t = run_mxdane(lab_args({"inject.secure.test"}));
-    EXPECT_NE(t.err.find("(STARTTLS injection); mxdane dropped them"), std::string::npos) << t.err;
+    EXPECT_NE(t.err.find("warning: " + at("mx23.secure.test", "127.0.1.23") + "sent "), std::string::npos) << t.err;
+    RunOptions in;
+    in.stdin_data = "inject.secure.test\n";
+    const auto b = run_mxdane(lab_args({"--domains", "-"}), in);
+    EXPECT_NE(b.err.find("warning: inject.secure.test: mx23.secure.test[127.0.1.23]"), std::string::npos) << b.err;
+    EXPECT_NE(b.err.find(said), std::string::npos) << b.err;
 }
 
 TEST(LabCheck, ConnectionRefusedFails) {

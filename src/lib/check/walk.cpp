@@ -454,6 +454,13 @@ class Walk {
             if (res.leaf_self_signed) {
                 m_self_signed = true;
             }
+            if (res.discarded_plaintext > 0) {
+                // One warnings list for every output (text, JSON, bulk).
+                m_report.warnings.push_back(h.host + "[" + a.address.text + "]:" + std::to_string(m_req.port) +
+                                            " sent " + std::to_string(res.discarded_plaintext) +
+                                            " octets in plaintext after its 220 to STARTTLS (STARTTLS injection); "
+                                            "mxdane dropped them");
+            }
             a.probe = std::move(res);
         }
         host_verdict(h);
