@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -221,6 +222,28 @@ std::string read_file(const fs::path& p) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+std::map<std::string, std::vector<int>> syscall_calls_after_loading(const std::string& strace_log) {
+    std::map<std::string, std::vector<int>> calls;
+    std::map<std::string, int> n;
+    const std::regex line(R"(^(\d+\s+)?([a-z0-9_]+)\()");
+    const std::regex loader(R"re(^(\d+\s+)?openat\(AT_FDCWD, "(/etc/ld\.so\.cache|[^"]*\.so(\.[0-9.]+)?)")re");
+    bool loading = true;
+    std::istringstream in(strace_log);
+    for (std::string l; std::getline(in, l);) {
+        std::smatch m;
+        if (!std::regex_search(l, m, line)) {
+            continue;
+        }
+        const std::string sc = m[2].str();
+        const int when = ++n[sc];
+        loading = loading && std::regex_search(l, loader);
+        if (!loading) {
+            calls[sc].push_back(when);
+        }
+    }
+    return calls;
 }
 
 unsigned test_seed() {

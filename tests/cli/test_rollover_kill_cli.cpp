@@ -136,8 +136,9 @@ void expect_no_orphan(const Host& h, const std::string& at) {
     }
 }
 
-/// How often each syscall of `file_syscalls` runs in an uninterrupted run.
-std::map<std::string, int> count_syscalls(const std::vector<std::string>& argv) {
+/// The calls of each syscall of `file_syscalls` in an uninterrupted run,
+/// after the dynamic loader's (syscall_calls_after_loading).
+std::map<std::string, std::vector<int>> count_syscalls(const std::vector<std::string>& argv) {
     const TempDir d;
     const fs::path log = d.path() / "trace";
     std::string set;
@@ -147,16 +148,7 @@ std::map<std::string, int> count_syscalls(const std::vector<std::string>& argv) 
     std::vector<std::string> a{"strace", "-f", "-qq", "-o", log.string(), "-e", "trace=" + set};
     a.insert(a.end(), argv.begin(), argv.end());
     (void)run_process(a);
-    std::map<std::string, int> n;
-    std::ifstream in(log);
-    const std::regex line(R"(^(\d+\s+)?([a-z0-9_]+)\()");
-    for (std::string l; std::getline(in, l);) {
-        std::smatch m;
-        if (std::regex_search(l, m, line)) {
-            ++n[m[2].str()];
-        }
-    }
-    return n;
+    return syscall_calls_after_loading(read_file(log));
 }
 
 struct KillPoint {
@@ -164,29 +156,47 @@ struct KillPoint {
     int when;
 };
 
-std::vector<KillPoint> kill_points(const std::map<std::string, int>& counts, std::mt19937& rng, int random) {
+std::vector<KillPoint> kill_points(const std::map<std::string, std::vector<int>>& calls, std::mt19937& rng,
+                                   int random) {
     std::vector<KillPoint> out;
-    for (const auto& [sc, n] : counts) {
+    for (const auto& [sc, whens] : calls) {
+        const int n = static_cast<int>(whens.size());
         if (n <= dense) {
-            for (int i = 1; i <= n; ++i) {
-                out.push_back({sc, i});
+            for (const int w : whens) {
+                out.push_back({sc, w});
             }
         } else {
             for (int i = 0; i < dense; ++i) {
-                out.push_back({sc, 1 + (i * (n - 1)) / (dense - 1)});
+                out.push_back({sc, whens[static_cast<std::size_t>((i * (n - 1)) / (dense - 1))]});
             }
         }
     }
     std::vector<KillPoint> all;
-    for (const auto& [sc, n] : counts) {
-        for (int i = 1; i <= n; ++i) {
-            all.push_back({sc, i});
+    for (const auto& [sc, whens] : calls) {
+        for (const int w : whens) {
+            all.push_back({sc, w});
         }
     }
     for (int i = 0; i < random && !all.empty(); ++i) {
         out.push_back(all[std::uniform_int_distribution<std::size_t>(0, all.size() - 1)(rng)]);
     }
     return out;
+}
+
+TEST(KillPoints, TheDynamicLoadersCallsAreLeftOutAndTheRestKeepStracesNumbers) {
+    const std::string log = "openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3\n"
+                            "openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libssl.so.3\", O_RDONLY|O_CLOEXEC) = 3\n"
+                            "openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libasan.so.8\", O_RDONLY|O_CLOEXEC) = 3\n"
+                            "openat(AT_FDCWD, \"/var/lib/mxdane/h.json\", O_RDONLY) = 3\n"
+                            "write(3, \"{\"..., 10) = 10\n"
+                            "4711  openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libc.so.6\", O_RDONLY|O_CLOEXEC) = 3\n"
+                            "4711  fsync(3) = 0\n"
+                            "--- SIGCHLD {si_signo=SIGCHLD} ---\n";
+    const auto calls = syscall_calls_after_loading(log);
+    // The loader's three openat calls are #1-#3; a library opened later
+    // (dlopen, or a child's loader) is a kill point like any other.
+    EXPECT_EQ(calls, (std::map<std::string, std::vector<int>>{{"openat", {4, 5}}, {"write", {1}}, {"fsync", {1}}}));
+    EXPECT_TRUE(syscall_calls_after_loading("").empty());
 }
 
 struct Scenario {
@@ -228,7 +238,7 @@ TEST_P(RolloverKill, AtEveryFileSyscallTheStateStaysSoundAndTheNextRunFinishes) 
     const unsigned seed = test_seed();
     SCOPED_TRACE(seed_trace());
     std::mt19937 rng(seed);
-    std::map<std::string, int> counts;
+    std::map<std::string, std::vector<int>> counts;
     {
         const Host probe;
         sc.prepare(probe);

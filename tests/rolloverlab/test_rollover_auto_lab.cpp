@@ -374,10 +374,11 @@ int in_service(const nlohmann::json& s) {
     return -1;
 }
 
-/// How often each of `syscalls` runs in mxdane's own process (not the
-/// reload it runs) during `argv`.
-std::map<std::string, int> count_own_syscalls(const std::vector<std::string>& syscalls,
-                                              const std::vector<std::string>& argv) {
+/// Kill points: every call of each of `syscalls` in mxdane's own process
+/// (not the reload it runs) during `argv`, after the dynamic loader's
+/// (syscall_calls_after_loading).
+std::vector<std::pair<std::string, int>> kill_points(const std::vector<std::string>& syscalls,
+                                                     const std::vector<std::string>& argv) {
     const TempDir d;
     const fs::path log = d.path() / "trace";
     std::string set;
@@ -387,22 +388,9 @@ std::map<std::string, int> count_own_syscalls(const std::vector<std::string>& sy
     std::vector<std::string> a{"strace", "-qq", "-o", log.string(), "-e", "trace=" + set};
     a.insert(a.end(), argv.begin(), argv.end());
     (void)run_process(a);
-    std::map<std::string, int> n;
-    std::istringstream in(read_file(log));
-    for (std::string l; std::getline(in, l);) {
-        const auto paren = l.find('(');
-        if (paren != std::string::npos && l.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == paren) {
-            ++n[l.substr(0, paren)];
-        }
-    }
-    return n;
-}
-
-/// Kill points: every call of every syscall counted (a step makes few).
-std::vector<std::pair<std::string, int>> kill_points(const std::map<std::string, int>& counts) {
     std::vector<std::pair<std::string, int>> out;
-    for (const auto& [sc, n] : counts) {
-        for (int when = 1; when <= n; ++when) {
+    for (const auto& [sc, whens] : syscall_calls_after_loading(read_file(log))) {
+        for (const int when : whens) {
             out.emplace_back(sc, when);
         }
     }
@@ -506,7 +494,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     // `rollover activate`, then one `rollover auto` pass that activates and
     // withdraws, each from the same starting point.
     for (const std::string& name : {std::string("activate"), std::string("auto")}) {
-        const auto points = kill_points(count_own_syscalls(syscalls, step(name, t + 20)));
+        const auto points = kill_points(syscalls, step(name, t + 20));
         ASSERT_FALSE(points.empty());
         std::cerr << "[ kill    ] " << name << ": " << points.size() << " kill points\n";
         for (const auto& [sc, when] : points) {
@@ -530,7 +518,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     const RunResult activated = pass(t + 20); // the auto pass withdraws the old record too
     ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
     save_host("retire");
-    const auto retire_points = kill_points(count_own_syscalls(syscalls, step("retire", t + 60)));
+    const auto retire_points = kill_points(syscalls, step("retire", t + 60));
     ASSERT_FALSE(retire_points.empty());
     std::cerr << "[ kill    ] retire: " << retire_points.size() << " kill points\n";
     for (const auto& [sc, when] : retire_points) {
