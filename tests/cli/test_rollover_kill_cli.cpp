@@ -199,6 +199,27 @@ TEST(KillPoints, TheDynamicLoadersCallsAreLeftOutAndTheRestKeepStracesNumbers) {
     EXPECT_TRUE(syscall_calls_after_loading("").empty());
 }
 
+TEST(KillPoints, EveryPointInTheNormalBuildASeededQuarterUnderAsan) {
+    std::vector<int> all(200);
+    for (int i = 0; i < 200; ++i) {
+        all[static_cast<std::size_t>(i)] = i;
+    }
+    const auto tried = kill_points_to_try(all, 42);
+    if (!sanitized_build) {
+        EXPECT_EQ(tried, all);
+        return;
+    }
+    EXPECT_EQ(tried.front(), 0);
+    EXPECT_EQ(tried.back(), 199);
+    EXPECT_GT(tried.size(), 20U);
+    EXPECT_LT(tried.size(), 100U);
+    EXPECT_TRUE(std::is_sorted(tried.begin(), tried.end()));
+    EXPECT_EQ(kill_points_to_try(all, 42), tried); // the seed replays it
+    EXPECT_NE(kill_points_to_try(all, 43), tried);
+    const std::vector<int> few{1, 2, 3};
+    EXPECT_EQ(kill_points_to_try(few, 42), few);
+}
+
 struct Scenario {
     std::string name;
     std::function<void(const Host&)> prepare;
@@ -245,7 +266,7 @@ TEST_P(RolloverKill, AtEveryFileSyscallTheStateStaysSoundAndTheNextRunFinishes) 
         counts = count_syscalls(probe.argv(sc.step));
     }
     ASSERT_FALSE(counts.empty());
-    const auto points = kill_points(counts, rng, 0);
+    const auto points = kill_points_to_try(kill_points(counts, rng, 0), seed);
     std::cerr << "[ kill    ] " << sc.name << ": " << points.size() << " kill points (seed " << seed << ")\n";
     for (const auto& p : points) {
         const std::string at = sc.name + " killed at " + p.syscall + " #" + std::to_string(p.when) + " (seed " +

@@ -408,6 +408,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     if (!fs::exists(state_file) || run_process({"sh", "-c", "command -v strace"}).exit_code != 0) {
         GTEST_SKIP() << "needs the state of DailyPassesRotateTheKeyWithNoHumanStep and strace";
     }
+    SCOPED_TRACE(seed_trace());
     const std::vector<std::string> syscalls{"openat", "write",  "fsync",    "rename",  "renameat2",
                                             "linkat", "unlink", "unlinkat", "symlink", "symlinkat",
                                             "fchmod", "mkdir",  "link",     "flock"};
@@ -494,9 +495,10 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     // `rollover activate`, then one `rollover auto` pass that activates and
     // withdraws, each from the same starting point.
     for (const std::string& name : {std::string("activate"), std::string("auto")}) {
-        const auto points = kill_points(syscalls, step(name, t + 20));
+        const auto points = kill_points_to_try(kill_points(syscalls, step(name, t + 20)), test_seed());
         ASSERT_FALSE(points.empty());
-        std::cerr << "[ kill    ] " << name << ": " << points.size() << " kill points\n";
+        std::cerr << "[ kill    ] " << name << ": " << points.size() << " kill points"
+                  << (sanitized_build ? " (a sample under ASan, " + seed_trace() + ")" : std::string()) << "\n";
         for (const auto& [sc, when] : points) {
             const std::string at = name + " killed at " + sc + " #" + std::to_string(when);
             back_to_activate();
@@ -518,9 +520,10 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     const RunResult activated = pass(t + 20); // the auto pass withdraws the old record too
     ASSERT_EQ(activated.exit_code, 0) << activated.out << activated.err;
     save_host("retire");
-    const auto retire_points = kill_points(syscalls, step("retire", t + 60));
+    const auto retire_points = kill_points_to_try(kill_points(syscalls, step("retire", t + 60)), test_seed());
     ASSERT_FALSE(retire_points.empty());
-    std::cerr << "[ kill    ] retire: " << retire_points.size() << " kill points\n";
+    std::cerr << "[ kill    ] retire: " << retire_points.size() << " kill points"
+              << (sanitized_build ? " (a sample under ASan, " + seed_trace() + ")" : std::string()) << "\n";
     for (const auto& [sc, when] : retire_points) {
         const std::string at = "retire killed at " + sc + " #" + std::to_string(when);
         restore_host("retire");
