@@ -117,6 +117,9 @@ class Resolver {
         }
         return out;
     }
+    /// The zones of the trust anchors the answers are validated against,
+    /// lower case with the trailing dot ("." for the root key).
+    [[nodiscard]] virtual std::vector<std::string> trust_anchor_zones() const { return {"."}; }
 };
 
 /// A server's IP address and port, "127.0.0.1@5353" as unbound writes it

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "mxdane/check.h"
+#include "mxdane/error.h"
 
 namespace {
 using namespace mxdane;
@@ -46,8 +47,10 @@ class FakeResolver final : public dns::Resolver {
         }
         answers[{name, type}] = a;
     }
+    [[nodiscard]] std::vector<std::string> trust_anchor_zones() const override { return anchors; }
     std::map<std::pair<std::string, RrType>, Answer> answers;
     std::vector<std::string> asked;
+    std::vector<std::string> anchors{"."};
 };
 
 tlsa::Record rec(std::uint8_t u, std::uint8_t s, std::uint8_t m, std::uint8_t fill = 0xaa) {
@@ -156,6 +159,56 @@ TEST_F(CheckWalk, BogusMxWouldDefer) {
     EXPECT_EQ(r.mx_reason, "MX lookup bogus (example.net: signature expired)");
     EXPECT_TRUE(r.hosts.empty());
     EXPECT_EQ(overall(r), Overall::deferred);
+}
+
+// A bogus answer is the domain's fault only when the trust anchor's own
+// zone validates (issue #22: never "senders would defer" for a local fault).
+TEST_F(CheckWalk, ABogusMxIsTheDomainsFaultWhenTheAnchorZoneValidates) {
+    dns.set("example.net", RrType::mx, Security::bogus, {dns::Mx{10, "mx1.example.net"}});
+    dns.set(".", RrType::soa, Security::secure, {});
+    const Report r = run_for("example.net");
+    EXPECT_TRUE(asked("SOA ."));
+    EXPECT_EQ(*r.mx_verdict, Verdict::would_defer);
+}
+
+TEST_F(CheckWalk, AnAnchorZoneThatDoesNotValidateIsThisMachinesFault) {
+    dns.set("example.net", RrType::mx, Security::bogus, {dns::Mx{10, "mx1.example.net"}});
+    dns.set(".", RrType::soa, Security::bogus, {});
+    try {
+        (void)run_for("example.net");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_EQ(std::string(e.what()),
+                  "this machine cannot validate: the SOA lookup of the trust anchor's zone . is bogus (signature "
+                  "expired): the trust anchor matches no key of ., or its name servers cannot be reached from here "
+                  "(MX lookup bogus (example.net: signature expired) follows from it)");
+    }
+}
+
+TEST_F(CheckWalk, TheClosestAnchorIsAskedAndAFailureDeeperInTheWalkCountsToo) {
+    good_domain();
+    dns.anchors = {".", "net.", "example.net."};
+    dns.set("_25._tcp.mx1.example.net", RrType::tlsa, Security::insecure, {}, 2);
+    dns.set("example.net", RrType::soa, Security::insecure, {}, 2);
+    try {
+        (void)run_for("example.net");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::io);
+        EXPECT_NE(std::string(e.what()).find("trust anchor's zone example.net. failed (rcode 2)"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_FALSE(asked("SOA ."));
+    EXPECT_TRUE(probes.empty());
+}
+
+TEST_F(CheckWalk, NoAnchorAboveTheNameMeansNoSoaLookup) {
+    dns.set("example.net", RrType::mx, Security::bogus, {dns::Mx{10, "mx1.example.net"}});
+    dns.anchors = {"example.org."};
+    const Report r = run_for("example.net");
+    EXPECT_FALSE(asked("SOA example.org"));
+    EXPECT_EQ(*r.mx_verdict, Verdict::would_defer);
 }
 
 TEST_F(CheckWalk, ServfailMxWouldDefer) {

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "mxdane/check.h"
+#include "mxdane/error.h"
 
 namespace mxdane::check {
 namespace {
@@ -61,6 +62,7 @@ class Walk {
         } else {
             const Answer mx = ask(m_req.domain, RrType::mx);
             if (auto d = defer_reason(mx); !d.empty()) {
+                blame_this_machine_if_it_cannot_validate(mx);
                 return end_at_mx(Verdict::would_defer, d);
             }
             if (mx.nxdomain) {
@@ -90,6 +92,12 @@ class Walk {
             m_report.mx_insecure = mx.security != Security::secure;
         }
         check_hosts(hosts);
+        const auto first_failed = std::find_if(m_report.lookups.begin(), m_report.lookups.end(),
+                                               [](const Answer& a) { return !defer_reason(a).empty(); });
+        if (first_failed != m_report.lookups.end()) {
+            const Answer failed = *first_failed; // a copy: the check adds to lookups
+            blame_this_machine_if_it_cannot_validate(failed);
+        }
         // The warning lookups need nothing from the probes: they run in a
         // second thread while the probes talk SMTP.
         const auto questions = warning_questions();
@@ -119,6 +127,38 @@ class Walk {
         auto answers = m_resolver.resolve_all(questions);
         m_report.lookups.insert(m_report.lookups.end(), answers.begin(), answers.end());
         return answers;
+    }
+
+    /// A bogus or failed answer is the domain's fault only when this
+    /// machine can validate at all: the SOA of the trust anchor's own zone
+    /// must come back secure. When it does not (a trust anchor that matches
+    /// no key, the anchor zone's servers unreachable from here, a clock far
+    /// off), every answer below it is bogus and says nothing about the
+    /// domain: throws Error(io) "this machine cannot validate: ...", never
+    /// "senders would defer".
+    void blame_this_machine_if_it_cannot_validate(const Answer& failed) {
+        std::string zone;
+        const std::string name = failed.qname + ".";
+        for (const auto& z : m_resolver.trust_anchor_zones()) {
+            const bool covers = z == "." || name == z || (name.size() > z.size() && name.ends_with("." + z));
+            if (covers && z.size() > zone.size()) {
+                zone = z;
+            }
+        }
+        if (zone.empty()) {
+            return; // no anchor above the name: nothing validates it anyway
+        }
+        const Answer soa = ask(zone == "." ? "." : zone.substr(0, zone.size() - 1), RrType::soa);
+        if (soa.security == Security::secure && !soa.failed()) {
+            return;
+        }
+        const std::string what = soa.security == Security::bogus ? "is bogus (" + soa.why_bogus + ")"
+                                 : soa.failed()                  ? "failed (rcode " + std::to_string(soa.rcode) + ")"
+                                                                 : "is insecure";
+        throw Error(Errc::io, "this machine cannot validate: the SOA lookup of the trust anchor's zone " + zone + " " +
+                                  what + ": the trust anchor matches no key of " + zone +
+                                  ", or its name servers cannot be reached from here (" + defer_reason(failed) +
+                                  " follows from it)");
     }
 
     Report end_at_mx(Verdict v, std::string reason) {

@@ -165,7 +165,8 @@ class UnboundResolver final : public Resolver {
                                                       ? std::vector<std::string>{opts.default_trust_anchor}
                                                       : opts.trust_anchor_files;
         for (const auto& f : ta_files) {
-            for (const auto& zone : trust_anchor_zones(read_text(f))) {
+            for (const auto& zone : dns::trust_anchor_zones(read_text(f))) {
+                m_anchor_zones.push_back(zone);
                 if (auto local = builtin_local_zone(zone); !local.empty()) {
                     transparent.insert(local);
                 }
@@ -233,6 +234,8 @@ class UnboundResolver final : public Resolver {
     Answer resolve(std::string_view name, RrType type) override {
         return resolve_all({{std::string(name), type}}).front();
     }
+
+    [[nodiscard]] std::vector<std::string> trust_anchor_zones() const override { return m_anchor_zones; }
 
     std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
         // Past the deadline nothing more is sent, not even the probe.
@@ -455,6 +458,7 @@ class UnboundResolver final : public Resolver {
 
     CtxPtr m_ctx;
     UnboundOptions m_opts;
+    std::vector<std::string> m_anchor_zones;
     std::atomic<bool> m_reached{false}; ///< some server answered: failures from now on are the names'
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_broken{false};
@@ -475,6 +479,10 @@ class PooledResolver final : public Resolver {
     }
 
     Answer resolve(std::string_view name, RrType type) override { return pick(name).resolve(name, type); }
+
+    [[nodiscard]] std::vector<std::string> trust_anchor_zones() const override {
+        return m_pool.front()->trust_anchor_zones();
+    }
 
     std::vector<Answer> resolve_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
         if (questions.empty()) {
