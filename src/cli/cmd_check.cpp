@@ -277,7 +277,9 @@ Runner setup(CLI::App& app) {
     app.add_option("--mx", o->mx, "check this MX host directly (skips the MX lookup)");
     add_port_option(app, o->port,
                     "SMTP port to connect to, 1-65535 (default 25); TLSA is always looked up at _25._tcp");
-    app.add_option("--timeout", o->timeout, "seconds for each SMTP step (default 30); a probe gets 4 times that");
+    app.add_option("--timeout", o->timeout,
+                   "seconds for each SMTP step (default 30); a probe gets 4 times that, and every DNS lookup "
+                   "of a single check ends within that many seconds of its start");
     add_resolver_options(app, o->resolver);
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
@@ -314,7 +316,13 @@ Runner setup(CLI::App& app) {
         if (!name) {
             throw Error(Errc::bad_input, "'" + names::printable(subject) + "': " + name.error());
         }
-        const auto resolver = dns::make_unbound_resolver(to_unbound_options(o->resolver));
+        // Every lookup ends within --timeout of the start (issue #22): a DNS
+        // server that never answers, or a parent zone that never does, costs
+        // that long and exits 2 naming the lookups still open, instead of
+        // libunbound's retry schedule (seen: 645 s).
+        auto resolver_opts = to_unbound_options(o->resolver);
+        resolver_opts.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o->timeout);
+        const auto resolver = dns::make_unbound_resolver(resolver_opts);
 
         check::Request req;
         req.domain = *name;

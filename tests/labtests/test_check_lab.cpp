@@ -3,8 +3,14 @@
 // (tests/lab/labctl, started by the lab_start CTest fixture). Every scenario
 // of issue #4 asserts its verdict lines and exit code; expected TLSA values
 // come from the openssl CLI, never from mxdane.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -277,9 +283,10 @@ TEST(LabCheck, ConnectionRefusedFails) {
         << r.out;
 }
 
-TEST(LabCheck, AWrongTrustAnchorMakesEverythingBogus) {
-    // A DS for test. that matches none of its keys: every answer is bogus,
-    // and the check must say "would defer", never "validated" or "no DANE".
+TEST(LabCheck, AWrongTrustAnchorIsThisMachinesFaultNotTheDomains) {
+    // A DS for test. that matches none of its keys: every answer is bogus.
+    // That says nothing about the domain: exit 2 "this machine cannot
+    // validate", never "would defer", "validated" or "no DANE" (issue #22).
     // (The root key would not do: unbound would try the real root servers.)
     const TempDir dir;
     const std::string ta = (dir.path() / "wrong.ds").string();
@@ -289,8 +296,74 @@ TEST(LabCheck, AWrongTrustAnchorMakesEverythingBogus) {
         args.push_back(a == env("LAB_TRUST_ANCHOR") ? ta : a);
     }
     const auto r = run_mxdane(args);
-    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_EQ(r.out.rfind("good.secure.test MX would defer: MX lookup bogus (good.secure.test: ", 0), 0U) << r.out;
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(
+        r.err.rfind("error: this machine cannot validate: the SOA lookup of the trust anchor's zone test. is bogus "
+                    "(",
+                    0),
+        0U)
+        << r.err;
+    EXPECT_NE(r.err.find("(MX lookup bogus (good.secure.test: "), std::string::npos) << r.err;
+}
+
+/// A UDP socket on loopback that takes queries and never answers.
+class SilentDns {
+  public:
+    SilentDns() : m_fd(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        auto* sa = reinterpret_cast<sockaddr*>(&a);
+        if (m_fd < 0 || ::bind(m_fd, sa, len) != 0 || ::getsockname(m_fd, sa, &len) != 0) {
+            throw std::runtime_error("cannot make a silent DNS socket");
+        }
+        m_port = ntohs(a.sin_port);
+    }
+    SilentDns(const SilentDns&) = delete;
+    SilentDns& operator=(const SilentDns&) = delete;
+    SilentDns(SilentDns&&) = delete;
+    SilentDns& operator=(SilentDns&&) = delete;
+    ~SilentDns() { ::close(m_fd); }
+    [[nodiscard]] int port() const { return m_port; }
+
+  private:
+    int m_fd;
+    int m_port = 0;
+};
+
+/// lab_args with the stub for test. (the zone of the lab's trust anchor)
+/// pointed at `server`; the stub for secure.test. still answers.
+std::vector<std::string> with_test_stub_at(const std::string& server, const std::string& timeout) {
+    std::vector<std::string> args;
+    for (const auto& a : lab_args({"good.secure.test"}, timeout)) {
+        args.push_back(a.rfind("test.=", 0) == 0 ? "test.=" + server : a);
+    }
+    return args;
+}
+
+// Issue #22: when the trust anchor's zone cannot be fetched, the check ends
+// within --timeout (+1 s; more under ASan, whose start is slower) with exit
+// 2 naming the local cause, never "would defer".
+TEST(LabCheck, AnAnchorZoneWhoseServerIsSilentOrRefusesIsThisMachinesFault) {
+    const SilentDns silent;
+    const std::vector<std::string> servers{"127.0.0.1@" + std::to_string(silent.port()), "127.0.0.1@1"};
+    for (const auto& server : servers) {
+        SCOPED_TRACE(server);
+        const auto args = with_test_stub_at(server, "3");
+        ASSERT_NE(std::find(args.begin(), args.end(), "test.=" + server), args.end()) << env("LAB_STUB_ZONES");
+        const auto start = std::chrono::steady_clock::now();
+        const auto r = run_mxdane(args);
+        const auto took = std::chrono::steady_clock::now() - start;
+        EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+        EXPECT_EQ(r.out.find("would defer"), std::string::npos) << r.out;
+        const bool named = r.err.rfind("error: DNS lookup timed out (no answer in time for ", 0) == 0 ||
+                           r.err.rfind("error: this machine cannot validate: ", 0) == 0;
+        EXPECT_TRUE(named) << r.err;
+        EXPECT_LT(took, std::chrono::seconds(sanitized_build ? 6 : 4)) << r.err;
+    }
 }
 
 } // namespace
