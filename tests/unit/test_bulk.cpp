@@ -156,6 +156,35 @@ TEST(BulkProber, ADeadAddressIsTriedOnce) {
     EXPECT_EQ(calls, 1);
 }
 
+// A tarpit sends its banner and then nothing (issue #22: 40 domains behind
+// one took 63 s at --timeout 3): a stall at any step costs the run one
+// timeout, and every later request gets that first result.
+TEST(BulkProber, AnAddressThatStalledAtAnyStepIsTriedOnce) {
+    for (const std::string step : {"banner", "ehlo", "starttls", "tls", "quit"}) {
+        SCOPED_TRACE(step);
+        std::atomic<int> calls{0};
+        SharedProber shared(
+            [&](const smtp::ProbeRequest&) {
+                ++calls;
+                smtp::ProbeResult r;
+                r.outcome = smtp::Outcome::timeout;
+                r.reason = "no answer within 1 s at " + step;
+                r.steps = {{"connect", true, ""}, {step, false, r.reason}};
+                return r;
+            },
+            2);
+        for (int i = 0; i < 4; ++i) {
+            const auto r = shared(request("192.0.2.9", "mx" + std::to_string(i) + ".example"));
+            EXPECT_EQ(r.outcome, smtp::Outcome::timeout);
+            EXPECT_EQ(r.reason, "no answer within 1 s at " + step);
+        }
+        EXPECT_EQ(calls, 1);
+        // Another address is another question.
+        (void)shared(request("192.0.2.10", "mx0.example"));
+        EXPECT_EQ(calls, 2);
+    }
+}
+
 TEST(BulkProber, AnAnsweringFailureIsNotShared) {
     // A 554 banner or a TLS failure may depend on SNI: each name is asked.
     std::atomic<int> calls{0};

@@ -187,18 +187,12 @@ std::string probe_key(const smtp::ProbeRequest& r) {
     return k;
 }
 
-/// The address did not answer at all: nothing in the result depends on the
-/// name or the records asked about, so every other request to it would end
-/// the same way.
-bool never_answered(const smtp::ProbeResult& r) {
-    if (r.outcome == smtp::Outcome::connect_failed) {
-        return true;
-    }
-    if (r.outcome != smtp::Outcome::timeout || r.steps.empty()) {
-        return false;
-    }
-    const auto& last = r.steps.back().name;
-    return last == "connect" || last == "banner";
+/// The address did not answer, or stalled at some step (a tarpit sends its
+/// banner and then nothing): every other request to it would cost the same
+/// timeout, whatever name or records it asks about, so the run asks it
+/// once (README "Bulk check").
+bool stalled(const smtp::ProbeResult& r) {
+    return r.outcome == smtp::Outcome::connect_failed || r.outcome == smtp::Outcome::timeout;
 }
 
 } // namespace
@@ -209,7 +203,7 @@ struct SharedProber::State {
     struct Host {
         unsigned in_flight = 0;
         bool contacted = false;
-        std::optional<smtp::ProbeResult> dead;
+        std::optional<smtp::ProbeResult> stalled; ///< its first stall, given to every later request
     };
 
     Prober inner;
@@ -225,11 +219,11 @@ struct SharedProber::State {
         std::unique_lock lock(mutex);
         Host& h = hosts[addr];
         // Until the first connection to an address has ended, nobody else
-        // connects: a dead address then costs one timeout, not one per
+        // connects: a silent address then costs one timeout, not one per
         // request (README "Bulk check").
-        cv.wait(lock, [&] { return h.dead || (h.in_flight < per_host && (h.contacted || h.in_flight == 0)); });
-        if (h.dead) {
-            return *h.dead;
+        cv.wait(lock, [&] { return h.stalled || (h.in_flight < per_host && (h.contacted || h.in_flight == 0)); });
+        if (h.stalled) {
+            return *h.stalled;
         }
         ++h.in_flight;
         ++connections;
@@ -247,8 +241,8 @@ struct SharedProber::State {
         lock.lock();
         --h.in_flight;
         h.contacted = true;
-        if (never_answered(res)) {
-            h.dead = res;
+        if (stalled(res)) {
+            h.stalled = res;
         }
         cv.notify_all();
         return res;
