@@ -67,6 +67,19 @@ struct Request {
     std::string helo_name = "localhost";
     std::chrono::milliseconds step_timeout{30000};
     std::chrono::milliseconds total_timeout{120000};
+    /// The sender's address budget: only the MX hosts among the first this
+    /// many addresses in MX order (preference, then as listed) are checked;
+    /// a host that starts within the budget is checked whole. 0: every
+    /// host. The default is Postfix's (smtp_mx_address_limit = 5).
+    unsigned max_addresses = 5;
+};
+
+/// An MX host a sender does not try: it comes after the first
+/// Request::max_addresses addresses in MX order.
+struct NotTried {
+    std::uint16_t preference = 0;
+    std::string host;
+    std::size_t addresses = 0; ///< how many its A and AAAA lookups gave
 };
 
 struct Report {
@@ -81,6 +94,10 @@ struct Report {
     std::optional<Verdict> mx_verdict;
     std::string mx_reason;
     std::vector<HostCheck> hosts;
+    unsigned max_addresses = 0; ///< Request::max_addresses
+    /// Hosts beyond the address budget: no TLSA lookup, no probe; they do
+    /// not count in overall().
+    std::vector<NotTried> not_tried;
     std::vector<dns::Answer> lookups; ///< every DNS answer, in order
     std::vector<std::string> warnings;
 };

@@ -24,6 +24,7 @@ struct CheckOptions {
     std::string mx;
     std::uint16_t port = 25;
     unsigned timeout = 30;
+    unsigned max_addresses = check::Request{}.max_addresses;
     ResolverCli resolver;
     std::string helo;
     bool json = false;
@@ -140,6 +141,10 @@ void print_text(const check::Report& r, Io& io) {
             ++validated;
         }
     }
+    for (const auto& n : r.not_tried) {
+        io.out << n.host << " not tried: the MX hosts before it have the " << r.max_addresses
+               << " addresses a sender tries (--max-addresses)\n";
+    }
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";
     }
@@ -231,6 +236,11 @@ nlohmann::json report_json(const check::Report& r, Exit code) {
         }
         j["hosts"].push_back(hj);
     }
+    j["max_addresses"] = r.max_addresses;
+    j["not_tried"] = nlohmann::json::array();
+    for (const auto& n : r.not_tried) {
+        j["not_tried"].push_back({{"host", n.host}, {"preference", n.preference}, {"addresses", n.addresses}});
+    }
     j["lookups"] = nlohmann::json::array();
     for (const auto& l : r.lookups) {
         nlohmann::json lj;
@@ -280,6 +290,10 @@ Runner setup(CLI::App& app) {
     app.add_option("--timeout", o->timeout,
                    "seconds for each SMTP step (default 30); a probe gets 4 times that, and every DNS lookup "
                    "of a single check ends within that many seconds of its start");
+    app.add_option("--max-addresses", o->max_addresses,
+                   "addresses a sender tries per domain, in MX order (default " +
+                       std::to_string(check::Request{}.max_addresses) +
+                       ", Postfix's smtp_mx_address_limit); hosts after them are not checked; 0 checks every host");
     add_resolver_options(app, o->resolver);
     app.add_option("--helo", o->helo, "name to send in EHLO (default: this host's name)");
     app.add_flag("--json", o->json, "print every lookup and SMTP step as one JSON object");
@@ -303,8 +317,12 @@ Runner setup(CLI::App& app) {
         if (o->timeout == 0 || o->timeout > 3600) {
             throw Error(Errc::bad_input, "--timeout: must be 1 to 3600 seconds");
         }
+        if (o->max_addresses > 1000) {
+            throw Error(Errc::bad_input, "--max-addresses: must be 0 (no limit) to 1000");
+        }
         if (!o->bulk.file.empty()) {
             check::Request base;
+            base.max_addresses = o->max_addresses;
             base.port = o->port;
             base.helo_name = o->helo.empty() ? default_helo() : o->helo;
             base.step_timeout = std::chrono::seconds(o->timeout);
@@ -327,6 +345,7 @@ Runner setup(CLI::App& app) {
         check::Request req;
         req.domain = *name;
         req.mx_host = !o->mx.empty();
+        req.max_addresses = o->max_addresses;
         req.port = o->port;
         req.helo_name = o->helo.empty() ? default_helo() : o->helo;
         req.step_timeout = std::chrono::seconds(o->timeout);

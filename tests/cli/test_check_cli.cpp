@@ -24,6 +24,8 @@ TEST(CheckCli, NeedsExactlyOneSubject) {
 TEST(CheckCli, RefusesBadValues) {
     expect_error({"check", "exa mple.net"}, 64, "'exa mple.net': whitespace is not allowed in a host name");
     expect_error({"check", "--timeout", "0", "example.net"}, 64, "--timeout: must be 1 to 3600 seconds");
+    expect_error({"check", "--max-addresses", "1001", "example.net"}, 64,
+                 "--max-addresses: must be 0 (no limit) to 1000");
     expect_error({"check", "--port", "0", "example.net"}, 64,
                  "--port: must be a port number from 1 to 65535, not '0' (see 'mxdane check --help')");
     expect_error({"check", "--stub", "127.0.0.1", "example.net"}, 64, "--stub: '127.0.0.1' is not ZONE=ADDR[@PORT]");

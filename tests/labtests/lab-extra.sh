@@ -13,6 +13,10 @@
 #                 connections at a time (check --domains --per-host)
 #   mx32          A of mx1 + its 3 1 1 and a stale 3 1 2: digest agility
 #                 (RFC 7671 §9) makes senders ignore the 3 1 1
+#   tarpitN (1..3) MX mxtarpitN, all at 127.0.1.42 where count_peer.py
+#                 greets and then stalls
+#   many          MX mxmany1..8, all of preference 10, all at 127.0.1.40:
+#                 more addresses than a sender tries (smtp_mx_address_limit)
 set -euo pipefail
 LABCTL=$1
 DIR=$2
@@ -43,6 +47,14 @@ mx1c=$(cert "$LAB_MX1_CERT")
     for i in 1 2 3 4 5 6; do
         printf 'cap%s\tIN\tMX\t10 mxcap%s.secure.test.\nmxcap%s\tIN\tA\t127.0.1.41\n' "$i" "$i" "$i"
         printf '_25._tcp.mxcap%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
+    done
+    for i in 1 2 3; do
+        printf 'tarpit%s\tIN\tMX\t10 mxtarpit%s.secure.test.\nmxtarpit%s\tIN\tA\t127.0.1.42\n' "$i" "$i" "$i"
+        printf '_25._tcp.mxtarpit%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
+    done
+    for i in 1 2 3 4 5 6 7 8; do
+        printf 'many\tIN\tMX\t10 mxmany%s.secure.test.\nmxmany%s\tIN\tA\t127.0.1.40\n' "$i" "$i"
+        printf '_25._tcp.mxmany%s\tIN\tTLSA\t3 1 1 %s\n' "$i" "$mx1"
     done
     printf 'mx32\tIN\tA\t127.0.1.1\n_25._tcp.mx32\tIN\tTLSA\t3 1 1 %s\n' "$mx1"
     printf '_25._tcp.mx32\tIN\tTLSA\t3 1 2 %s\n' "$(printf 'stale' | openssl dgst -sha512 | sed 's/.*= //')"

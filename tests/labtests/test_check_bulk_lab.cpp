@@ -140,7 +140,8 @@ TEST(LabBulk, EveryVerdictEqualsASingleCheck) {
     entries += 2;
     list += "GOOD.secure.test.   # a duplicate in another spelling\n";
     list += "mismatch.secure.test\n";
-    for (const std::string d : {"nope.secure.test", "warn.secure.test", "dead1.secure.test", "cap1.secure.test"}) {
+    for (const std::string d :
+         {"nope.secure.test", "warn.secure.test", "dead1.secure.test", "cap1.secure.test", "tarpit1.secure.test"}) {
         domains.insert(d);
         list += d + "\n";
         ++entries;
@@ -178,6 +179,52 @@ TEST(LabBulk, ASilentAddressCostsOneTimeout) {
     }
     EXPECT_EQ(peer.counts("127.0.1.40").first, 1);
     EXPECT_NE(r.err.find("finding: address-fails-all 127.0.1.40 (3 domains)"), std::string::npos) << r.err;
+}
+
+// Issue #22: 40 domains behind one tarpit (a banner, then nothing) took
+// 63 s at --timeout 3; a stall at any step now costs the run one timeout.
+TEST(LabBulk, ATarpitCostsOneTimeout) {
+    const TempDir dir;
+    const CountPeer peer(dir);
+    std::string list;
+    for (int i = 1; i <= 3; ++i) {
+        list += "tarpit" + std::to_string(i) + ".secure.test\n";
+    }
+    const auto r = run_mxdane(lab_args({"--json", "--domains", write_list(dir, list)}, "2"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto got = by_domain(r.out);
+    ASSERT_EQ(got.size(), 3U) << r.out;
+    for (const auto& [d, j] : got) {
+        EXPECT_EQ(j["hosts"][0]["addresses"][0]["reason"], "no answer within 2 s at ehlo") << d;
+    }
+    EXPECT_EQ(peer.counts("127.0.1.42").first, 1);
+}
+
+// A sender tries at most smtp_mx_address_limit (5) addresses: many has 8
+// silent hosts of one preference; the check probes the budget's hosts and
+// says which it did not try.
+TEST(LabBulk, ASingleCheckTriesTheAddressesASenderTries) {
+    for (const auto& [limit, tried] : std::vector<std::pair<std::string, int>>{{"", 5}, {"2", 2}}) {
+        SCOPED_TRACE("--max-addresses " + limit);
+        const TempDir dir;
+        const CountPeer peer(dir);
+        std::vector<std::string> args{"--json", "many.secure.test"};
+        if (!limit.empty()) {
+            args.insert(args.end(), {"--max-addresses", limit});
+        }
+        const auto r = run_mxdane(lab_args(args, "1"));
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j["hosts"].size(), static_cast<std::size_t>(tried));
+        EXPECT_EQ(j["not_tried"].size(), static_cast<std::size_t>(8 - tried));
+        EXPECT_EQ(j["max_addresses"], limit.empty() ? 5 : std::stoi(limit));
+        EXPECT_EQ(j["overall"], "deferred");
+        EXPECT_EQ(peer.counts("127.0.1.40").first, tried);
+        EXPECT_NE(r.err.find("warning: " + std::to_string(8 - tried) +
+                             " MX hosts of preference 10 were not checked: they come after the first "),
+                  std::string::npos)
+            << r.err;
+    }
 }
 
 TEST(LabBulk, PerHostIsNeverExceeded) {

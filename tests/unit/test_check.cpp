@@ -441,6 +441,95 @@ TEST_F(CheckWalk, HostsInPreferenceOrderOneFailing) {
               (std::vector<std::string>{"mx0.example.net[192.0.2.5]: FAILED (why): senders skip this address"}));
 }
 
+// A sender tries at most 5 addresses (Postfix's smtp_mx_address_limit):
+// the hosts after them get no TLSA lookup and no probe, and do not count.
+struct AddressBudget : CheckWalk {
+    /// `n` hosts mxN.example.net with two secure addresses each, at the
+    /// preferences given (10 when not given), each with a 3 1 1 record.
+    void hosts(std::size_t n, const std::vector<std::uint16_t>& prefs = {}) {
+        std::vector<dns::Rdata> mx;
+        for (std::size_t i = 1; i <= n; ++i) {
+            const std::string h = "mx" + std::to_string(i) + ".example.net";
+            mx.emplace_back(dns::Mx{i <= prefs.size() ? prefs[i - 1] : std::uint16_t{10}, h});
+            dns.set(h, RrType::a, Security::secure, {dns::Address{false, "192.0.2." + std::to_string(i)}});
+            dns.set(h, RrType::aaaa, Security::secure, {dns::Address{true, "2001:db8::" + std::to_string(i)}});
+            dns.set("_25._tcp." + h, RrType::tlsa, Security::secure, {rec(3, 1, 1)});
+        }
+        dns.set("example.net", RrType::mx, Security::secure, std::move(mx));
+    }
+    Report run_with(unsigned max) {
+        Request req;
+        req.domain = "example.net";
+        req.max_addresses = max;
+        return check::run(req, dns, prober);
+    }
+};
+
+TEST_F(AddressBudget, TheDefaultIsPostfixsFive) {
+    EXPECT_EQ(Request{}.max_addresses, 5U);
+}
+
+TEST_F(AddressBudget, HostsAfterTheBudgetAreNotTriedAndDoNotCount) {
+    hosts(4, {10, 10, 10, 20});
+    outcome = smtp::Outcome::validated;
+    const Report r = run_with(5);
+    // Three hosts hold the first 5 addresses (the third one whole): 6 probes.
+    ASSERT_EQ(r.hosts.size(), 3U);
+    EXPECT_EQ(probes.size(), 6U);
+    ASSERT_EQ(r.not_tried.size(), 1U);
+    EXPECT_EQ(r.not_tried[0].host, "mx4.example.net");
+    EXPECT_EQ(r.not_tried[0].preference, 20);
+    EXPECT_EQ(r.not_tried[0].addresses, 2U);
+    EXPECT_FALSE(asked("TLSA _25._tcp.mx4.example.net"));
+    EXPECT_EQ(r.max_addresses, 5U);
+    // A worse preference is never used: nothing to warn about.
+    EXPECT_EQ(overall(r), Overall::all_validated);
+    EXPECT_TRUE(std::none_of(r.warnings.begin(), r.warnings.end(),
+                             [](const std::string& w) { return w.find("not checked") != std::string::npos; }));
+}
+
+TEST_F(AddressBudget, ACutBetweenHostsOfOnePreferenceIsSaid) {
+    hosts(20);
+    outcome = smtp::Outcome::timeout;
+    const Report r = run_with(5);
+    EXPECT_EQ(r.hosts.size(), 3U);
+    EXPECT_EQ(probes.size(), 6U); // not 40: a domain of silent hosts costs the budget
+    EXPECT_EQ(r.not_tried.size(), 17U);
+    EXPECT_EQ(overall(r), Overall::deferred);
+    ASSERT_FALSE(r.warnings.empty());
+    EXPECT_EQ(r.warnings.front(),
+              "17 MX hosts of preference 10 were not checked: they come after the first 5 addresses, but senders "
+              "pick among the addresses of one preference at random and can use them");
+}
+
+TEST_F(AddressBudget, HostsWithoutAddressesCostNothingAndZeroMeansEveryHost) {
+    hosts(4);
+    dns.set("mx1.example.net", RrType::a, Security::secure, {});
+    dns.set("mx1.example.net", RrType::aaaa, Security::secure, {});
+    Report r = run_with(4);
+    // mx1 has no address; mx2 and mx3 hold the 4.
+    EXPECT_EQ(r.hosts.size(), 3U);
+    ASSERT_EQ(r.not_tried.size(), 1U);
+    EXPECT_EQ(r.not_tried[0].host, "mx4.example.net");
+    probes.clear();
+    r = run_with(0);
+    EXPECT_EQ(r.hosts.size(), 4U);
+    EXPECT_TRUE(r.not_tried.empty());
+    EXPECT_EQ(probes.size(), 6U);
+}
+
+TEST_F(AddressBudget, MxHostModeIsOneHost) {
+    hosts(1);
+    Request req;
+    req.domain = "mx1.example.net";
+    req.mx_host = true;
+    req.max_addresses = 1;
+    const Report r = check::run(req, dns, prober);
+    EXPECT_EQ(r.hosts.size(), 1U);
+    EXPECT_EQ(probes.size(), 2U); // a host that starts within the budget is checked whole
+    EXPECT_TRUE(r.not_tried.empty());
+}
+
 TEST_F(CheckWalk, OneHostWithDaneAndOneWithoutIsADowngradePath) {
     good_domain();
     dns.set("example.net", RrType::mx, Security::secure,

@@ -53,6 +53,7 @@ class Walk {
         m_report.domain = req.domain;
         m_report.mx_host = req.mx_host;
         m_report.port = req.port;
+        m_report.max_addresses = req.max_addresses;
     }
 
     Report run() {
@@ -213,15 +214,16 @@ class Walk {
             state[i] = address_stage(h, addrs[2 * i], addrs[2 * i + 1]);
             m_report.hosts.push_back(std::move(h));
         }
+        keep_the_senders_budget(state);
         q.clear();
-        for (std::size_t i = 0; i < hosts.size(); ++i) {
+        for (std::size_t i = 0; i < state.size(); ++i) {
             if (state[i].need_cname) {
-                q.emplace_back(hosts[i].second, RrType::cname);
+                q.emplace_back(m_report.hosts[i].host, RrType::cname);
             }
         }
         const auto links = ask_all(q);
         std::size_t k = 0;
-        for (std::size_t i = 0; i < hosts.size(); ++i) {
+        for (std::size_t i = 0; i < state.size(); ++i) {
             if (state[i].need_cname) {
                 cname_stage(m_report.hosts[i], state[i], links[k++]);
             }
@@ -234,13 +236,49 @@ class Walk {
         }
         const auto first = ask_all(q);
         k = 0;
-        for (std::size_t i = 0; i < hosts.size(); ++i) {
+        for (std::size_t i = 0; i < state.size(); ++i) {
             if (!state[i].done) {
                 tlsa_stage(m_report.hosts[i], state[i], first[k++]);
             }
         }
         for (auto& h : m_report.hosts) {
             host_verdict(h);
+        }
+    }
+
+    /// A sender tries at most Request::max_addresses addresses (Postfix's
+    /// smtp_mx_address_limit): the hosts that start after them are moved to
+    /// Report::not_tried, so that a domain of many silent hosts costs the
+    /// budget's timeouts, not one per host. When the cut falls between
+    /// hosts of one preference, senders pick among them at random: a
+    /// warning says how many of those were not checked.
+    void keep_the_senders_budget(std::vector<Pending>& state) {
+        if (m_req.max_addresses == 0) {
+            return;
+        }
+        std::size_t seen = 0;
+        std::size_t keep = 0;
+        while (keep < m_report.hosts.size() && seen < m_req.max_addresses) {
+            seen += m_report.hosts[keep++].addresses.size();
+        }
+        if (keep == m_report.hosts.size()) {
+            return;
+        }
+        const std::uint16_t last_pref = m_report.hosts[keep - 1].preference;
+        std::size_t same_pref = 0;
+        for (std::size_t i = keep; i < m_report.hosts.size(); ++i) {
+            const auto& h = m_report.hosts[i];
+            same_pref += h.preference == last_pref ? 1 : 0;
+            m_report.not_tried.push_back({h.preference, h.host, h.addresses.size()});
+        }
+        m_report.hosts.erase(m_report.hosts.begin() + static_cast<std::ptrdiff_t>(keep), m_report.hosts.end());
+        state.resize(keep);
+        if (same_pref > 0) {
+            m_report.warnings.push_back(
+                (same_pref == 1 ? std::string("1 MX host") : std::to_string(same_pref) + " MX hosts") +
+                " of preference " + std::to_string(last_pref) + (same_pref == 1 ? " was" : " were") +
+                " not checked: they come after the first " + std::to_string(m_req.max_addresses) +
+                " addresses, but senders pick among the addresses of one preference at random and can use them");
         }
     }
 
