@@ -105,6 +105,19 @@ smtp::ProbeRequest request(const std::string& addr, const std::string& base) {
     return r;
 }
 
+/// A prober whose every probe connects and then gets no answer at `step`,
+/// counting its calls.
+Prober stalls_at(const std::string& step, std::atomic<int>& calls) {
+    return [&calls, step](const smtp::ProbeRequest&) {
+        ++calls;
+        smtp::ProbeResult r;
+        r.outcome = smtp::Outcome::timeout;
+        r.reason = "no answer within 1 s at " + step;
+        r.steps = {{"connect", true, ""}, {step, false, r.reason}};
+        return r;
+    };
+}
+
 TEST(BulkProber, OneProbePerRequestSharedByEveryAsker) {
     std::atomic<int> calls{0};
     SharedProber shared(
@@ -132,16 +145,7 @@ TEST(BulkProber, OneProbePerRequestSharedByEveryAsker) {
 
 TEST(BulkProber, ADeadAddressIsTriedOnce) {
     std::atomic<int> calls{0};
-    SharedProber shared(
-        [&](const smtp::ProbeRequest&) {
-            ++calls;
-            smtp::ProbeResult r;
-            r.outcome = smtp::Outcome::timeout;
-            r.reason = "no answer within 1 s at banner";
-            r.steps = {{"connect", true, ""}, {"banner", false, r.reason}};
-            return r;
-        },
-        2);
+    SharedProber shared(stalls_at("banner", calls), 2);
     std::vector<std::thread> threads;
     for (int i = 0; i < 6; ++i) {
         threads.emplace_back([&, i] {
@@ -163,16 +167,7 @@ TEST(BulkProber, AnAddressThatStalledAtAnyStepIsTriedOnce) {
     for (const std::string step : {"banner", "ehlo", "starttls", "tls", "quit"}) {
         SCOPED_TRACE(step);
         std::atomic<int> calls{0};
-        SharedProber shared(
-            [&](const smtp::ProbeRequest&) {
-                ++calls;
-                smtp::ProbeResult r;
-                r.outcome = smtp::Outcome::timeout;
-                r.reason = "no answer within 1 s at " + step;
-                r.steps = {{"connect", true, ""}, {step, false, r.reason}};
-                return r;
-            },
-            2);
+        SharedProber shared(stalls_at(step, calls), 2);
         for (int i = 0; i < 4; ++i) {
             const auto r = shared(request("192.0.2.9", "mx" + std::to_string(i) + ".example"));
             EXPECT_EQ(r.outcome, smtp::Outcome::timeout);
