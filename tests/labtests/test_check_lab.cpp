@@ -116,6 +116,13 @@ std::vector<Scenario> scenarios() {
          {at_later("mx8.secure.test", "127.0.1.8") +
           "would defer: TLSA lookup SERVFAIL (_25._tcp.mx8.secure.test, rcode 2)"}},
         {"cname", "cname.secure.test", 0, {at_later("mx-cname.secure.test", "127.0.1.9") + ok}},
+        // A secure alias into the unsigned zone: DANE at the original name
+        // (RFC 7672 §2.2.2); posttls-finger agrees (LabPeer).
+        {"cname-insecure", "cnameins.secure.test", 0, {at_later("mx-cnins.secure.test", "127.0.1.6") + ok}},
+        {"cname-insecure-bad",
+         "cnameinsbad.secure.test",
+         1,
+         {at_later("mx-cninsbad.secure.test", "127.0.1.6") + "FAILED: no TLSA record matches the server key"}},
         // Senders skip mx2 and deliver through mx1: delivered, not on every path.
         {"two",
          "two.secure.test",
