@@ -82,4 +82,24 @@ inline std::vector<std::string> lab_args(std::vector<std::string> rest, const st
     return args;
 }
 
+/// Sends one RFC 2136 update to the update lab (tests/lab/updlab, whose
+/// updlab.env is `u`) with nsupdate and its TSIG key: `lines` are nsupdate
+/// commands, one per line, without "server" and "send". When nsupdate fails,
+/// the exception also carries the tail of Knot's log and the sockets on its
+/// port: a harness update timed out twice in about ten CI runs (2026-12-06
+/// and 2026-12-07, rollover_auto_lab) while Knot logged no request, and these
+/// show whether the request reached it.
+inline std::string updlab_nsupdate(const std::map<std::string, std::string>& u, const std::string& lines) {
+    std::string escaped;
+    const std::string body = lines.substr(0, lines.find_last_not_of('\n') + 1); // a blank line would send early
+    for (const char c : body) {
+        escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+    }
+    const std::string port = u.at("UPD_PORT");
+    return shell("printf 'server 127.0.0.1 " + port + "\\n" + escaped + "\\nsend\\n' | nsupdate -k '" +
+                 u.at("UPD_KEY") + "' || { rc=$?; echo '--- the last lines of the Knot log:'; tail -n 15 '" +
+                 u.at("UPD_LOG") + "'; echo '--- sockets on port " + port + ":'; ss -tuanp 'sport = :" + port +
+                 " or dport = :" + port + "'; exit $rc; } >&2");
+}
+
 } // namespace mxdane::test

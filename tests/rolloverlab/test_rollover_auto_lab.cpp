@@ -91,8 +91,7 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     // this host's files, state and records from an earlier attempt go.
     shell("rm -rf '" + state.string() + "' '" + keys.string() + "/" + host + "-MX'* '" + keys.string() + "/retired/" +
           host + "-MX'*");
-    shell("printf 'server 127.0.0.1 " + u["UPD_PORT"] + "\\nupdate delete _25._tcp." + host +
-          ". TLSA\\nupdate delete " + host + ". A\\nsend\\n' | nsupdate -k '" + u["UPD_KEY"] + "'");
+    updlab_nsupdate(u, "update delete _25._tcp." + host + ". TLSA\nupdate delete " + host + ". A");
     // Day 0, by hand once: key 1, adopted, its record and the host's address
     // published, Postfix serving it.
     fs::create_directories(keys);
@@ -103,8 +102,7 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     r = run_mxdane({"publish", host, "--cert", (keys / (host + "-MX.crt")).string(), "--ttl", "2", "--nsupdate",
                     u["UPD_SERVER"], "--tsig-key", u["UPD_KEY"]});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    shell("printf 'server 127.0.0.1 " + u["UPD_PORT"] + "\\nupdate add " + host + ". 2 IN A " + env("LAB_MX16_ADDR") +
-          "\\nsend\\n' | nsupdate -k '" + u["UPD_KEY"] + "'");
+    updlab_nsupdate(u, "update add " + host + ". 2 IN A " + env("LAB_MX16_ADDR"));
     shell(env("LAB_POSTFIX_RELOAD"));
     expect_validated("day 0");
 
@@ -441,7 +439,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
         std::string adds;
         for (const auto& k : s["keys"]) {
             if (!k["tlsa"].is_null() && k["retired"].is_null()) {
-                adds += "update add _25._tcp." + host + ". 2 IN TLSA " + k["tlsa"].get<std::string>() + "\\n";
+                adds += "update add _25._tcp." + host + ". 2 IN TLSA " + k["tlsa"].get<std::string>() + "\n";
             }
         }
         return adds;
@@ -468,8 +466,7 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
     // Postfix serving the key in service.
     auto back_to_activate = [&] {
         restore_host("activate");
-        shell("printf 'server 127.0.0.1 " + u["UPD_PORT"] + "\\n" + publish_both + "send\\n' | nsupdate -k '" +
-              u["UPD_KEY"] + "'");
+        updlab_nsupdate(u, publish_both);
         shell(env("LAB_POSTFIX_RELOAD"));
     };
 

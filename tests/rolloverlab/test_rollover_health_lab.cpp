@@ -105,11 +105,7 @@ class RolloverHealthLab : public ::testing::Test {
         return trimmed(shell("openssl pkey -in '" + key.string() +
                              "' -pubout -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
     }
-    void nsupdate(const std::string& body) const {
-        shell("printf 'server 127.0.0.1 " + u.at("UPD_PORT") + "\\n" +
-              std::regex_replace(body, std::regex("\n"), "\\n") + "\\nsend\\n' | nsupdate -k '" + u.at("UPD_KEY") +
-              "'");
-    }
+    void nsupdate(const std::string& body) const { updlab_nsupdate(u, body); }
     /// The TLSA RRset the authoritative server holds, sorted, as dig shows it.
     [[nodiscard]] std::string zone() const {
         // dig prints the data in upper case, split into words: one lower
