@@ -110,8 +110,11 @@ class RolloverHealthLab : public ::testing::Test {
     [[nodiscard]] std::string zone() const {
         // dig prints the data in upper case, split into words: one lower
         // case word per record, as openssl prints the digest.
-        return shell("dig +short +norec @127.0.0.1 -p " + u.at("UPD_PORT") + " " + owner +
-                     " TLSA | tr -d ' ' | tr A-F a-f | sort");
+        // A dig that gets no answer prints its complaint on stdout and exits
+        // 9: that is an error, never an empty RRset.
+        return shell("out=$(dig +short +norec @127.0.0.1 -p " + u.at("UPD_PORT") + " " + owner +
+                     " TLSA) || { echo \"dig: no answer from the update lab: $out\" >&2; exit 1; }; "
+                     "printf '%s\\n' \"$out\" | tr -d ' ' | tr A-F a-f | sort");
     }
     static void reload_postfix() { shell(env("LAB_POSTFIX_RELOAD")); }
     [[nodiscard]] std::vector<std::string> dns() const {
