@@ -68,7 +68,7 @@ struct Request {
     std::chrono::milliseconds step_timeout{30000};
     std::chrono::milliseconds total_timeout{120000};
     /// The sender's address budget: only the MX hosts among the first this
-    /// many addresses in MX order (preference, then as listed) are checked;
+    /// many addresses in MX order (preference, then host name) are checked;
     /// a host that starts within the budget is checked whole. 0: every
     /// host. The default is Postfix's (smtp_mx_address_limit = 5).
     unsigned max_addresses = 5;

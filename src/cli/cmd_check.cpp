@@ -142,8 +142,8 @@ void print_text(const check::Report& r, Io& io) {
         }
     }
     for (const auto& n : r.not_tried) {
-        io.out << n.host << " not tried: the MX hosts before it have the " << r.max_addresses
-               << " addresses a sender tries (--max-addresses)\n";
+        io.out << n.host << " not tried: it comes after the first " << r.max_addresses
+               << " addresses in MX order, and a sender tries no more (--max-addresses)\n";
     }
     for (const auto& w : r.warnings) {
         io.err << "warning: " << w << "\n";

@@ -225,6 +225,15 @@ TEST(LabBulk, ASingleCheckTriesTheAddressesASenderTries) {
                   std::string::npos)
             << r.err;
     }
+    // The text names each host not tried.
+    const TempDir dir;
+    const CountPeer peer(dir);
+    const auto r = run_mxdane(lab_args({"many.secure.test", "--max-addresses", "7"}, "1"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("\nmxmany8.secure.test not tried: it comes after the first 7 addresses in MX order, and a "
+                         "sender tries no more (--max-addresses)\n"),
+              std::string::npos)
+        << r.out;
 }
 
 TEST(LabBulk, PerHostIsNeverExceeded) {

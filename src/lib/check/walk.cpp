@@ -83,8 +83,10 @@ class Walk {
                 m_report.warnings.push_back("no MX records at " + m_req.domain +
                                             ": senders use the domain itself as the host (RFC 5321 §5.1)");
             }
-            std::stable_sort(hosts.begin(), hosts.end(),
-                             [](const auto& a, const auto& b) { return a.first < b.first; });
+            // By preference, then by name: an RRset has no order (resolvers
+            // rotate it), and the address budget must cut the same hosts
+            // every time.
+            std::sort(hosts.begin(), hosts.end());
             // RFC 7672 §2.2.1: "the SMTP client MAY proceed to use DANE TLS
             // ... even with MX hosts obtained via an 'insecure' MX RRset".
             // Postfix does (smtp_tls_dane_insecure_mx_policy = dane, its
