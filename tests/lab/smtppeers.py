@@ -14,6 +14,8 @@ One process serves several roles, each on its own address, all on one port:
               the server-to-client mirror of CVE-2011-0411).  A safe client
               discards them (or gives up); an unsafe one reads them later as
               if they had come over TLS.  The TLS handshake itself is proper.
+  silent      accepts the connection and never sends a byte (a tarpit
+              before the banner); reads until the client goes away
 
 usage: smtppeers.py --port PORT [--slow-delay SECONDS] [--log FILE]
                     [--ready FILE] ROLE=ADDR[,CERTFILE,KEYFILE] ...
@@ -64,6 +66,10 @@ class Session:
 
     async def run(self):
         log(self.role, self.peer, "connect")
+        if self.role == "silent":
+            while await self.reader.read(4096):
+                pass
+            return
         if self.role == "garbage":
             self.writer.write(GARBAGE)
             await self.writer.drain()
@@ -130,7 +136,7 @@ async def main():
         role, _, rest = spec.partition("=")
         parts = rest.split(",")
         addr = parts[0]
-        if role not in ("nostarttls", "garbage", "slow", "inject"):
+        if role not in ("nostarttls", "garbage", "slow", "inject", "silent"):
             sys.exit("unknown role %r" % role)
         ctx = None
         if len(parts) == 3:
