@@ -19,6 +19,7 @@
 #include "mxdane/reissue.h"
 #include "mxdane/rollover.h"
 #include "mxdane/rotation.h"
+#include "mxdane/smtp.h"
 #include "mxdane/store.h"
 
 namespace mxdane::rollover {
@@ -47,6 +48,18 @@ class MtaControl {
     };
     /// Connects (STARTTLS) and checks the MTA serves the key of `expected`.
     virtual Proof prove(const tlsa::Record& expected) = 0;
+    /// The prober of a sender's walk of the host (check::run in MX-host
+    /// mode, for health): one STARTTLS probe for an address DNS gives the
+    /// host. The real control probes its own address and port instead,
+    /// since the MTA it reloads is the server behind every address of the
+    /// host it manages. Called only when probes_as_sender().
+    virtual smtp::ProbeResult probe_as_sender(const smtp::ProbeRequest& req) {
+        (void)req;
+        return {};
+    }
+    /// Whether probe_as_sender() probes; false: health goes without a
+    /// sender's view of the host.
+    [[nodiscard]] virtual bool probes_as_sender() const { return false; }
     /// "127.0.0.1:25".
     [[nodiscard]] virtual std::string where() const = 0;
 };
@@ -257,6 +270,10 @@ class Engine {
     rotation::KeyTimeline do_stage(Report& r, TimePoint now);
     void save(Report& r);
     [[nodiscard]] rotation::HealthFacts facts() const;
+    /// The sender's view of the host (check::run in MX-host mode through
+    /// the resolver and MtaControl::probe_as_sender); none without an MTA
+    /// control that can probe.
+    [[nodiscard]] std::optional<rotation::SenderView> sender_view() const;
 
     EngineSettings m_set;
     Collaborators m_with;

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "mxdane/check.h"
 #include "mxdane/rotation.h"
 #include "mxdane/tlsa.h"
 
@@ -27,6 +29,14 @@ struct Health {
     std::string reason;  ///< the rule behind it: "RFC 7672 §2.2"
 };
 
+/// What a DANE-validating sender would do with the host now: the walk of
+/// `check` in MX-host mode (mxdane/check.h), the same model and the same
+/// words as `mxdane check --mx HOST`.
+struct SenderView {
+    check::Overall overall = check::Overall::not_in_effect;
+    std::vector<std::string> weak_paths; ///< check::weak_paths: one line per weak path
+};
+
 /// What was learnt this run beside DNS.
 struct HealthFacts {
     /// The record of the key the MTA was seen serving, when probed.
@@ -37,6 +47,9 @@ struct HealthFacts {
     /// Why the stable names do not point at the key in service (an
     /// interrupted switch the lock could not complete), when they do not.
     std::optional<std::string> stable_pair_problem;
+    /// The sender's view of the host, when it was walked (status with a
+    /// probe, and the daily pass).
+    std::optional<SenderView> sender;
     /// A key older than this is overdue for rotation.
     std::chrono::seconds key_life{std::chrono::hours(24 * 365)};
     /// How long past its life a key may run before it is a warning.

@@ -42,9 +42,18 @@ class FakeDns final : public dns::Resolver {
     std::vector<tlsa::Record> zone;
     std::uint32_t ttl = 3600;
     int lookups = 0;
+    /// Answers for other types than TLSA (a sender's walk asks A and
+    /// AAAA); a type not here gets the TLSA answer's mode and records.
+    std::map<dns::RrType, dns::Answer> other;
 
     dns::Answer resolve(std::string_view name, dns::RrType type) override {
         ++lookups;
+        if (const auto it = other.find(type); it != other.end()) {
+            dns::Answer a = it->second;
+            a.qname = std::string(name);
+            a.qtype = type;
+            return a;
+        }
         dns::Answer a;
         a.qname = std::string(name);
         a.qtype = type;
@@ -179,6 +188,20 @@ class FakeMta final : public rollover::MtaControl {
         p.ok = p.served && *p.served == expected;
         p.message = p.ok ? "" : "no TLSA record matched";
         return p;
+    }
+    /// Set: the outcome of a sender's probe of any address (served: what it
+    /// serves); unset: this MTA control cannot probe, as before.
+    std::optional<smtp::Outcome> sender_probe;
+    [[nodiscard]] bool probes_as_sender() const override { return sender_probe.has_value(); }
+    smtp::ProbeResult probe_as_sender(const smtp::ProbeRequest& req) override {
+        smtp::ProbeResult res;
+        res.outcome = sender_probe.value_or(smtp::Outcome::connect_failed);
+        res.served = third ? third : served;
+        if (res.outcome == smtp::Outcome::validated && res.served) {
+            res.matched = *res.served;
+        }
+        res.reason = std::string(smtp::outcome_name(res.outcome)) + " at " + req.address;
+        return res;
     }
     [[nodiscard]] std::string where() const override { return "127.0.0.1:25"; }
 

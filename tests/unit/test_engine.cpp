@@ -66,6 +66,33 @@ TEST_F(HealthCase, InsecureOrNoRrsetIsAWarningThatDefersNothing) {
     EXPECT_EQ(h.message.find("defer mail"), std::string::npos) << h.message;
 }
 
+TEST_F(HealthCase, TheSendersWalkSaysWhatTheTimelineCannotSee) {
+    rotation::HealthFacts f;
+    f.sender = rotation::SenderView{check::Overall::deferred,
+                                    {"mx1.example.net [192.0.2.1]: FAILED (the server does not offer STARTTLS)"}};
+    auto h = assess(f);
+    EXPECT_EQ(h.level, HealthLevel::critical);
+    EXPECT_NE(h.message.find("DANE-validating senders defer mail to mx1.example.net: mx1.example.net [192.0.2.1]: "
+                             "FAILED (the server does not offer STARTTLS)"),
+              std::string::npos)
+        << h.message;
+    EXPECT_NE(h.reason.find("RFC 7672"), std::string::npos);
+    f.sender = rotation::SenderView{check::Overall::degraded,
+                                    {"AAAA lookup bogus: senders skip the IPv6 addresses", "a second path"}};
+    h = assess(f);
+    EXPECT_EQ(h.level, HealthLevel::warning);
+    EXPECT_NE(h.message.find("senders deliver to mx1.example.net, but not on every path: AAAA lookup bogus: "
+                             "senders skip the IPv6 addresses; a second path"),
+              std::string::npos)
+        << h.message;
+    f.sender = rotation::SenderView{check::Overall::all_validated, {}};
+    EXPECT_EQ(assess(f).level, HealthLevel::ok);
+    // The timeline's own findings come first: they name the key to act on.
+    dns.records = {rec(2)};
+    f.sender = rotation::SenderView{check::Overall::deferred, {"mx1.example.net [192.0.2.1]: FAILED"}};
+    EXPECT_NE(assess(f).message.find("does not show the record of key 1"), std::string::npos);
+}
+
 TEST_F(HealthCase, AKeyPastItsLifeIsAWarning) {
     const auto h = rotation::assess(s, dns, t0 + day * 400, {});
     EXPECT_EQ(h.level, HealthLevel::warning);
@@ -203,6 +230,53 @@ TEST(Engine, AWholeYearWithEveryFault) {
     r = e.auto_pass(t0 + day * 380);
     EXPECT_EQ(r.outcome, rollover::Report::Outcome::nothing_to_do) << r.summary;
     EXPECT_EQ(r.health.level, HealthLevel::ok);
+}
+
+/// A secure answer of one address of `family`.
+dns::Answer address_answer(dns::Security sec, bool v6) {
+    dns::Answer a;
+    a.security = sec;
+    a.rcode = sec == dns::Security::bogus ? 2 : 0;
+    a.why_bogus = sec == dns::Security::bogus ? "signature expired" : "";
+    a.ttl = 3600;
+    if (sec != dns::Security::bogus) {
+        a.records.emplace_back(dns::Address{v6, v6 ? "2001:db8::1" : "192.0.2.1"});
+    }
+    return a;
+}
+
+// Status (with a probe) and the daily pass walk the host as `check --mx`
+// does (issue #22): what the key timeline cannot see comes from there.
+TEST(Engine, StatusAndTheDailyPassWalkTheHostAsASender) {
+    World w;
+    w.mta->sender_probe = smtp::Outcome::validated;
+    w.dns.other[dns::RrType::a] = address_answer(dns::Security::secure, false);
+    w.dns.other[dns::RrType::aaaa] = address_answer(dns::Security::secure, true);
+    auto e = w.engine();
+    auto r = e.status(t0 + day, true);
+    EXPECT_EQ(r.health.level, HealthLevel::ok) << r.health.message;
+
+    // An AAAA RRset that turned bogus: senders skip IPv6 and deliver over IPv4.
+    w.dns.other[dns::RrType::aaaa] = address_answer(dns::Security::bogus, true);
+    r = e.status(t0 + day, true);
+    EXPECT_EQ(r.health.level, HealthLevel::warning) << r.health.message;
+    EXPECT_NE(r.health.message.find("but not on every path: AAAA lookup bogus"), std::string::npos) << r.health.message;
+    r = e.auto_pass(t0 + day);
+    EXPECT_EQ(r.health.level, HealthLevel::warning) << r.health.message;
+
+    // The MTA stopped offering STARTTLS: every sender defers.
+    w.dns.other[dns::RrType::aaaa] = address_answer(dns::Security::secure, true);
+    w.mta->sender_probe = smtp::Outcome::no_starttls;
+    r = e.status(t0 + day, true);
+    EXPECT_EQ(r.health.level, HealthLevel::critical) << r.health.message;
+    EXPECT_NE(r.health.message.find("DANE-validating senders defer mail to mx1.example.net"), std::string::npos)
+        << r.health.message;
+    r = e.auto_pass(t0 + day);
+    EXPECT_EQ(r.health.level, HealthLevel::critical) << r.health.message;
+
+    // Without a probe (status's default), no walk: the timeline alone.
+    r = e.status(t0 + day);
+    EXPECT_EQ(r.health.level, HealthLevel::ok) << r.health.message;
 }
 
 TEST(Engine, NoPublisherHealFailsWithTheRecordToPublish) {

@@ -72,6 +72,27 @@ rotation::HealthFacts Engine::facts() const {
     return f;
 }
 
+std::optional<rotation::SenderView> Engine::sender_view() const {
+    if (m_with.mta == nullptr || !m_with.mta->probes_as_sender()) {
+        return std::nullopt;
+    }
+    check::Request req;
+    req.domain = m_set.layout.host;
+    req.mx_host = true;
+    req.step_timeout = std::chrono::seconds(10);
+    req.total_timeout = std::chrono::seconds(30);
+    const check::Prober prober = [this](const smtp::ProbeRequest& p) { return m_with.mta->probe_as_sender(p); };
+    try {
+        const check::Report walk = check::run(req, m_with.resolver, prober);
+        return rotation::SenderView{check::overall(walk), check::weak_paths(walk)};
+    } catch (const Error&) {
+        // This machine cannot validate (check::run says so by throwing): the
+        // step's own TLSA lookup already reports that, and the pass goes on
+        // without a sender's view rather than stopping.
+        return std::nullopt;
+    }
+}
+
 void Engine::save(Report& r) {
     if (m_set.dry_run) {
         r.actions.push_back(act(Action::Kind::write_state, true, true,

@@ -62,7 +62,11 @@ Report Engine::auto_step(TimePoint now) {
         return r;
     }
 
-    finish(r, now, facts());
+    // The sender's walk of the host, every pass: a failing address family
+    // or a server that lost STARTTLS is known the day it happens.
+    rotation::HealthFacts f = facts();
+    f.sender = sender_view();
+    finish(r, now, f);
     // An interrupted stage (an incomplete key) is finished whatever DNS
     // says: making the key and adding its record is always safe, and
     // leaving it half made helps nobody.

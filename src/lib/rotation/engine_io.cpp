@@ -59,6 +59,14 @@ class RealMta final : public MtaControl {
         return p;
     }
 
+    [[nodiscard]] bool probes_as_sender() const override { return true; }
+    smtp::ProbeResult probe_as_sender(const smtp::ProbeRequest& req) override {
+        smtp::ProbeRequest here = req;
+        here.address = m_s.address;
+        here.port = m_s.port;
+        return smtp::probe(here);
+    }
+
     [[nodiscard]] std::string where() const override {
         const bool v6 = m_s.address.find(':') != std::string::npos;
         return (v6 ? "[" + m_s.address + "]" : m_s.address) + ":" + std::to_string(m_s.port);

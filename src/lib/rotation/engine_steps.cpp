@@ -22,6 +22,7 @@ Report Engine::status_step(TimePoint now, bool probe_mta) {
                 unseen = proof.message;
             }
         }
+        f.sender = sender_view();
     }
     finish(r, now, f);
     if (unseen && r.health.level != rotation::HealthLevel::critical) {

@@ -18,6 +18,14 @@ bool in_rrset(const DnsView& dns, const tlsa::Record& rec) {
     return std::find(dns.records.begin(), dns.records.end(), rec) != dns.records.end();
 }
 
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        out += (out.empty() ? "" : "; ") + l;
+    }
+    return out;
+}
+
 std::string days(std::chrono::seconds s) {
     return std::to_string(s.count() / 86400) + " days";
 }
@@ -75,6 +83,15 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                            "): the next step that must change DNS cannot",
                        "RFC 8945 §5.2: the update server rejects the TSIG signature");
     }
+    // What the timeline cannot see: an address family whose lookup fails, a
+    // server without STARTTLS behind records that make TLS mandatory, a
+    // base name that moved: the sender's own walk says it.
+    if (facts.sender && facts.sender->overall == check::Overall::deferred) {
+        return verdict(HealthLevel::critical,
+                       "DANE-validating senders defer mail to " + host + ": " + joined(facts.sender->weak_paths),
+                       "RFC 7672 §2.2 and §3.1: senders deliver only over a path whose lookups validate and whose "
+                       "server matches");
+    }
     // Warnings: DANE not in effect, or something overdue or odd.
     if (dns.security == DnsView::Security::insecure) {
         return verdict(HealthLevel::warning,
@@ -99,6 +116,11 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                        "the MTA serves " + tlsa::rdata_text(*facts.served) + ", not key " + std::to_string(cur->id) +
                            " the rollover state has in service; DNS publishes both, so nothing is deferred",
                        "RFC 7671 §8.1: the state must follow the key the server presents");
+    }
+    if (facts.sender && facts.sender->overall == check::Overall::degraded) {
+        return verdict(HealthLevel::warning,
+                       "senders deliver to " + host + ", but not on every path: " + joined(facts.sender->weak_paths),
+                       "RFC 7672 §2.2: senders skip a path whose lookups fail or whose server does not match");
     }
     if (cur->created) {
         const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *cur->created);
