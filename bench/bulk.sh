@@ -12,6 +12,10 @@
 # /etc/resolv.conf (posttls-finger only knows the system resolver).
 #   MXDANE=build/test/mxdane bench/bulk.sh 1000 10000
 #   JOBS="8 16 32 64" bench/bulk.sh 1000     # the --jobs sweep behind the default
+#   MXDANE_B=/tmp/before/mxdane AB_ROUNDS=5 bench/bulk.sh 1000
+#       two binaries alternating on one lab (A = MXDANE, B = MXDANE_B, the
+#       order swapped every round), then each one's median and B/A; nothing
+#       else is measured
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIZES=("$@"); [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(1000 10000)
@@ -121,6 +125,29 @@ hsrun() { # P
         posttls-finger -o dnssec_probe= -c -l may "[127.0.1.1]" <"$DIR/hs.list")
     printf '%-48s %8s %9s %10s\n' "STARTTLS sessions to 127.0.1.1, -P $1" 200 "$wall" "$(rate 200 "$wall")/s"
 }
+
+if [[ -n ${MXDANE_B:-} ]]; then
+    [[ -x $MXDANE_B ]] || { echo "bench: no binary at MXDANE_B=$MXDANE_B" >&2; exit 2; }
+    A=$MXDANE
+    for n in "${SIZES[@]}"; do
+        ra=() rb=()
+        for ((round = 1; round <= ${AB_ROUNDS:-5}; round++)); do
+            order=(A B); ((round % 2)) || order=(B A)
+            for which in "${order[@]}"; do
+                if [[ $which == A ]]; then MXDANE=$A; else MXDANE=$MXDANE_B; fi
+                line=$(mxrun "$n" 8 "$which round $round: $MXDANE")
+                echo "$line"
+                rate=$(head -n 1 <<<"$line" | awk '{ print $(NF - 1) }')
+                if [[ $which == A ]]; then ra+=("$rate"); else rb+=("$rate"); fi
+            done
+        done
+        median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+        ma=$(median "${ra[@]}") mb=$(median "${rb[@]}")
+        echo "median domains/s over ${#ra[@]} rounds, $n domains: A $ma, B $mb, B/A $(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b / a }')"
+    done
+    echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit 0
+fi
 
 for n in "${SIZES[@]}"; do
     if [[ -n $JOBS ]]; then
