@@ -174,17 +174,43 @@ void Counts::add(DomainVerdict v) {
 
 namespace {
 
-/// Everything the result of a probe depends on.
-std::string probe_key(const smtp::ProbeRequest& r) {
+/// What the result of a probe depends on, less the extra reference
+/// identifiers (the MX host name, the next-hop domain).
+std::string name_free_key(const smtp::ProbeRequest& r) {
     std::string k = r.address + "|" + std::to_string(r.port) + "|" + r.base_name + "|" + r.helo_name + "|" +
                     std::to_string(r.step_timeout.count()) + "|" + std::to_string(r.total_timeout.count());
-    for (const auto& n : r.extra_names) {
-        k += "|n:" + n;
-    }
     for (const auto& rec : r.records) {
         k += "|r:" + tlsa::rdata_text(rec);
     }
     return k;
+}
+
+/// Everything the result of a probe depends on.
+std::string probe_key(const smtp::ProbeRequest& r) {
+    std::string k = name_free_key(r);
+    for (const auto& n : r.extra_names) {
+        k += "|n:" + n;
+    }
+    return k;
+}
+
+/// Whether `r`, the result of a probe of the same address, port, base name
+/// and records with other extra names, is also the result of `req`. Only
+/// DANE-TA(2) checks names (RFC 7672 §3.2.2), and only after the chain
+/// verified: a validated result whose matched name (none for DANE-EE, the
+/// base name, or one of `req`'s names) `req` accepts too, and every result
+/// that failed before the name check (no STARTTLS, no TLS, no answer) are
+/// the same for `req`. A no-match may be a name mismatch: asked again. The
+/// DANE-TA hosts of a bulk run, whose next-hop domain is one of the extra
+/// names, then cost one probe per address, not one per domain.
+bool same_for(const smtp::ProbeResult& r, const smtp::ProbeRequest& req) {
+    if (r.outcome == smtp::Outcome::no_match) {
+        return false;
+    }
+    if (r.outcome != smtp::Outcome::validated || r.matched_name.empty() || r.matched_name == req.base_name) {
+        return true;
+    }
+    return std::find(req.extra_names.begin(), req.extra_names.end(), r.matched_name) != req.extra_names.end();
 }
 
 /// The address did not answer, or stalled at some step (a tarpit sends its
@@ -211,6 +237,9 @@ struct SharedProber::State {
     std::mutex mutex;
     std::condition_variable cv;
     std::unordered_map<std::string, std::shared_future<smtp::ProbeResult>> results;
+    /// The first probe per name_free_key: asked again (same_for) before a
+    /// request that differs only in its extra names connects.
+    std::unordered_map<std::string, std::shared_future<smtp::ProbeResult>> first_by_name_free;
     std::unordered_map<std::string, Host> hosts;
     std::size_t connections = 0;
 
@@ -263,9 +292,32 @@ std::size_t SharedProber::connections() const {
 
 smtp::ProbeResult SharedProber::operator()(const smtp::ProbeRequest& req) {
     const std::string key = probe_key(req);
+    const std::string name_free = name_free_key(req);
     std::promise<smtp::ProbeResult> mine;
     std::optional<std::shared_future<smtp::ProbeResult>> earlier;
+    std::optional<std::shared_future<smtp::ProbeResult>> other_names;
     {
+        const std::lock_guard lock(m_state->mutex);
+        if (const auto it = m_state->results.find(key); it != m_state->results.end()) {
+            earlier = it->second;
+        } else if (const auto nf = m_state->first_by_name_free.find(name_free);
+                   nf != m_state->first_by_name_free.end()) {
+            other_names = nf->second;
+        } else {
+            auto f = mine.get_future().share();
+            m_state->results.emplace(key, f);
+            m_state->first_by_name_free.emplace(name_free, f);
+        }
+    }
+    if (earlier) {
+        return earlier->get(); // made, or being made, for another domain
+    }
+    if (other_names) {
+        smtp::ProbeResult r = other_names->get();
+        if (same_for(r, req)) {
+            return r;
+        }
+        // Its own probe, shared by the askers with these very names.
         const std::lock_guard lock(m_state->mutex);
         if (const auto it = m_state->results.find(key); it != m_state->results.end()) {
             earlier = it->second;
@@ -274,7 +326,7 @@ smtp::ProbeResult SharedProber::operator()(const smtp::ProbeRequest& req) {
         }
     }
     if (earlier) {
-        return earlier->get(); // made, or being made, for another domain
+        return earlier->get();
     }
     try {
         smtp::ProbeResult res = m_state->probe_politely(req);
