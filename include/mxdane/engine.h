@@ -236,6 +236,13 @@ class Engine {
     /// One unattended pass: prove credentials, heal, renew the certificate
     /// in service when due, then the allowed step.
     Report auto_pass(TimePoint now);
+    /// The admin ends DANE for this host on purpose: recorded in the state
+    /// (State::dane_disabled), after which the pass no longer republishes
+    /// the record of the key in service when DNS shows no TLSA RRset, and
+    /// steps that would publish a record refuse. It withdraws nothing.
+    Report disable(TimePoint now);
+    /// Undoes disable(): the pass heals a missing record again.
+    Report enable(TimePoint now);
 
   private:
     /// The host lock for a step that changes something (none in a dry
@@ -256,6 +263,9 @@ class Engine {
     /// Has the external issuer sign the staged key's certificate; the
     /// refusal's reason, or nullopt when it signed (or nothing was needed).
     std::optional<std::string> issue_next(Report& r, TimePoint now);
+    /// Error(refused) when the admin disabled DANE for the host: `what`
+    /// would publish a record.
+    void refuse_if_disabled(const Report& r, const std::string& what) const;
     /// `pre` (what taking the lock did) before `r`'s actions and warnings.
     static Report merged(Report pre, Report r);
     Report status_step(TimePoint now, bool probe_mta);

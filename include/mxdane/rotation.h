@@ -43,6 +43,10 @@ struct State {
     std::string host;
     std::uint16_t port = 25;
     std::vector<KeyTimeline> keys;
+    /// The admin ended DANE for this host on purpose, at this time: the
+    /// daily pass no longer republishes the record of the key in service
+    /// when DNS shows none, and steps that would publish refuse.
+    std::optional<TimePoint> dane_disabled;
 };
 
 /// The range of times the rotation accepts anywhere (state file, clock,

@@ -174,6 +174,19 @@ Exit do_status(const RolloverOptions& o, Io& io) {
     return exit;
 }
 
+/// rollover disable / enable: the admin's intent recorded in the state.
+Exit do_disable(const RolloverOptions& o, Io& io, bool disable) {
+    EngineFromOptions e(o, false, false, false);
+    const auto now = now_of(o);
+    const auto r = worded(disable ? e.engine().disable(now) : e.engine().enable(now));
+    if (o.json) {
+        return finish(o, r, Exit::ok, false, io);
+    }
+    print_actions(o, r, io);
+    io.out << r.summary << "\n";
+    return Exit::ok;
+}
+
 Exit do_activate(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, true, false, true);
     const auto r = worded(e.engine().activate(now_of(o)));
@@ -375,12 +388,21 @@ Runner setup(CLI::App& app) {
     autopass->add_flag("--dry-run", o->dry_run, "say what this pass would do, change nothing");
     add_issue_options(*autopass, o->issue);
 
+    auto* disable = app.add_subcommand(
+        "disable", "record that DANE for the host ends on purpose: auto stops republishing its record");
+    common_options(*disable, *o);
+    disable->add_flag("--dry-run", o->dry_run, "say what would be recorded, change nothing");
+    auto* enable = app.add_subcommand("enable", "undo disable: auto republishes a missing record again");
+    common_options(*enable, *o);
+    enable->add_flag("--dry-run", o->dry_run, "say what would be recorded, change nothing");
+
     rollover_help(app);
 
-    return [o, init, stage, status, activate, retire, emergency, autopass](Io& io) {
+    return [o, init, stage, status, activate, retire, emergency, autopass, disable, enable](Io& io) {
         const std::vector<std::pair<CLI::App*, const char*>> subs{
-            {init, "init"},     {stage, "stage"},         {status, "status"}, {activate, "activate"},
-            {retire, "retire"}, {emergency, "emergency"}, {autopass, "auto"}};
+            {init, "init"},         {stage, "stage"},     {status, "status"},
+            {activate, "activate"}, {retire, "retire"},   {emergency, "emergency"},
+            {autopass, "auto"},     {disable, "disable"}, {enable, "enable"}};
         for (const auto& [sub, name] : subs) {
             if (!sub->parsed()) {
                 continue;
@@ -402,12 +424,16 @@ Runner setup(CLI::App& app) {
             if (sub == activate) {
                 return do_activate(*o, io);
             }
+            if (sub == disable || sub == enable) {
+                return do_disable(*o, io, sub == disable);
+            }
             if (sub == retire) {
                 return do_retire(*o, io);
             }
             return do_emergency(*o, io);
         }
-        throw Error(Errc::bad_input, "rollover needs a step: init, stage, status, activate, retire, emergency or auto");
+        throw Error(Errc::bad_input,
+                    "rollover needs a step: init, stage, status, activate, retire, emergency, auto, disable or enable");
     };
 }
 
@@ -416,7 +442,7 @@ Runner setup(CLI::App& app) {
 Command rollover_command() {
     return {"rollover",
             "rotate the MX key without a deferred message: init, stage, status, activate, "
-            "retire, emergency, auto",
+            "retire, emergency, auto, disable, enable",
             setup};
 }
 

@@ -215,6 +215,7 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
     j["dry_run"] = o.dry_run;
     j["outcome"] = outcome_name(r.outcome);
     j["summary"] = r.summary;
+    j["dane_disabled_since"] = time_json(r.state.dane_disabled);
     if (r.health.message.empty()) {
         j["health"] = nullptr;
     } else {

@@ -96,6 +96,43 @@ TEST(RolloverCli, InitAdoptsTheSeedScriptsFiles) {
     EXPECT_NE(text.find("Public-Key: (2048 bit)"), std::string::npos) << text;
 }
 
+// Issue #23: the admin's "DANE ends here" is a command, kept in the state;
+// steps that would publish refuse (exit 1) until enable.
+TEST(RolloverCli, DisableAndEnableRecordTheAdminsChoice) {
+    const Box b;
+    b.keygen();
+    ASSERT_EQ(b.rollover("init", {"--mta", "postfix"}).exit_code, 0);
+    auto r = b.rollover("disable", {"--dry-run"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("would record that DANE for mx1.example.net is disabled by the admin"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(read_file(b.state / (host + ".json")).find("dane_disabled_since"), std::string::npos);
+    r = b.rollover("disable");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("recorded that DANE for mx1.example.net is disabled by the admin: the daily pass no longer "
+                         "republishes the record of the key in service"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(read_file(b.state / (host + ".json")).find("\"dane_disabled_since\""), std::string::npos);
+    const auto files = [&b] {
+        return std::distance(fs::recursive_directory_iterator(b.tmp.path()), fs::recursive_directory_iterator());
+    };
+    const auto before = files();
+    r = b.rollover("stage");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("error: DANE for mx1.example.net is disabled by the admin since "), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("staging a key would publish a TLSA record"), std::string::npos) << r.err;
+    EXPECT_EQ(files(), before); // no key made
+    r = b.rollover("enable");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("DANE for mx1.example.net is enabled again"), std::string::npos) << r.out;
+    EXPECT_EQ(read_file(b.state / (host + ".json")).find("dane_disabled_since"), std::string::npos);
+    r = b.rollover("enable");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("DANE for mx1.example.net is not disabled"), std::string::npos) << r.out;
+}
+
 TEST(RolloverCli, OpenSmtpdSnippet) {
     const Box b;
     b.keygen();

@@ -57,6 +57,9 @@ CASES += [
     ("rollover.json", ["rollover", "status", "--json", *SERVFAIL, *ROLL, HOST]),  # no state yet
     ("rollover.json", ["rollover", "init", "--json", *ROLL, HOST]),
     ("rollover.json", ["rollover", "init", "--json", *ROLL, HOST]),  # already initialised
+    ("rollover.json", ["rollover", "disable", "--json", *ROLL, HOST]),
+    ("rollover.json", ["rollover", "status", "--json", *SERVFAIL, *ROLL, HOST]),  # disabled
+    ("rollover.json", ["rollover", "enable", "--json", *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", *SERVFAIL, *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", "--forward", "127.0.0.1@{dead}", *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", *INSECURE, "--renew-before", "3650", *ROLL, HOST]),

@@ -279,6 +279,68 @@ TEST(Engine, StatusAndTheDailyPassWalkTheHostAsASender) {
     EXPECT_EQ(r.health.level, HealthLevel::ok) << r.health.message;
 }
 
+// Issue #23, point 1: the whole TLSA RRset of the key in service deleted
+// (a secure denial) is DANE switched off behind the admin's back: the pass
+// republishes the record and says so; it never passes over it with exit 0.
+TEST(Engine, AWholeRrsetDeletedIsHealedNotPassedOver) {
+    World w;
+    auto e = w.engine();
+    (void)e.status(t0 + day); // the record is seen published
+    ASSERT_TRUE(rotation::current_key(w.state())->published);
+    w.dns.zone.clear();
+    auto r = e.status(t0 + day * 2);
+    EXPECT_EQ(r.health.level, HealthLevel::warning);
+    EXPECT_NE(r.health.message.find("DANE is off and nobody disabled it"), std::string::npos) << r.health.message;
+    r = e.auto_pass(t0 + day * 2);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
+    EXPECT_TRUE(in_zone(w, w.current()));
+    EXPECT_NE(r.health.message.find("DANE was off, and the record is republished now"), std::string::npos)
+        << r.health.message;
+
+    // Without a publisher: a failed pass that names the record.
+    World v;
+    auto f = v.engine(false);
+    (void)f.status(t0 + day);
+    v.dns.zone.clear();
+    r = f.auto_pass(t0 + day * 2);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::failed);
+    ASSERT_EQ(r.to_publish.size(), 1U);
+    EXPECT_EQ(r.to_publish.front(), v.current());
+}
+
+// ... unless the admin said so: then the pass is quiet, and nothing that
+// would publish a record runs until DANE is enabled again.
+TEST(Engine, DaneDisabledByTheAdminIsQuietAndRefusesToPublish) {
+    World w;
+    auto e = w.engine();
+    (void)e.status(t0 + day);
+    auto r = e.disable(t0 + day);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted);
+    ASSERT_TRUE(w.state().dane_disabled);
+    EXPECT_EQ(*w.state().dane_disabled, t0 + day);
+    EXPECT_EQ(e.disable(t0 + day).outcome, rollover::Report::Outcome::nothing_to_do);
+    w.dns.zone.clear();
+    r = e.auto_pass(t0 + day * 2);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::nothing_to_do) << r.summary;
+    EXPECT_NE(r.summary.find("disabled by the admin since 2026-11-29T12:00:00Z"), std::string::npos) << r.summary;
+    EXPECT_EQ(r.health.level, HealthLevel::ok) << r.health.message;
+    EXPECT_TRUE(w.dns.zone.empty());
+    try {
+        (void)e.stage(t0 + day * 2);
+        ADD_FAILURE() << "stage published while DANE is disabled";
+    } catch (const Error& err) {
+        EXPECT_EQ(err.code(), Errc::refused);
+        EXPECT_NE(std::string(err.what()).find("is disabled by the admin since"), std::string::npos) << err.what();
+    }
+    EXPECT_THROW((void)e.emergency(t0 + day * 2), Error);
+    EXPECT_TRUE(w.dns.zone.empty());
+    EXPECT_EQ(e.enable(t0 + day * 3).outcome, rollover::Report::Outcome::acted);
+    EXPECT_FALSE(w.state().dane_disabled);
+    r = e.auto_pass(t0 + day * 3);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
+    EXPECT_TRUE(in_zone(w, w.current()));
+}
+
 TEST(Engine, NoPublisherHealFailsWithTheRecordToPublish) {
     World w;
     auto e = w.engine(false);

@@ -27,6 +27,21 @@ TEST(StateFile, RoundTrips) {
     EXPECT_EQ(back->keys[1].max_ttl_seen, 300U);
 }
 
+TEST(StateFile, TheAdminsDisableIsKeptAndCountsAsATimeOfTheState) {
+    State s = staged();
+    EXPECT_EQ(to_json(s).find("dane_disabled_since"), std::string::npos); // absent until disabled
+    s.dane_disabled = t0 + hours(48);
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find("\"dane_disabled_since\": \"2026-11-30T12:00:00Z\""), std::string::npos) << text;
+    const auto back = from_json(text);
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_EQ(back->dane_disabled, t0 + hours(48));
+    EXPECT_EQ(newest_time(*back), t0 + hours(48));
+    std::string bad = text;
+    bad.replace(bad.find("2026-11-30T12:00:00Z"), 20, "yesterday");
+    EXPECT_FALSE(from_json(bad).has_value());
+}
+
 TEST(StateFile, RefusesANewerFormat) {
     std::string text = to_json(staged());
     text.replace(text.find("\"format\": 1"), 11, "\"format\": 2");

@@ -32,10 +32,28 @@ Report Engine::auto_step(TimePoint now) {
         return ok ? o : Report::Outcome::failed;
     };
 
+    // The admin ended DANE on purpose (State::dane_disabled): no heal, no
+    // step that publishes; the certificate in service is still renewed.
+    if (r.state.dane_disabled) {
+        finish(r, now, facts());
+        if (certificates(r, now)) {
+            r.outcome = r.outcome == Report::Outcome::failed ? r.outcome : fail_or(r.outcome);
+            return r;
+        }
+        r.outcome = fail_or(Report::Outcome::nothing_to_do);
+        r.summary = "nothing to do: DANE for " + m_set.layout.host + " is disabled by the admin since " +
+                    rotation::format_time(*r.state.dane_disabled);
+        return r;
+    }
+
     // Heal: the key in service missing from a secure RRset defers mail now
-    // (RFC 7672 §3.1); adding the served key's record is always safe.
+    // (RFC 7672 §3.1); adding the served key's record is always safe. A
+    // secure denial of the whole RRset, after the key's record was seen
+    // published, is DANE switched off by someone other than the admin's
+    // command: healed the same way, never passed over in silence.
     const bool secure_rrset = r.dns.security == DnsView::Security::secure && r.dns.exists;
-    if (secure_rrset && !shows(r.dns, cur->record)) {
+    const bool rrset_gone = r.dns.security == DnsView::Security::secure && !r.dns.exists && cur->published.has_value();
+    if ((secure_rrset || rrset_gone) && !shows(r.dns, cur->record)) {
         const KeyTimeline in_service = *cur;
         finish(r, now, facts());
         if (m_with.publisher == nullptr) {
@@ -51,10 +69,15 @@ Report Engine::auto_step(TimePoint now) {
             r.summary = "republished the record of " + key_text(in_service) + ", the key in service";
             r.health = rotation::Health{
                 rotation::HealthLevel::warning,
-                "the record of " + key_text(in_service) +
-                    " was missing and is republished now; senders that cached the RRset without it defer "
-                    "until it expires",
-                "RFC 7672 §3.1"};
+                rrset_gone ? "DNS published no TLSA RRset for " + m_set.layout.host + ", although the record of " +
+                                 key_text(in_service) + " was published since " + date_of(*in_service.published) +
+                                 ": DANE was off, and the record is republished now"
+                           : "the record of " + key_text(in_service) +
+                                 " was missing and is republished now; senders that cached the RRset without it "
+                                 "defer until it expires",
+                rrset_gone ? "RFC 7672 §2.2: without a TLSA RRset a sender's TLS is opportunistic, and an "
+                             "attacker can strip it"
+                           : "RFC 7672 §3.1"};
         } else {
             r.summary = (m_set.dry_run ? "would republish the record of " : "could not republish the record of ") +
                         key_text(in_service) + ", the key in service";

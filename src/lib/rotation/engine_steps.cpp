@@ -40,6 +40,7 @@ Report Engine::status_step(TimePoint now, bool probe_mta) {
 
 Report Engine::stage_step(TimePoint now) {
     Report r = unobserved(now);
+    refuse_if_disabled(r, "staging a key");
     if (m_set.dry_run && (rotation::old_key(r.state) != nullptr ||
                           (rotation::next_key(r.state) != nullptr && rotation::next_key(r.state)->created))) {
         throw Error(Errc::refused, "a rollover is already under way for " + m_set.layout.host);
@@ -139,6 +140,7 @@ Report Engine::retire_step(TimePoint now) {
 
 Report Engine::emergency_step(TimePoint now) {
     Report r = unobserved(now);
+    refuse_if_disabled(r, "an emergency rotation");
     // Emergency does not consult DNS: every publish is sent (the publisher
     // itself skips what the server already holds).
     r.dns.security = DnsView::Security::failed;
@@ -275,6 +277,52 @@ Report Engine::emergency(TimePoint now) {
     Report pre;
     const auto lock = hold(pre, false);
     return merged(std::move(pre), emergency_step(now));
+}
+
+void Engine::refuse_if_disabled(const Report& r, const std::string& what) const {
+    if (r.state.dane_disabled) {
+        throw Error(Errc::refused, "DANE for " + m_set.layout.host + " is disabled by the admin since " +
+                                       rotation::format_time(*r.state.dane_disabled) + ": " + what +
+                                       " would publish a TLSA record; enable DANE for the host first. Nothing was "
+                                       "done");
+    }
+}
+
+Report Engine::disable(TimePoint now) {
+    Report pre;
+    const auto lock = hold(pre, false);
+    Report r = unobserved(now);
+    const std::string host = m_set.layout.host;
+    if (r.state.dane_disabled) {
+        r.outcome = Report::Outcome::nothing_to_do;
+        r.summary = "DANE for " + host + " is disabled already, since " + rotation::format_time(*r.state.dane_disabled);
+        return merged(std::move(pre), std::move(r));
+    }
+    r.state.dane_disabled = now;
+    save(r);
+    r.outcome = Report::Outcome::acted;
+    r.summary = std::string(m_set.dry_run ? "would record" : "recorded") + " that DANE for " + host +
+                " is disabled by the admin: the daily pass no longer republishes the record of the key in service; "
+                "withdraw the TLSA RRset to end DANE";
+    return merged(std::move(pre), std::move(r));
+}
+
+Report Engine::enable(TimePoint now) {
+    Report pre;
+    const auto lock = hold(pre, false);
+    Report r = unobserved(now);
+    const std::string host = m_set.layout.host;
+    if (!r.state.dane_disabled) {
+        r.outcome = Report::Outcome::nothing_to_do;
+        r.summary = "DANE for " + host + " is not disabled";
+        return merged(std::move(pre), std::move(r));
+    }
+    r.state.dane_disabled.reset();
+    save(r);
+    r.outcome = Report::Outcome::acted;
+    r.summary = std::string(m_set.dry_run ? "would record" : "recorded") + " that DANE for " + host +
+                " is enabled again: the daily pass publishes the record of the key in service when DNS lacks it";
+    return merged(std::move(pre), std::move(r));
 }
 
 } // namespace mxdane::rollover

@@ -100,6 +100,22 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                            "nothing is deferred",
                        "RFC 7672 §2.2: without a secure TLSA RRset, DANE does not apply");
     }
+    if (!secure_rrset && s.dane_disabled) {
+        return verdict(HealthLevel::ok,
+                       "DANE for " + host + " is disabled by the admin since " + format_time(*s.dane_disabled) +
+                           "; DNS publishes no TLSA RRset",
+                       "RFC 7672 §2.2: without a secure TLSA RRset, DANE does not apply");
+    }
+    if (!secure_rrset && cur != nullptr && cur->published) {
+        return verdict(HealthLevel::warning,
+                       "DNS publishes no TLSA RRset for " + host + ", although the record of key " +
+                           std::to_string(cur->id) + ", the key in service, was published (first seen " +
+                           format_time(*cur->published) +
+                           "): DANE is off and nobody disabled it; the daily pass republishes the record when a "
+                           "publisher is configured",
+                       "RFC 7672 §2.2: without a TLSA RRset a sender's TLS is opportunistic, and an attacker can "
+                       "strip it");
+    }
     if (!secure_rrset) {
         return verdict(HealthLevel::warning,
                        "DNS publishes no TLSA RRset for " + host +

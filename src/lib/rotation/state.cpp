@@ -182,6 +182,9 @@ std::optional<TimePoint> newest_time(const State& s) {
             }
         }
     }
+    if (s.dane_disabled && (!newest || *s.dane_disabled > *newest)) {
+        newest = s.dane_disabled;
+    }
     return newest;
 }
 
@@ -240,6 +243,9 @@ std::string to_json(const State& s) {
                              {"retired", time_json(k.retired)},
                              {"removed", time_json(k.removed)},
                              {"max_ttl_seen", k.max_ttl_seen}});
+    }
+    if (s.dane_disabled) {
+        j["dane_disabled_since"] = format_time(*s.dane_disabled);
     }
     return j.dump(2) + "\n";
 }
@@ -369,6 +375,7 @@ Expected<State> from_json(const std::string& text) {
         if (waiting > 1 || serving > 1) {
             return Unexpected{"more than one key is " + std::string(waiting > 1 ? "next" : "in service")};
         }
+        s.dane_disabled = read_time(j, "dane_disabled_since");
         return s;
     } catch (const Bad& b) {
         return Unexpected{b.reason};
