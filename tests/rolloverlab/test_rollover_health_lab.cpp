@@ -181,6 +181,47 @@ TEST_F(RolloverHealthLab, MissingInServiceRecordIsCriticalAndAutoRepublishesIt) 
     EXPECT_EQ(r.out.rfind("health:  ok: ", 0), 0U) << r.out;
 }
 
+// Issue #23, point 1: the whole RRset deleted from the signed zone is DANE
+// off behind the admin's back: healed, never "nothing to do" with exit 0;
+// after 'rollover disable' the pass leaves it off and is quiet.
+TEST_F(RolloverHealthLab, AWholeRrsetDeletedIsHealedUnlessTheAdminDisabledDane) {
+    const std::string key1 = current_spki();
+    auto r = status(); // the record is seen published
+    ASSERT_EQ(r.out.rfind("health:  ok: ", 0), 0U) << r.out;
+    nsupdate("update delete " + owner + " TLSA");
+    ASSERT_EQ(zone(), "\n"); // dig prints nothing: one empty line after sort
+    r = status();
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err; // DANE not in effect
+    EXPECT_NE(r.out.find("DANE is off and nobody disabled it"), std::string::npos) << r.out;
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("republished the record of key 1, the key in service"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("DANE was off, and the record is republished now"), std::string::npos) << r.out;
+    EXPECT_NE(zone().find(key1), std::string::npos);
+    EXPECT_EQ(check().exit_code, 0);
+    // Without a publisher: exit 1, and the record to publish.
+    nsupdate("update delete " + owner + " TLSA");
+    write_config(work / "none.conf", false);
+    r = pass(work / "none.conf");
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("3 1 1 " + key1), std::string::npos) << r.err;
+    // On purpose: disable, and the pass leaves DNS alone, quietly.
+    r = rollover("disable", {});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = pass(config, {"--quiet"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(zone(), "\n");
+    r = status();
+    EXPECT_NE(r.out.find("health:  ok: DANE for " + host + " is disabled by the admin since "), std::string::npos)
+        << r.out;
+    // Enabled again: the next pass publishes the record.
+    ASSERT_EQ(rollover("enable", {}).exit_code, 0);
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(zone().find(key1), std::string::npos);
+}
+
 TEST_F(RolloverHealthLab, HealingThroughAHookAndWithoutAPublisher) {
     const std::string key1 = current_spki();
     nsupdate("update delete " + owner + " 2 IN TLSA 3 1 1 " + key1 + "\nupdate add " + owner + " 2 IN TLSA 3 1 1 " +
