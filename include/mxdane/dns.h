@@ -200,4 +200,21 @@ struct Zone {
 /// local failure, no DNS reachable) pass through.
 Expected<Zone> zone_of(Resolver& resolver, std::string_view name);
 
+/// Why `a` cannot be used: "TLSA lookup bogus (NAME: why)", "A lookup
+/// SERVFAIL (NAME, rcode 2)"; "" for a usable answer (secure, insecure,
+/// NXDOMAIN, NODATA).
+std::string failure_text(const Answer& a);
+
+/// Whether `failed`, a bogus or failed answer, is this machine's failure
+/// rather than its name's: asks the SOA of the closest trust anchor zone
+/// above the name (validation starts at a trust anchor, RFC 4035 §5), and
+/// unless it comes back secure nothing below it validates here (a trust
+/// anchor that matches no key, the anchor zone's servers out of reach, a
+/// clock far off). Returns "this machine cannot validate: ..." then, else
+/// nullopt (the anchor's zone validates: the failure is the name's own; or
+/// no anchor covers the name). Appends the SOA answer to `asked` when
+/// given. Errors the resolver throws pass through.
+std::optional<std::string> cannot_validate_here(Resolver& resolver, const Answer& failed,
+                                                std::vector<Answer>* asked = nullptr);
+
 } // namespace mxdane::dns

@@ -199,7 +199,11 @@ TEST(RolloverEngineCli, StatusJsonCarriesTheExpiryWarningAndSaysItOnStderr) {
     const Box b;
     b.init();
     // A DNS server that is there (tests/lab/servfail.py): status reports
-    // instead of stopping at "cannot reach DNS".
+    // instead of stopping at "cannot reach DNS". The trust anchor is of
+    // another zone, so that the SERVFAIL is the host's, not "this machine
+    // cannot validate" (the root's SOA would fail too).
+    const fs::path anchor = b.tmp.path() / "other.ds";
+    std::ofstream(anchor) << "example.org. IN DS 12345 13 2 " << std::string(64, '0') << "\n";
     const std::string script =
         "python3 '" MXDANE_SOURCE_DIR "/tests/lab/servfail.py' > '" + (b.tmp.path() / "port").string() +
         "' 2>/dev/null </dev/null &\n"
@@ -207,7 +211,8 @@ TEST(RolloverEngineCli, StatusJsonCarriesTheExpiryWarningAndSaysItOnStderr) {
         "for i in $(seq 50); do [ -s '" +
         (b.tmp.path() / "port").string() + "' ] && break; sleep 0.1; done\n'" + mxdane_binary().string() +
         "' rollover status --json --renew-before 3650 --forward 127.0.0.1@$(cat '" + (b.tmp.path() / "port").string() +
-        "') --out '" + b.keys.string() + "' --state-dir '" + b.state.string() + "' " + host +
+        "') --trust-anchor '" + anchor.string() + "' --out '" + b.keys.string() + "' --state-dir '" + b.state.string() +
+        "' " + host +
         "\n"
         "rc=$?\n"
         "kill $spid\n"
@@ -222,6 +227,34 @@ TEST(RolloverEngineCli, StatusJsonCarriesTheExpiryWarningAndSaysItOnStderr) {
     EXPECT_EQ(j.at("dns").at("security"), "failed");
     EXPECT_EQ(j.at("dns").at("why"), "SERVFAIL");
     EXPECT_EQ(j.at("health").at("level"), "critical");
+}
+
+// Issue #23, point 5: when nothing validates here (every answer SERVFAIL,
+// the root's SOA included), status, --nagios and auto blame this machine:
+// exit 2 or UNKNOWN, never "senders defer".
+TEST(RolloverEngineCli, AMachineThatCannotValidateIsExit2OrUnknownNeverSendersDefer) {
+    const Box b;
+    b.init();
+    const fs::path port = b.tmp.path() / "port";
+    const std::string m = "'" + mxdane_binary().string() + "' rollover ";
+    const std::string rest = " --forward 127.0.0.1@$(cat '" + port.string() + "') --out '" + b.keys.string() +
+                             "' --state-dir '" + b.state.string() + "' " + host;
+    const std::string script = "python3 '" MXDANE_SOURCE_DIR "/tests/lab/servfail.py' > '" + port.string() +
+                               "' 2>/dev/null </dev/null &\nspid=$!\n"
+                               "for i in $(seq 50); do [ -s '" +
+                               port.string() + "' ] && break; sleep 0.1; done\n" + m + "status" + rest +
+                               "; echo \"status=$?\"\n" + m + "status --nagios" + rest + "; echo \"nagios=$?\"\n" + m +
+                               "auto" + rest + "; echo \"auto=$?\"\nkill $spid\n";
+    const auto r = run_process({"sh", "-c", script});
+    const std::string why =
+        "this machine cannot validate: the SOA lookup of the trust anchor's zone . failed (rcode 2)";
+    EXPECT_NE(r.out.find("status=2"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find("error: " + why), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("DANE UNKNOWN - " + why), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("nagios=3"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("auto=2"), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(r.out.find("defer"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("senders defer"), std::string::npos) << r.err;
 }
 
 TEST(RolloverEngineCli, StageAfterKeygenWithAKeyGroupKeepsTheGroup) {

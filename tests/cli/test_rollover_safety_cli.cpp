@@ -386,6 +386,10 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
     fs::permissions(hook, fs::perms(0755));
     const std::string m = "'" + mxdane_binary().string() + "'";
     const std::string dirs = " --out '" + h.keys.string() + "' --state-dir '" + h.state_dir.string() + "' ";
+    // A trust anchor of another zone: the SERVFAIL below is the host's own,
+    // not "this machine cannot validate" (the root's SOA would fail too).
+    const fs::path anchor = h.tmp.path() / "other.ds";
+    std::ofstream(anchor) << "example.org. IN DS 12345 13 2 " << std::string(64, '0') << "\n";
     const std::string script =
         "set -u\n"
         "servfail='import socket,sys\n"
@@ -431,7 +435,8 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
         "/port' ] && break; sleep 0.2; done\n"
         "port=$(cat '" +
         out.string() + "/port')\n" + m + " rollover auto" + dirs + "--key-life 0 --publish-hook '" + hook.string() +
-        "' --forward 127.0.0.1@$port --timeout 5 " + host + " >'" + out.string() + "/auto.out' 2>'" + out.string() +
+        "' --forward 127.0.0.1@$port --trust-anchor '" + anchor.string() + "' --timeout 5 " + host + " >'" +
+        out.string() + "/auto.out' 2>'" + out.string() +
         "/auto.err'\n"
         "echo $? > '" +
         out.string() +

@@ -50,7 +50,8 @@ CASES = [
 # wrapper "flock" runs the case while another process holds the host lock.
 ROLL = ["--out", "{roll}/keys", "--state-dir", "{roll}/state"]
 INSECURE = ["--forward", "127.0.0.1@{tlsadns}", "--trust-anchor", "{ta}"]
-SERVFAIL = ["--forward", "127.0.0.1@{servfail}"]
+SERVFAIL = ["--forward", "127.0.0.1@{servfail}", "--trust-anchor", "{ta}"]  # the host's SERVFAIL
+NO_VALIDATION = ["--forward", "127.0.0.1@{servfail}"]  # the root's SOA fails too: this machine cannot validate
 NO_MTA = ["--verify-at", "127.0.0.1:{deadtcp}", "--verify-tries", "1", "--reload", "true"]
 HOST = "mx1.example.net"
 CASES += [
@@ -59,6 +60,7 @@ CASES += [
     ("rollover.json", ["rollover", "init", "--json", *ROLL, HOST]),  # already initialised
     ("rollover.json", ["rollover", "disable", "--json", *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", *SERVFAIL, *ROLL, HOST]),  # disabled
+    ("rollover.json", ["rollover", "status", "--json", *NO_VALIDATION, *ROLL, HOST]),  # exit 2, an error object
     ("rollover.json", ["rollover", "enable", "--json", *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", *SERVFAIL, *ROLL, HOST]),
     ("rollover.json", ["rollover", "status", "--json", "--forward", "127.0.0.1@{dead}", *ROLL, HOST]),

@@ -341,6 +341,29 @@ TEST(Engine, DaneDisabledByTheAdminIsQuietAndRefusesToPublish) {
     EXPECT_TRUE(in_zone(w, w.current()));
 }
 
+// A failed TLSA lookup is the host's only when the trust anchor's zone
+// validates; when it does not either, this machine cannot validate.
+TEST(Engine, AFailedLookupIsThisMachinesWhenTheAnchorsZoneFailsToo) {
+    World w;
+    auto e = w.engine();
+    w.dns.mode = FakeDns::Mode::servfail;
+    EXPECT_EQ(e.status(t0 + day).health.level, HealthLevel::critical);
+    w.dns.anchor_broken = true;
+    try {
+        (void)e.status(t0 + day);
+        ADD_FAILURE() << "a machine that cannot validate blamed the host";
+    } catch (const Error& err) {
+        EXPECT_EQ(err.code(), Errc::io);
+        EXPECT_EQ(std::string(err.what())
+                      .rfind("this machine cannot validate: the SOA lookup of the trust anchor's "
+                             "zone . failed (rcode 2)",
+                             0),
+                  0U)
+            << err.what();
+    }
+    EXPECT_THROW((void)e.auto_pass(t0 + day), Error);
+}
+
 TEST(Engine, NoPublisherHealFailsWithTheRecordToPublish) {
     World w;
     auto e = w.engine(false);

@@ -19,14 +19,7 @@ constexpr std::uint16_t smtp_port = 25;
 
 /// "would defer" reason for a bogus or failed answer, "" otherwise.
 std::string defer_reason(const Answer& a) {
-    if (a.security == Security::bogus) {
-        return std::string(dns::type_name(a.qtype)) + " lookup bogus (" + a.qname + ": " + a.why_bogus + ")";
-    }
-    if (a.failed()) {
-        return std::string(dns::type_name(a.qtype)) + " lookup " + (a.rcode == 2 ? "SERVFAIL" : "failed") + " (" +
-               a.qname + ", rcode " + std::to_string(a.rcode) + ")";
-    }
-    return {};
+    return dns::failure_text(a);
 }
 
 /// How bad a verdict is, for a host's worst address.
@@ -140,28 +133,9 @@ class Walk {
     /// domain: throws Error(io) "this machine cannot validate: ...", never
     /// "senders would defer".
     void blame_this_machine_if_it_cannot_validate(const Answer& failed) {
-        std::string zone;
-        const std::string name = failed.qname + ".";
-        for (const auto& z : m_resolver.trust_anchor_zones()) {
-            const bool covers = z == "." || name == z || (name.size() > z.size() && name.ends_with("." + z));
-            if (covers && z.size() > zone.size()) {
-                zone = z;
-            }
+        if (auto why = dns::cannot_validate_here(m_resolver, failed, &m_report.lookups)) {
+            throw Error(Errc::io, *why);
         }
-        if (zone.empty()) {
-            return; // no anchor above the name: nothing validates it anyway
-        }
-        const Answer soa = ask(zone == "." ? "." : zone.substr(0, zone.size() - 1), RrType::soa);
-        if (soa.security == Security::secure && !soa.failed()) {
-            return;
-        }
-        const std::string what = soa.security == Security::bogus ? "is bogus (" + soa.why_bogus + ")"
-                                 : soa.failed()                  ? "failed (rcode " + std::to_string(soa.rcode) + ")"
-                                                                 : "is insecure";
-        throw Error(Errc::io, "this machine cannot validate: the SOA lookup of the trust anchor's zone " + zone + " " +
-                                  what + ": the trust anchor matches no key of " + zone +
-                                  ", or its name servers cannot be reached from here (" + defer_reason(failed) +
-                                  " follows from it)");
     }
 
     Report end_at_mx(Verdict v, std::string reason) {

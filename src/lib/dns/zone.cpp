@@ -77,4 +77,42 @@ Expected<Zone> zone_of(Resolver& resolver, std::string_view name) {
     }
 }
 
+std::string failure_text(const Answer& a) {
+    if (a.security == Security::bogus) {
+        return std::string(type_name(a.qtype)) + " lookup bogus (" + a.qname + ": " + a.why_bogus + ")";
+    }
+    if (a.failed()) {
+        return std::string(type_name(a.qtype)) + " lookup " + (a.rcode == 2 ? "SERVFAIL" : "failed") + " (" + a.qname +
+               ", rcode " + std::to_string(a.rcode) + ")";
+    }
+    return {};
+}
+
+std::optional<std::string> cannot_validate_here(Resolver& resolver, const Answer& failed, std::vector<Answer>* asked) {
+    std::string zone;
+    const std::string name = failed.qname + ".";
+    for (const auto& z : resolver.trust_anchor_zones()) {
+        const bool covers = z == "." || name == z || (name.size() > z.size() && name.ends_with("." + z));
+        if (covers && z.size() > zone.size()) {
+            zone = z;
+        }
+    }
+    if (zone.empty()) {
+        return std::nullopt; // no anchor above the name: nothing validates it anyway
+    }
+    const Answer soa = resolver.resolve(zone == "." ? "." : zone.substr(0, zone.size() - 1), RrType::soa);
+    if (asked != nullptr) {
+        asked->push_back(soa);
+    }
+    if (soa.security == Security::secure && !soa.failed()) {
+        return std::nullopt;
+    }
+    const std::string what = soa.security == Security::bogus ? "is bogus (" + soa.why_bogus + ")"
+                             : soa.failed()                  ? "failed (rcode " + std::to_string(soa.rcode) + ")"
+                                                             : "is insecure";
+    return "this machine cannot validate: the SOA lookup of the trust anchor's zone " + zone + " " + what +
+           ": the trust anchor matches no key of " + zone + ", or its name servers cannot be reached from here (" +
+           failure_text(failed) + " follows from it)";
+}
+
 } // namespace mxdane::dns

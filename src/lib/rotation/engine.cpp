@@ -224,7 +224,16 @@ Report Engine::observe(TimePoint now) {
     // Before any lookup: a clock behind the state would undo its waits.
     rotation::check_clock(before, now);
     r.owner = tlsa::owner(m_set.layout.host, before.port);
-    r.dns = view_of(m_with.resolver.resolve(r.owner, dns::RrType::tlsa));
+    const dns::Answer tlsa = m_with.resolver.resolve(r.owner, dns::RrType::tlsa);
+    r.dns = view_of(tlsa);
+    // A bogus or failed answer is the host's only when this machine can
+    // validate at all: else "this machine cannot validate" (Error io, exit
+    // 2, --nagios UNKNOWN), never "senders defer" (issue #23).
+    if (r.dns.security == DnsView::Security::bogus || r.dns.security == DnsView::Security::failed) {
+        if (auto why = dns::cannot_validate_here(m_with.resolver, tlsa)) {
+            throw Error(Errc::io, *why);
+        }
+    }
     r.state = rotation::observe(before, r.dns, now);
     // Recording when a record was first seen is bookkeeping, not a change
     // of the rollover: a dry run skips it silently.
