@@ -48,6 +48,7 @@ enum class Setting {
     chain,           ///< a certificate chain file
     resolver_option, ///< an option passed to the validating resolver
     force,           ///< a step done although the planner said not yet
+    mta_address,     ///< where the live proof reaches the MTA (ADDR:PORT)
 };
 
 /// Every setting, for front ends that map them all.
@@ -66,6 +67,7 @@ inline constexpr std::array all_settings{
     Setting::chain,
     Setting::resolver_option,
     Setting::force,
+    Setting::mta_address,
 };
 
 /// How library messages name `s`: "the key directory setting". Unique, and
@@ -100,6 +102,8 @@ inline std::string_view setting_words(Setting s) noexcept {
         return "the resolver option setting";
     case Setting::force:
         return "the force setting";
+    case Setting::mta_address:
+        return "the MTA address setting";
     }
     return "a setting";
 }

@@ -34,6 +34,8 @@ std::string_view flag_of(Setting s) noexcept {
         return "--resolver-option";
     case Setting::force:
         return "--force";
+    case Setting::mta_address:
+        return "--verify-at";
     }
     return "an option";
 }

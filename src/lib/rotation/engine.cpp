@@ -327,6 +327,11 @@ bool Engine::switch_and_prove(Report& r, const KeyTimeline& to, const KeyTimelin
         if (!proof.ok && !reload.ran) {
             text += "; no reload command was given, so the MTA may not have re-read its key";
         }
+        if (!proof.ok && !proof.served) {
+            // Nothing answered there: the address may be the wrong one.
+            text += "; the live proof connects to " + std::string(setting_words(Setting::mta_address)) +
+                    ": is the MTA listening there?";
+        }
         r.actions.push_back(act(Action::Kind::prove, proof.ok, false, text));
         ok = proof.ok;
     }

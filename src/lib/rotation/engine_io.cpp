@@ -119,14 +119,22 @@ class ReissueMta final : public reissue::MtaControl {
     bool reload(std::string& why) override {
         const auto r = m_mta.reload();
         if (!r.ok) {
-            why = "the reload command failed";
+            why = r.message;
         }
         return r.ok;
     }
+    // Where it looked and what it saw (issue #23): "the live proof at
+    // 127.0.0.1:25: connect: Connection refused; ...".
     bool serves(const tlsa::Record& record, std::string& why) override {
         const auto p = m_mta.prove(record);
         if (!p.ok) {
-            why = "the live proof failed";
+            why = "the live proof at " + m_mta.where() + ": " + (p.message.empty() ? "no answer" : p.message);
+            if (p.served) {
+                why += "; it serves the key of " + tlsa::rdata_text(*p.served) + " with another certificate or key";
+            } else {
+                why += "; it connects to " + std::string(setting_words(Setting::mta_address)) +
+                       ": is the MTA listening there?";
+            }
         }
         return p.ok;
     }
