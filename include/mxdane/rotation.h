@@ -118,6 +118,11 @@ struct DnsView {
     std::string why; ///< why bogus/failed
 };
 
+/// Keys mxdane retired and moved out of service (`removed`) whose record
+/// the RRset in `dns` still holds: whoever has such a key can still pass
+/// as the host to DANE senders. Never the key in service or the next one.
+std::vector<const KeyTimeline*> removed_but_published(const State& s, const DnsView& dns);
+
 /// Updates the timeline from what DNS shows now: a key's record first seen
 /// secure sets `published`; a next key's record that vanished resets it (the
 /// wait starts over); TTLs seen are remembered. Pure. Throws what

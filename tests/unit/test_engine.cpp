@@ -364,6 +364,38 @@ TEST(Engine, AFailedLookupIsThisMachinesWhenTheAnchorsZoneFailsToo) {
     EXPECT_THROW((void)e.auto_pass(t0 + day), Error);
 }
 
+// Issue #23, point 9: a key mxdane retired whose record is still in the
+// RRset is a key an attacker can still use: status warns, auto withdraws
+// that record (and only it).
+TEST(Engine, ARetiredKeysRecordLeftInDnsIsWithdrawn) {
+    World w;
+    rotation::State s = w.state();
+    rotation::KeyTimeline old;
+    old.id = 9;
+    old.key_file = s.keys.front().key_file.parent_path() / "retired" / "old-9.key";
+    old.cert_file = s.keys.front().cert_file.parent_path() / "retired" / "old-9.crt";
+    old.record = rec(9);
+    old.created = t0 - day * 400;
+    old.published = t0 - day * 399;
+    old.active = t0 - day * 390;
+    old.retired = t0 - day * 10;
+    old.removed = t0 - day * 5;
+    s.keys.insert(s.keys.begin(), old);
+    rotation::save(w.layout.state_file(), s);
+    w.dns.zone.push_back(rec(9));
+    auto e = w.engine();
+    auto r = e.status(t0 + day);
+    EXPECT_EQ(r.health.level, HealthLevel::warning);
+    EXPECT_NE(r.health.message.find("DNS still publishes the record of key 9"), std::string::npos) << r.health.message;
+    EXPECT_NE(r.health.message.find("retired on 2026-11-18T12:00:00Z"), std::string::npos) << r.health.message;
+    r = e.auto_pass(t0 + day);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
+    EXPECT_EQ(r.summary, "withdrew the record of key 9, retired but still published");
+    EXPECT_FALSE(in_zone(w, rec(9)));
+    EXPECT_TRUE(in_zone(w, w.current()));
+    EXPECT_EQ(r.health.level, HealthLevel::ok) << r.health.message;
+}
+
 TEST(Engine, NoPublisherHealFailsWithTheRecordToPublish) {
     World w;
     auto e = w.engine(false);

@@ -85,6 +85,33 @@ Report Engine::auto_step(TimePoint now) {
         return r;
     }
 
+    // The record of a key mxdane retired and moved away, still in the RRset
+    // (RFC 7671 §8.1): withdrawn, only such records, never the RRset.
+    if (const auto pinned = rotation::removed_but_published(r.state, r.dns);
+        !pinned.empty() && m_with.publisher != nullptr) {
+        bool ok = true;
+        std::string ids;
+        std::vector<tlsa::Record> gone;
+        for (const KeyTimeline* k : pinned) {
+            ok = publish(r, publish::Action::remove, k->record, "retired " + key_text(*k)) && ok;
+            ids += (ids.empty() ? "" : ", ") + key_text(*k);
+            gone.push_back(k->record);
+        }
+        if (ok && !m_set.dry_run) {
+            // Health after the withdrawal, as the next lookup will see it.
+            std::erase_if(r.dns.records, [&gone](const tlsa::Record& rec) {
+                return std::find(gone.begin(), gone.end(), rec) != gone.end();
+            });
+        }
+        finish(r, now, facts());
+        r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;
+        r.summary = std::string(m_set.dry_run ? "would withdraw"
+                                : ok          ? "withdrew"
+                                              : "could not withdraw") +
+                    " the record of " + ids + ", retired but still published";
+        return r;
+    }
+
     // The sender's walk of the host, every pass: a failing address family
     // or a server that lost STARTTLS is known the day it happens.
     rotation::HealthFacts f = facts();

@@ -133,6 +133,15 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                            " the rollover state has in service; DNS publishes both, so nothing is deferred",
                        "RFC 7671 §8.1: the state must follow the key the server presents");
     }
+    if (const auto pinned = removed_but_published(s, dns); !pinned.empty()) {
+        const KeyTimeline& k = *pinned.front();
+        return verdict(
+            HealthLevel::warning,
+            "DNS still publishes the record of key " + std::to_string(k.id) + " (" + tlsa::rdata_text(k.record) +
+                "), which was retired" + (k.retired ? " on " + format_time(*k.retired) : std::string()) +
+                ": whoever holds that key can still pass as " + host + " to DANE-validating senders; withdraw it",
+            "RFC 7671 §8.1: the old key's record is withdrawn once the new key is in service");
+    }
     if (facts.sender && facts.sender->overall == check::Overall::degraded) {
         return verdict(HealthLevel::warning,
                        "senders deliver to " + host + ", but not on every path: " + joined(facts.sender->weak_paths),

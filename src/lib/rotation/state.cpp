@@ -173,6 +173,22 @@ KeyTimeline* incomplete_key(State& s) {
     return const_cast<KeyTimeline*>(incomplete_key(std::as_const(s)));
 }
 
+std::vector<const KeyTimeline*> removed_but_published(const State& s, const DnsView& dns) {
+    std::vector<const KeyTimeline*> out;
+    if (dns.security != DnsView::Security::secure) {
+        return out;
+    }
+    const KeyTimeline* cur = current_key(s);
+    const KeyTimeline* next = next_key(s);
+    for (const auto& k : s.keys) {
+        const bool live = (cur != nullptr && cur->record == k.record) || (next != nullptr && next->record == k.record);
+        if (k.removed && !live && std::find(dns.records.begin(), dns.records.end(), k.record) != dns.records.end()) {
+            out.push_back(&k);
+        }
+    }
+    return out;
+}
+
 std::optional<TimePoint> newest_time(const State& s) {
     std::optional<TimePoint> newest;
     for (const auto& k : s.keys) {
