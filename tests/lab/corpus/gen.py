@@ -355,19 +355,11 @@ t.rec("corpus", "alias." + t.id, "CNAME", "mx14.secure.test.")
 t.mx((10, "alias.%s.corpus.test." % t.id))
 t.addrs.append("alias.%s.corpus.test/127.0.1.14" % t.id)
 t.done()
-t = Topology("ta-neither", "2 1 1 of the CA; the leaf names neither the MX host nor the domain")
-t.mx((10, t.host("mx", a=["ta"], tlsa="ta")))
-t.done()
-t = Topology("ta-cert-neither", "2 0 1 of the CA certificate; the leaf names neither")
-t.mx((10, t.host("mx", a=["ta"], tlsa="ta-cert")))
-t.done()
+single("ta-neither", "2 1 1 of the CA; the leaf names neither the MX host nor the domain", "ta", "ta")
+single("ta-cert-neither", "2 0 1 of the CA certificate; the leaf names neither", "ta-cert", "ta")
 # the next-hop domain is nexthop.corpus.test itself
-t = Topology("nexthop", "2 1 1 of the CA; the leaf names only the domain (next-hop)")
-t.mx((10, t.host("mx", a=["tn"], tlsa="ta")))
-t.done()
-t = Topology("nexthop-ee", "3 1 1 of a key whose certificate names another domain: names are not checked")
-t.mx((10, t.host("mx", a=["tn"], tlsa="tn-ee")))
-t.done()
+single("nexthop", "2 1 1 of the CA; the leaf names only the domain (next-hop)", "ta", "tn")
+single("nexthop-ee", "3 1 1 of a key whose certificate names another domain: names are not checked", "tn-ee", "tn")
 
 # The "nexthop" domain must be the name in the corpus-tn leaf.
 for t in topologies:
