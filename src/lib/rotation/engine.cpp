@@ -229,9 +229,14 @@ Report Engine::observe(TimePoint now) {
     // A bogus or failed answer is the host's only when this machine can
     // validate at all: else "this machine cannot validate" (Error io, exit
     // 2, --nagios UNKNOWN), never "senders defer" (issue #23).
+    // With the force setting the admin switches without DNS's word: then it
+    // is a warning beside the force warning, not a stop.
     if (r.dns.security == DnsView::Security::bogus || r.dns.security == DnsView::Security::failed) {
         if (auto why = dns::cannot_validate_here(m_with.resolver, tlsa)) {
-            throw Error(Errc::io, *why);
+            if (!m_set.force) {
+                throw Error(Errc::io, *why);
+            }
+            r.warnings.push_back(*why);
         }
     }
     r.state = rotation::observe(before, r.dns, now);
