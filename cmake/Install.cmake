@@ -22,6 +22,7 @@ configure_file(contrib/mxdane-rollover.cron.in contrib/mxdane-rollover.cron @ONL
 install(FILES ${PROJECT_BINARY_DIR}/contrib/mxdane-rollover@.service contrib/mxdane-rollover@.timer
         DESTINATION ${MXDANE_SYSTEMD_UNIT_DIR})
 install(FILES ${PROJECT_BINARY_DIR}/contrib/mxdane-rollover.cron contrib/mx1.example.net.conf.example
+              contrib/issue-certbot.example
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # Completions come from the command table of the binary just built
