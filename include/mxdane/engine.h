@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mxdane/dns.h"
+#include "mxdane/expected.h"
 #include "mxdane/health.h"
 #include "mxdane/publish.h"
 #include "mxdane/reissue.h"
@@ -88,6 +89,9 @@ class KeyStore {
     virtual ~KeyStore() = default;
 
     virtual std::optional<rotation::State> load() = 0;
+    /// load() for a look that takes no lock and may not read private keys
+    /// (status for monitoring); the real store checks the certificates.
+    virtual std::optional<rotation::State> look() { return load(); }
     virtual void save(const rotation::State& s) = 0;
     virtual rotation::KeyTimeline stage(const StageRequest& request, rotation::State& s) = 0;
     virtual void switch_to(const rotation::KeyTimeline& key) = 0;
@@ -123,21 +127,23 @@ class CertIssuer {
     CertIssuer& operator=(CertIssuer&&) = delete;
     virtual ~CertIssuer() = default;
 
-    /// True for an external issuer (issuer=command, e.g. an ACME client);
-    /// false for self-signed certificates.
-    [[nodiscard]] virtual bool external() const = 0;
-    /// A new certificate for the current or the next key of `s`, installed
-    /// (for the current key: switched, reloaded and proven live, switched
-    /// back when not), recorded in `s` and saved; `names` empty keeps the
-    /// certificate's names. A refusal throws Error with the reason and
-    /// installs nothing (reissue::run).
+    /// The issuer the admin configured for this run (an issue command, or
+    /// self-signed chosen explicitly); nullopt when none was: the engine
+    /// then keeps the issuer recorded for the certificate in service
+    /// (reissue::choose_issuer).
+    [[nodiscard]] virtual std::optional<reissue::Issuer> configured() const = 0;
+    /// A new certificate from `issuer` for the current or the next key of
+    /// `s`, installed (for the current key: switched, reloaded and proven
+    /// live, switched back when not), recorded in `s` with its issuer and
+    /// saved; `names` empty keeps the certificate's names. A refusal throws
+    /// Error with the reason and installs nothing (reissue::run).
     virtual reissue::Result renew(rotation::State& s, reissue::Which which, TimePoint now,
-                                  const std::vector<std::string>& names) = 0;
+                                  const std::vector<std::string>& names, const reissue::Issuer& issuer) = 0;
 };
 
 struct IssuerSettings {
     Layout layout;
-    reissue::Issuer issuer;                                         ///< command empty: self-signed
+    std::optional<reissue::Issuer> issuer;                          ///< nullopt: none configured
     unsigned days = 1096;                                           ///< validity of a self-signed certificate
     std::chrono::seconds renew_before{std::chrono::hours(24 * 30)}; ///< an issued one must last longer
     int talk_fd = 2;                                                ///< the issue command's output
@@ -218,9 +224,14 @@ class Engine {
   public:
     Engine(EngineSettings settings, Collaborators with);
 
-    /// Observes DNS, records it in the state, plans and assesses health.
-    /// `probe_mta`: also ask the MTA which key it serves.
-    Report status(TimePoint now, bool probe_mta = false);
+    /// Observes DNS, plans and assesses health. `probe_mta`: also ask the
+    /// MTA which key it serves. Without `record` (monitoring) it takes no
+    /// lock and writes nothing, so an unprivileged user that may only read
+    /// the state runs it; a record first seen then is said, not recorded.
+    /// With `record` (an admin's look on the real clock) it records what
+    /// DNS shows when it can take the host lock at once and write the
+    /// state, and only looks otherwise.
+    Report status(TimePoint now, bool probe_mta = false, bool record = false);
     /// Makes the next key (and publishes its record when a publisher is set).
     Report stage(TimePoint now);
     /// Switches the MTA to the next key when the planner allows it.
@@ -243,15 +254,19 @@ class Engine {
     Report disable(TimePoint now);
     /// Undoes disable(): the pass heals a missing record again.
     Report enable(TimePoint now);
+    /// The way back from a state ahead of a right clock (rotation::rewind):
+    /// every time after `now` becomes `now`; keys and records stay.
+    Report rewind(TimePoint now);
 
   private:
     /// The host lock for a step that changes something (none in a dry
     /// run); says in `r` when it repaired an interrupted switch.
     std::optional<store::FileLock> hold(Report& r, bool pass);
-    /// The state, or Error "no rollover state".
-    rotation::State load_state();
-    /// Observes DNS, records it, plans.
-    Report observe(TimePoint now);
+    /// The state, or Error "no rollover state"; `look`: KeyStore::look().
+    rotation::State load_state(bool look = false);
+    /// Observes DNS, records it (unless `record` is false: a look for
+    /// monitoring, which writes nothing), plans.
+    Report observe(TimePoint now, bool record = true);
     /// The state and owner, for a step that does not consult DNS.
     Report unobserved(TimePoint now);
     /// "the certificate of key N expires ...", when it has less than
@@ -262,13 +277,28 @@ class Engine {
     bool certificates(Report& r, TimePoint now);
     /// Has the external issuer sign the staged key's certificate; the
     /// refusal's reason, or nullopt when it signed (or nothing was needed).
-    std::optional<std::string> issue_next(Report& r, TimePoint now);
+    /// `just_staged`: called right after do_stage (in a dry run the key
+    /// it would make is not in the state).
+    std::optional<std::string> issue_next(Report& r, TimePoint now, bool just_staged = false);
+    /// The issuer of new certificates for the host (reissue::choose_issuer
+    /// over the key in service), or why none can be chosen.
+    [[nodiscard]] Expected<reissue::Issuer> issuer_for(const rotation::State& s) const;
+    /// The certificate work an auto pass owes now: the certificate in
+    /// service is due, or the staged key's certificate is still
+    /// self-signed while the issuer is a command (or unknown).
+    struct CertificateDue {
+        bool in_service = false;
+        bool staged = false;
+    };
+    [[nodiscard]] CertificateDue certificate_due(const rotation::State& s, TimePoint now) const;
+    /// A warning in `r` when only the clean-up after a new certificate failed.
+    static void cleanup_warning(Report& r, const reissue::Result& res);
     /// Error(refused) when the admin disabled DANE for the host: `what`
     /// would publish a record.
     void refuse_if_disabled(const Report& r, const std::string& what) const;
     /// `pre` (what taking the lock did) before `r`'s actions and warnings.
     static Report merged(Report pre, Report r);
-    Report status_step(TimePoint now, bool probe_mta);
+    Report status_step(TimePoint now, bool probe_mta, bool record);
     Report stage_step(TimePoint now);
     Report activate_step(TimePoint now);
     Report retire_step(TimePoint now);

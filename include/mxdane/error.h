@@ -49,6 +49,8 @@ enum class Setting {
     resolver_option, ///< an option passed to the validating resolver
     force,           ///< a step done although the planner said not yet
     mta_address,     ///< where the live proof reaches the MTA (ADDR:PORT)
+    issue_command,   ///< the command that gets a certificate from a CA
+    self_issuer,     ///< the explicit choice of self-signed certificates
 };
 
 /// Every setting, for front ends that map them all.
@@ -68,6 +70,8 @@ inline constexpr std::array all_settings{
     Setting::resolver_option,
     Setting::force,
     Setting::mta_address,
+    Setting::issue_command,
+    Setting::self_issuer,
 };
 
 /// How library messages name `s`: "the key directory setting". Unique, and
@@ -104,6 +108,10 @@ inline std::string_view setting_words(Setting s) noexcept {
         return "the force setting";
     case Setting::mta_address:
         return "the MTA address setting";
+    case Setting::issue_command:
+        return "the issue command setting";
+    case Setting::self_issuer:
+        return "the self-signed issuer setting";
     }
     return "a setting";
 }

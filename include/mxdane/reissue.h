@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mxdane/expected.h"
 #include "mxdane/rollover.h"
 #include "mxdane/rotation.h"
 #include "mxdane/tlsa.h"
@@ -37,11 +38,8 @@ class MtaControl {
     virtual bool serves(const tlsa::Record& record, std::string& why) = 0;
 };
 
-/// Where the new certificate comes from.
-struct Issuer {
-    std::string command; ///< empty: self-signed (keygen's profile)
-    std::chrono::seconds timeout{300};
-};
+/// Where the new certificate comes from (rotation::Issuer).
+using Issuer = rotation::Issuer;
 
 /// Which key of the rollover state gets a new certificate.
 enum class Which {
@@ -72,6 +70,9 @@ struct Result {
     TimePoint not_after;
     bool issued = false; ///< from the issue command
     std::size_t chain_length = 0;
+    /// The new certificate is in service, but moving the old one to
+    /// retired/ failed (why); the old file stays where it was.
+    std::optional<std::string> cleanup_error;
 };
 
 /// Makes and installs a new certificate for the chosen key under a new dated
@@ -79,11 +80,27 @@ struct Result {
 /// issued), then, for the current key, points the stable certificate name at
 /// it, reloads the MTA and proves it serves the new certificate; when that
 /// fails, switches back, reloads again, removes the new file and throws
-/// Error(refused). On success records the new file in the state (saved) and
-/// moves the old certificate to retired/. `mta` is required for
+/// Error(refused). On success records the new file and its issuer in the
+/// state (saved) and moves the old certificate to retired/ (a failure of
+/// that move alone is Result::cleanup_error, not a throw). `mta` is required for
 /// Which::current and unused for Which::next. Refusals of the issuer throw
 /// Error(refused) before anything is installed.
 Result run(const Request& request, rotation::State& state, MtaControl* mta);
+
+/// The issuer of a new certificate for the keys of a host whose key in
+/// service is `in_service` (issue #23: renewal keeps the issuer):
+/// `configured` when the admin configured one (an issue command, or the
+/// self-signed issuer chosen explicitly); else the issuer recorded for
+/// the certificate in service; else self-signed when that certificate
+/// signed itself (`in_service_self_signed`). A certificate from a CA with
+/// neither is refused: renewing it self-signed would silently change what
+/// senders that check names (MTA-STS, RFC 8461 §4.2) accept. The error
+/// names the certificate and the two settings that decide.
+Expected<Issuer> choose_issuer(const std::optional<Issuer>& configured, const rotation::KeyTimeline& in_service,
+                               bool in_service_self_signed);
+
+/// "the issue command '/etc/mxdane/issue-certbot'" or "self-signed".
+std::string issuer_text(const Issuer& issuer);
 
 /// One line for people: "self-signed, valid until 2029-11-28T12:00:00Z;
 /// names mx1.example.net" or "issued by the issue command, valid until ...,

@@ -54,8 +54,10 @@ store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait =
 /// Reads the host's state file (nullopt when there is none) and refuses,
 /// with Error(refused) naming the path, a state whose key or certificate
 /// paths lie outside the host's directories or are symlinks, or whose key
-/// files do not hash to their recorded 3 1 1 records.
-std::optional<rotation::State> load_checked(const Layout& layout);
+/// files do not hash to their recorded 3 1 1 records. Without `read_keys`
+/// (a look by a user that may not read private keys, e.g. monitoring) the
+/// certificates carry the check instead.
+std::optional<rotation::State> load_checked(const Layout& layout, bool read_keys = true);
 
 /// The group a key file is readable by (keygen's --key-group: mode 0440),
 /// so that the next key stays readable by the MTA that reads this one
@@ -78,6 +80,11 @@ struct InitRequest {
     std::optional<fs::path> cert;
     std::uint16_t port = 25;
     TimePoint now;
+    /// The issuer configured for the host, if any: recorded for an adopted
+    /// certificate that is not self-signed (a self-signed one records
+    /// self-signed; one from a CA with none configured records nothing,
+    /// and its renewal is refused until one is: reissue::choose_issuer).
+    std::optional<rotation::Issuer> issuer;
 };
 
 struct InitResult {

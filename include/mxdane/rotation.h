@@ -19,6 +19,15 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::system_clock;
 using TimePoint = Clock::time_point;
 
+/// Where a certificate comes from: an issue command (an ACME client or a
+/// private CA, include/mxdane/issue.h) or, when `command` is empty,
+/// keygen's self-signed profile.
+struct Issuer {
+    std::string command; ///< run as /bin/sh -c; empty: self-signed
+    std::chrono::seconds timeout{300};
+    bool operator==(const Issuer&) const = default;
+};
+
 /// One key's life, in the manner of Knot's keymgr. A key is *next* while
 /// created but not active, *current* while active and not retired, *old*
 /// once retired (no longer served) until its record is gone from DNS and
@@ -34,6 +43,11 @@ struct KeyTimeline {
     std::optional<TimePoint> retired;   ///< the MTA stopped serving it
     std::optional<TimePoint> removed;   ///< files moved out of service
     std::uint32_t max_ttl_seen = 0;     ///< largest TLSA TTL seen while published
+    /// Where the certificate of `cert_file` came from, recorded when it was
+    /// installed (issue #23): renewal keeps it. Unset in states written by
+    /// mxdane 0.x before it was recorded, and for an adopted certificate
+    /// that is not self-signed when no issue command was given.
+    std::optional<Issuer> issuer;
 };
 
 /// Everything the rotation of one MX host remembers between runs.
@@ -75,6 +89,15 @@ std::optional<TimePoint> newest_time(const State& s);
 /// wrong clock, never a new truth (a "first seen" before the key existed
 /// would shorten the wait for caches).
 void check_clock(const State& s, TimePoint now);
+
+/// The way back from a state that holds times ahead of a right clock
+/// (written under a wrong clock, or by an older mxdane's rehearsal): every
+/// time after `now` becomes `now`. Keys, files and records stay; the order
+/// of each key's times is kept (the map is monotone), and every wait
+/// counted from a moved time starts again at `now`, so no wait gets
+/// shorter. Returns what moved, one "key 2 published 2027-12-08T00:00:00Z"
+/// per time; empty when nothing was ahead.
+std::vector<std::string> rewind(State& s, TimePoint now);
 
 /// Accessors for the roles; nullptr when there is no such key. A *next*
 /// key is complete: its files were made and its record was computed from

@@ -44,6 +44,18 @@ Presence::Kind known_presence(const fs::path& p);
 /// not followed); throws when that cannot be known.
 bool exists_nofollow(const fs::path& p);
 
+/// True when `p` or `retired/<name of p>` beside it exists (links not
+/// followed): a dated name is free only when no file of that name was ever
+/// moved out of service, so a later move to retired/ cannot clash (issue
+/// #23).
+bool taken_here_or_retired(const fs::path& p);
+
+/// Where `from` goes in the directory `retired`: `retired/<name>`, or,
+/// when another file holds that name, `retired/<stem>.<N><ext>` with the
+/// first free N from 2. A name that already is `from` itself (a move cut
+/// between its link and its unlink) is kept, so a rerun finishes it.
+fs::path retired_destination(const fs::path& from, const fs::path& retired);
+
 /// YYYYMMDD of `when` in the local time zone (the seed script's stamp).
 std::string date_stamp(std::chrono::system_clock::time_point when);
 

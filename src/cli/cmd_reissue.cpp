@@ -54,7 +54,7 @@ nlohmann::json reissue_json(const ReissueCli& c, const rollover::Layout& l, cons
 Exit do_reissue(ReissueCli& c, Io& io) {
     const auto l = layout_of(c.o);
     EngineFromOptions e(c.o, false, false, !c.next);
-    if (!issuer_of(c.o.issue).command.empty()) {
+    if (const auto i = issuer_of(c.o.issue); i && !i->command.empty()) {
         io.err << "Running the issue command for " << l.host << "\n";
     }
     // The engine takes the host lock every rollover command takes: a pass
@@ -123,10 +123,9 @@ void add_issue_options(CLI::App& sub, IssueOptions& o) {
                    "days a certificate must have left; renew it before (default 30)");
 }
 
-reissue::Issuer issuer_of(const IssueOptions& o) {
-    reissue::Issuer i;
+std::optional<reissue::Issuer> issuer_of(const IssueOptions& o) {
     if (o.issuer == "self") {
-        return i;
+        return reissue::Issuer{};
     }
     if (!o.issuer.empty() && o.issuer != "command") {
         throw Error(Errc::bad_input, "--issuer: choose self or command, not '" + o.issuer + "'");
@@ -135,14 +134,12 @@ reissue::Issuer issuer_of(const IssueOptions& o) {
         if (o.issuer == "command") {
             throw Error(Errc::bad_input, "--issuer command needs --issue-command");
         }
-        return i;
+        return std::nullopt; // none configured: the issuer recorded in the state
     }
     if (o.timeout == 0 || o.timeout > 86400) {
         throw Error(Errc::bad_input, "--issue-timeout must be between 1 and 86400 seconds");
     }
-    i.command = o.command;
-    i.timeout = std::chrono::seconds(o.timeout);
-    return i;
+    return reissue::Issuer{o.command, std::chrono::seconds(o.timeout)};
 }
 
 std::chrono::seconds renew_before_of(const IssueOptions& o) {

@@ -27,6 +27,7 @@ Exit do_init(const RolloverOptions& o, Io& io) {
         req.cert = o.cert_file;
     }
     req.now = now_of(o);
+    req.issuer = issuer_of(o.issue);
     const auto r = rollover::init(req);
     const std::string lines = mta::config_lines(kind, l.host, l.stable_key(), l.stable_cert());
     const auto warnings = mta_warnings(kind, l.stable_key(), std::nullopt);
@@ -138,7 +139,9 @@ Exit status_exit(const rollover::Report& r) {
 
 Exit do_status(const RolloverOptions& o, Io& io) {
     EngineFromOptions e(o, true, false, false);
-    const auto r = worded(e.engine().status(now_of(o)));
+    // An admin's look on the real clock records what DNS shows (when this
+    // user may); a rehearsal with --now never writes.
+    const auto r = worded(e.engine().status(now_of(o), false, o.now.empty()));
     const Exit exit = status_exit(r);
     if (o.json) {
         return finish(o, r, exit, true, io);
@@ -174,11 +177,15 @@ Exit do_status(const RolloverOptions& o, Io& io) {
     return exit;
 }
 
-/// rollover disable / enable: the admin's intent recorded in the state.
-Exit do_disable(const RolloverOptions& o, Io& io, bool disable) {
+/// rollover disable / enable: the admin's intent recorded in the state;
+/// rollover rewind: the way back from times ahead of the clock.
+enum class Record { disable, enable, rewind };
+Exit do_record(const RolloverOptions& o, Io& io, Record what) {
     EngineFromOptions e(o, false, false, false);
     const auto now = now_of(o);
-    const auto r = worded(disable ? e.engine().disable(now) : e.engine().enable(now));
+    const auto r = worded(what == Record::disable  ? e.engine().disable(now)
+                          : what == Record::enable ? e.engine().enable(now)
+                                                   : e.engine().rewind(now));
     if (o.json) {
         return finish(o, r, Exit::ok, false, io);
     }
@@ -323,7 +330,7 @@ Runner setup(CLI::App& app) {
         ->add_option("--margin", o->margin_seconds,
                      "safety margin in seconds, 0 to 315360000 (overrides --margin-days)")
         ->check(CLI::Range(std::uint64_t{0}, static_cast<std::uint64_t>(rotation::max_margin_seconds)));
-    add_publish_options(*stage, o->publish);
+    add_publish_options(*stage, o->publish, true);
     add_issue_options(*stage, o->issue);
     stage->add_flag("--dry-run", o->dry_run, "say what would be made, change nothing");
 
@@ -344,14 +351,14 @@ Runner setup(CLI::App& app) {
     common_options(*activate, *o);
     dns_options(*activate, *o);
     switch_options(*activate, *o);
-    add_publish_options(*activate, o->publish);
+    add_publish_options(*activate, o->publish, true);
     activate->add_flag("--force", o->force, "switch even if the planner says wait (senders may defer mail)");
     activate->add_flag("--dry-run", o->dry_run, "say what would be switched and reloaded, change nothing");
 
     auto* retire = app.add_subcommand("retire", "once the old record is gone from DNS, move the old key away");
     common_options(*retire, *o);
     dns_options(*retire, *o);
-    add_publish_options(*retire, o->publish);
+    add_publish_options(*retire, o->publish, true);
     retire->add_flag("--delete-old", o->delete_old, "delete the old key and certificate instead of moving them");
     retire->add_flag("--dry-run", o->dry_run, "say what would be moved, change nothing");
 
@@ -359,7 +366,7 @@ Runner setup(CLI::App& app) {
         "emergency", "the key is compromised: new key, publish it, switch and prove, withdraw the old record");
     common_options(*emergency, *o);
     switch_options(*emergency, *o);
-    add_publish_options(*emergency, o->publish);
+    add_publish_options(*emergency, o->publish, true);
     emergency->add_option("--key", o->key_type, "key type (default: the current key's)");
     emergency->add_option("--key-group", o->key_group,
                           "group that may read the new key (mode 0440; default: the current key's)");
@@ -375,7 +382,7 @@ Runner setup(CLI::App& app) {
     common_options(*autopass, *o);
     dns_options(*autopass, *o);
     switch_options(*autopass, *o);
-    add_publish_options(*autopass, o->publish);
+    add_publish_options(*autopass, o->publish, true);
     autopass->add_option("--key-life", o->key_life_days,
                          "stage a new key when the current one is this old (days, default 365)");
     autopass->add_option("--key", o->key_type, "key type for new keys (default: the current key's)");
@@ -395,14 +402,18 @@ Runner setup(CLI::App& app) {
     auto* enable = app.add_subcommand("enable", "undo disable: auto republishes a missing record again");
     common_options(*enable, *o);
     enable->add_flag("--dry-run", o->dry_run, "say what would be recorded, change nothing");
+    auto* rewind = app.add_subcommand(
+        "rewind", "move every time of the state that is ahead of the clock back to now (keys and records stay)");
+    common_options(*rewind, *o);
+    rewind->add_flag("--dry-run", o->dry_run, "say which times would move, change nothing");
 
     rollover_help(app);
 
-    return [o, init, stage, status, activate, retire, emergency, autopass, disable, enable](Io& io) {
+    return [o, init, stage, status, activate, retire, emergency, autopass, disable, enable, rewind](Io& io) {
         const std::vector<std::pair<CLI::App*, const char*>> subs{
-            {init, "init"},         {stage, "stage"},     {status, "status"},
-            {activate, "activate"}, {retire, "retire"},   {emergency, "emergency"},
-            {autopass, "auto"},     {disable, "disable"}, {enable, "enable"}};
+            {init, "init"},     {stage, "stage"},         {status, "status"}, {activate, "activate"},
+            {retire, "retire"}, {emergency, "emergency"}, {autopass, "auto"}, {disable, "disable"},
+            {enable, "enable"}, {rewind, "rewind"}};
         for (const auto& [sub, name] : subs) {
             if (!sub->parsed()) {
                 continue;
@@ -424,8 +435,11 @@ Runner setup(CLI::App& app) {
             if (sub == activate) {
                 return do_activate(*o, io);
             }
-            if (sub == disable || sub == enable) {
-                return do_disable(*o, io, sub == disable);
+            if (sub == disable || sub == enable || sub == rewind) {
+                return do_record(*o, io,
+                                 sub == disable  ? Record::disable
+                                 : sub == enable ? Record::enable
+                                                 : Record::rewind);
             }
             if (sub == retire) {
                 return do_retire(*o, io);
@@ -433,7 +447,8 @@ Runner setup(CLI::App& app) {
             return do_emergency(*o, io);
         }
         throw Error(Errc::bad_input,
-                    "rollover needs a step: init, stage, status, activate, retire, emergency, auto, disable or enable");
+                    "rollover needs a step: init, stage, status, activate, retire, emergency, auto, disable, enable or "
+                    "rewind");
     };
 }
 
@@ -442,7 +457,7 @@ Runner setup(CLI::App& app) {
 Command rollover_command() {
     return {"rollover",
             "rotate the MX key without a deferred message: init, stage, status, activate, "
-            "retire, emergency, auto, disable, enable",
+            "retire, emergency, auto, disable, enable, rewind",
             setup};
 }
 

@@ -10,7 +10,7 @@ namespace mxdane::cli {
 Exit do_auto(RolloverOptions& o, Io& io) {
     const auto l = layout_of(o);
     const std::string tag = "mxdane rollover auto " + l.host + ": ";
-    if (issuer_of(o.issue).command.empty() && o.days <= o.issue.renew_before_days) {
+    if (const auto i = issuer_of(o.issue); (!i || i->command.empty()) && o.days <= o.issue.renew_before_days) {
         // A self-signed certificate renewed within --renew-before of its
         // end would be renewed again at every pass.
         rollover::Report r;

@@ -36,6 +36,10 @@ std::string_view flag_of(Setting s) noexcept {
         return "--force";
     case Setting::mta_address:
         return "--verify-at";
+    case Setting::issue_command:
+        return "--issue-command";
+    case Setting::self_issuer:
+        return "--issuer self";
     }
     return "an option";
 }

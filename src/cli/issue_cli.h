@@ -26,9 +26,11 @@ struct IssueOptions {
 /// --issuer, --issue-command, --issue-timeout, --renew-before.
 void add_issue_options(CLI::App& sub, IssueOptions& o);
 
-/// The issuer the options choose; throws Error(bad_input) for an unknown
-/// --issuer or `command` without --issue-command.
-reissue::Issuer issuer_of(const IssueOptions& o);
+/// The issuer the options choose, nullopt when they choose none (the
+/// engine then keeps the issuer recorded for the certificate in service);
+/// throws Error(bad_input) for an unknown --issuer or `command` without
+/// --issue-command.
+std::optional<reissue::Issuer> issuer_of(const IssueOptions& o);
 std::chrono::seconds renew_before_of(const IssueOptions& o);
 
 } // namespace mxdane::cli

@@ -8,7 +8,7 @@
 
 namespace mxdane::cli {
 
-void add_publish_options(CLI::App& app, PublishOptions& opts) {
+void add_publish_options(CLI::App& app, PublishOptions& opts, bool merged) {
     auto* ns = app.add_option("--nsupdate", opts.nsupdate,
                               "send an RFC 2136 update, TSIG-signed, to SERVER[@PORT] (the zone's primary)");
     auto* key = app.add_option("--tsig-key", opts.tsig_key,
@@ -18,10 +18,26 @@ void add_publish_options(CLI::App& app, PublishOptions& opts) {
                                 "publish by running CMD with /bin/sh (change in MXDANE_* variables and on stdin)");
     app.add_option("--timeout", opts.timeout, "seconds to wait for the server (default 10)")
         ->check(CLI::Range(1U, 3600U));
+    if (merged) {
+        return; // check_publish_pairs() after the settings file
+    }
     ns->needs(key);
     key->needs(ns);
     ns->excludes(hook);
     hook->excludes(ns);
+}
+
+void check_publish_pairs(const PublishOptions& opts) {
+    const bool ns = !opts.nsupdate.empty();
+    const bool key = !opts.tsig_key.empty();
+    if (ns != key) {
+        throw Error(Errc::bad_input,
+                    ns ? "--nsupdate requires --tsig-key (on the command line or in the settings file)"
+                       : "--tsig-key requires --nsupdate (on the command line or in the settings file)");
+    }
+    if (ns && !opts.hook.empty()) {
+        throw Error(Errc::bad_input, "--publish-hook excludes --nsupdate: choose one way to publish");
+    }
 }
 
 std::unique_ptr<publish::Publisher> make_publisher(const PublishOptions& opts) {

@@ -25,8 +25,15 @@ struct PublishOptions {
 };
 
 /// Declares --nsupdate, --tsig-key, --zone, --publish-hook and --timeout on
-/// `app`, writing into `opts` (which must outlive the parse).
-void add_publish_options(CLI::App& app, PublishOptions& opts);
+/// `app`, writing into `opts` (which must outlive the parse). `merged`: the
+/// command also reads a settings file, so the pairs (--nsupdate with
+/// --tsig-key, neither with --publish-hook) are checked after the merge by
+/// check_publish_pairs(), not at parse time.
+void add_publish_options(CLI::App& app, PublishOptions& opts, bool merged = false);
+
+/// The pairs after a settings file was merged: --nsupdate and --tsig-key
+/// together, and not with --publish-hook. Throws Error(bad_input).
+void check_publish_pairs(const PublishOptions& opts);
 
 /// The backend the options ask for. Throws Error(bad_input) when neither or
 /// both backends are given, Error(io)/Error(bad_input) for an unreadable or

@@ -3,6 +3,7 @@
 // text and --json, are rollover_report.cpp.
 #include "rollover_common.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "mxdane/endpoint.h"
@@ -27,14 +28,35 @@ rollover::Layout layout_of(const RolloverOptions& o) {
 }
 
 rotation::TimePoint now_of(const RolloverOptions& o) {
-    if (o.now.empty()) {
-        return x509::Clock::now();
+    const auto parsed = [](const std::string& text, const char* flag) {
+        const auto t = rotation::parse_time(text);
+        if (!t) {
+            throw Error(Errc::bad_input,
+                        std::string(flag) + ": expected a time like 2026-11-28T12:00:00Z, not '" + text + "'");
+        }
+        return *t;
+    };
+    if (!o.now.empty()) {
+        const auto t = parsed(o.now, "--now");
+        // A rehearsal writes nothing (issue #23): a step that changes files
+        // under another time would leave that time in the state.
+        if (!o.dry_run && o.command != "rollover status") {
+            throw Error(Errc::bad_input, "--now plans as of another time and changes nothing: give it with "
+                                         "--dry-run, or to 'rollover status'; the clock decides every step that "
+                                         "changes files");
+        }
+        return t;
     }
-    const auto t = rotation::parse_time(o.now);
-    if (!t) {
-        throw Error(Errc::bad_input, "--now: expected a time like 2026-11-28T12:00:00Z, not '" + o.now + "'");
+    if (!o.test_clock.empty()) {
+        // The labs' clock (docs/developing.md): years of a rollover in
+        // minutes, never in the machine's own state directory.
+        if (layout_of(o).state_dir == rollover::default_state_dir) {
+            throw Error(Errc::bad_input, "--test-clock is for test labs: it needs --state-dir other than " +
+                                             rollover::default_state_dir.string());
+        }
+        return parsed(o.test_clock, "--test-clock");
     }
-    return *t;
+    return x509::Clock::now();
 }
 
 namespace {
@@ -76,8 +98,35 @@ std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, s
     return {endpoint->host, endpoint->port};
 }
 
+namespace {
+
+/// The settings that go together: the command line giving one member of a
+/// group replaces the settings file's whole group, so a file's
+/// `nsupdate`/`tsig-key` never meet a command line's --publish-hook, nor a
+/// file's `out` a command line's --key-dir.
+bool replaced_by_command_line(CLI::App& sub, const std::string& key) {
+    static const std::vector<std::vector<std::string>> rivals{
+        {"nsupdate", "tsig-key", "zone"}, {"publish-hook"}, {"out"}, {"key-dir", "cert-dir"}};
+    static const std::vector<std::pair<std::size_t, std::size_t>> against{{0, 1}, {1, 0}, {2, 3}, {3, 2}};
+    for (const auto& [mine, other] : against) {
+        const auto& group = rivals[mine];
+        if (std::find(group.begin(), group.end(), key) == group.end()) {
+            continue;
+        }
+        for (const auto& rival : rivals[other]) {
+            if (given(sub, rival)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+} // namespace
+
 void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
     if (o.config.empty()) {
+        check_publish_pairs(o.publish);
         return;
     }
     const auto settings = rotation::parse_config(sys::read_file(o.config, {"settings file", sys::mib}));
@@ -85,7 +134,7 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
         throw Error(Errc::bad_input, o.config + ": " + settings.error());
     }
     for (const auto& s : *settings) {
-        if (given(sub, s.key)) {
+        if (given(sub, s.key) || replaced_by_command_line(sub, s.key)) {
             continue;
         }
         const std::string& v = s.value;
@@ -159,6 +208,7 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
                         o.config + ": line " + std::to_string(s.line) + ": unknown setting '" + s.key + "'");
         }
     }
+    check_publish_pairs(o.publish);
     (void)io;
 }
 
@@ -221,7 +271,9 @@ void common_options(CLI::App& sub, RolloverOptions& o) {
     sub.add_option("--out", o.out_dir, "keys and certificates both in this one directory");
     sub.add_option("--state-dir", o.state_dir, "where the rollover state lives (default /var/lib/mxdane)");
     sub.add_option("--config", o.config, "settings file (key = value, the long option names; the command line wins)");
-    sub.add_option("--now", o.now, "plan as of this time (e.g. 2026-11-28T12:00:00Z) instead of the clock");
+    sub.add_option("--now", o.now,
+                   "plan as of this time (e.g. 2026-11-28T12:00:00Z): with --dry-run, or for status; writes nothing");
+    sub.add_option("--test-clock", o.test_clock, "test labs only: the time of every step")->group("");
     sub.add_flag("--json", o.json, "one JSON object on stdout");
 }
 

@@ -33,7 +33,8 @@ struct RolloverOptions {
     std::string state_dir = rollover::default_state_dir.string();
     std::string config;
     ResolverCli resolver;
-    std::string now; ///< plan as of this time: "2026-11-28T12:00:00Z"
+    std::string now;        ///< plan as of this time: "2026-11-28T12:00:00Z" (dry run, status)
+    std::string test_clock; ///< the labs' clock for every step (hidden; never the default state directory)
     bool json = false;
     bool dry_run = false;
     // init
@@ -69,7 +70,8 @@ struct RolloverOptions {
 rollover::Layout layout_of(const RolloverOptions& o);
 /// ADDR[:PORT] or [V6]:PORT, the port defaulting to `port`.
 std::pair<std::string, std::uint16_t> parse_verify_at(const std::string& text, std::uint16_t port);
-/// The clock: --now when given, else the system clock.
+/// The clock: --now (only with --dry-run, or for status), else the labs'
+/// --test-clock, else the system clock.
 rotation::TimePoint now_of(const RolloverOptions& o);
 
 /// Applies --config: `key = value` lines named as the long options; the

@@ -264,9 +264,24 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
     for (const auto& rec : r.to_withdraw) {
         j["to_withdraw"].push_back(record_json(r.owner, rec, std::nullopt));
     }
+    // Records of keys mxdane retired that DNS still publishes (issue #23):
+    // whoever holds such a key can still pass as the host.
+    j["retired_still_published"] = nlohmann::json::array();
+    if (observed) {
+        for (const auto* k : rotation::removed_but_published(r.state, r.dns)) {
+            j["retired_still_published"].push_back(
+                {{"id", k->id}, {"record", record_json(r.owner, k->record, std::nullopt)}});
+        }
+    }
     j["keys"] = nlohmann::json::array();
     for (const auto& k : r.state.keys) {
+        nlohmann::json issuer = nullptr;
+        if (k.issuer) {
+            issuer = k.issuer->command.empty() ? nlohmann::json{{"kind", "self"}, {"command", nullptr}}
+                                               : nlohmann::json{{"kind", "command"}, {"command", k.issuer->command}};
+        }
         j["keys"].push_back({{"id", k.id},
+                             {"issuer", issuer},
                              {"role", role_of(r.state, k)},
                              {"key_file", k.key_file.string()},
                              {"cert_file", k.cert_file.string()},

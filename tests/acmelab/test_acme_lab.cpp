@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "../labtests/lab_harness.h"
@@ -208,6 +209,38 @@ TEST_F(Issuer, CaSignedCertificatesFromPebbleThroughAWholeRotation) {
     chain = served_chain("MX17", "served4");
     EXPECT_EQ(spki_sha256(chain), key2);
     expect_pkix_valid(chain, host);
+
+    // The issuer is remembered (issue #23): a renewal that names none, as
+    // the daily pass's settings may not, uses the issue command recorded
+    // for the certificate in service (lego, above), never self-signed.
+    const fs::path state_file = state("MX17") / (host + ".json");
+    auto recorded = nlohmann::json::parse(read_file(state_file));
+    ASSERT_EQ(recorded["keys"].back()["issuer"]["command"], a.at("ACME_LEGO")) << recorded.dump(2);
+    r = mx({"reissue"}, "MX17", switching("MX17"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("chain of 1"), std::string::npos) << r.err;
+    chain = served_chain("MX17", "served5");
+    EXPECT_EQ(spki_sha256(chain), key2);
+    expect_pkix_valid(chain, host);
+
+    // A CA's certificate with no issuer recorded (a state of an earlier
+    // mxdane): refused, nothing changes, until the admin says self-signed.
+    recorded = nlohmann::json::parse(read_file(state_file));
+    for (auto& k : recorded["keys"]) {
+        k.erase("issuer");
+    }
+    std::ofstream(state_file, std::ios::trunc) << recorded.dump(2) << "\n";
+    const std::string serial5 = shell("openssl x509 -in " + q(chain) + " -noout -serial");
+    r = mx({"reissue"}, "MX17", switching("MX17"));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("comes from a CA, and no issuer is configured or recorded for it"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("set --issue-command, or choose --issuer self"), std::string::npos) << r.err;
+    EXPECT_EQ(shell("openssl x509 -in " + q(served_chain("MX17", "served6")) + " -noout -serial"), serial5);
+    r = mx({"reissue", "--issuer", "self"}, "MX17", switching("MX17"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("self-signed"), std::string::npos) << r.err;
+    expect_validated(host, "after the admin chose self-signed");
 }
 
 TEST_F(Issuer, SelfSignedReissueByHandAndByRolloverAutoBeforeExpiry) {
@@ -241,7 +274,7 @@ TEST_F(Issuer, SelfSignedReissueByHandAndByRolloverAutoBeforeExpiry) {
     std::vector<std::string> extra = resolver();
     const auto sw = switching("MX18");
     extra.insert(extra.end(), sw.begin(), sw.end());
-    extra.insert(extra.end(), {"--publish-hook", "true", "--now", later});
+    extra.insert(extra.end(), {"--publish-hook", "true", "--test-clock", later});
     // A self-signed validity within --renew-before would renew at every pass.
     auto too_short = extra;
     too_short.insert(too_short.end(), {"--days", "30"});

@@ -142,7 +142,7 @@ TEST(HelpCli, UnknownStepFarFromAnyListsThemAll) {
     const auto r = run_mxdane({"rollover", "frobnicate", "mx1.example.net"});
     EXPECT_EQ(r.exit_code, 64);
     EXPECT_EQ(r.err, "error: 'frobnicate' is not a step of mxdane rollover: choose init, stage, status, activate, "
-                     "retire, emergency, auto, disable or enable (see 'mxdane rollover --help')\n");
+                     "retire, emergency, auto, disable, enable or rewind (see 'mxdane rollover --help')\n");
     const auto t = run_mxdane({"frobnicate"});
     EXPECT_EQ(t.exit_code, 64);
     EXPECT_EQ(t.err, "error: 'frobnicate' is not a command: choose keygen, tlsa, verify, inspect, check, publish, "

@@ -67,7 +67,7 @@ TEST(RolloverCli, InitAdoptsKeygenFilesAndPrintsThePostfixSnippet) {
     EXPECT_NE(r.err.find("3 1 1 " + spki_sha256_of_key(stable_key)), std::string::npos) << r.err;
     struct stat st {};
     ASSERT_EQ(::stat((b.state / (host + ".json")).c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 0777U, 0600U);
+    EXPECT_EQ(st.st_mode & 0777U, 0640U); // readable by the group of the directory (monitoring)
 }
 
 TEST(RolloverCli, InitAdoptsTheSeedScriptsFiles) {
@@ -403,10 +403,42 @@ TEST(RolloverCli, AStateHiddenByItsDirectoryIsNotMissing) {
                                 "--out", b.keys.string(), host},
                                nobody);
     EXPECT_EQ(r.exit_code, 2) << r.err;
-    // status records what DNS shows, so it takes the host lock first: that is
-    // where the directory says no, and it says so.
+    // status takes no lock (issue #23): reading the state is where the
+    // directory says no, and it says so.
     EXPECT_EQ(r.err,
-              "error: cannot open the lock file " + (b.state / (host + ".lock")).string() + ": Permission denied\n");
+              "error: cannot tell whether " + (b.state / (host + ".json")).string() + " exists: Permission denied\n");
+}
+
+} // namespace
+
+namespace {
+
+// Issue #23: the command line wins over the settings file for options that
+// go together. A --tsig-key on the command line replaces the file's key
+// beside the file's --nsupdate; a --publish-hook replaces the file's
+// nsupdate pair; a pair left half open is named after the merge.
+TEST(RolloverCli, TheCommandLineWinsOverTheSettingsFileForPairedOptions) {
+    Box b;
+    b.keygen();
+    ASSERT_EQ(b.rollover("init").exit_code, 0);
+    const std::string secret = "hmac-sha256:k1:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=";
+    const fs::path conf = b.tmp.path() / "host.conf";
+    std::ofstream(conf) << "nsupdate = 127.0.0.1@9\ntsig-key = /nonexistent/tsig.key\n";
+    auto r = b.rollover("stage", {"--config", conf.string(), "--dry-run", "--tsig-key", secret});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = b.rollover("stage", {"--config", conf.string(), "--dry-run", "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ofstream(conf, std::ios::trunc) << "publish-hook = false\n";
+    r = b.rollover("stage",
+                   {"--config", conf.string(), "--dry-run", "--nsupdate", "127.0.0.1@9", "--tsig-key", secret});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ofstream(conf, std::ios::trunc) << "nsupdate = 127.0.0.1@9\n";
+    r = b.rollover("stage", {"--config", conf.string(), "--dry-run"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err, "error: --nsupdate requires --tsig-key (on the command line or in the settings file)\n");
+    r = b.rollover("stage", {"--dry-run", "--tsig-key", secret});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err, "error: --tsig-key requires --nsupdate (on the command line or in the settings file)\n");
 }
 
 } // namespace

@@ -140,7 +140,7 @@ TEST(RolloverSafety, AClockBehindTheStateIsAnErrorNotANewTruth) {
                              {"activate", "--force"},
                              {"retire"}}) {
         std::vector<std::string> args{step.begin() + 1, step.end()};
-        args.insert(args.end(), {"--now", "2020-01-01T00:00:00Z"});
+        args.insert(args.end(), {"--test-clock", "2020-01-01T00:00:00Z"});
         const auto r = h.rollover(step[0], args);
         EXPECT_NE(r.exit_code, 0) << step[0];
         if (step[0] != "stage") {
@@ -486,6 +486,78 @@ TEST(RolloverSafety, ADiskFullDuringStageNeverPublishesAnUnmadeRecord) {
     const json s = json::parse(read_file(out / "state-after-auto.json"));
     ASSERT_EQ(s["keys"].size(), 2U);
     EXPECT_EQ(real_records.count(s["keys"][1]["tlsa"].get<std::string>()), 1U);
+}
+
+} // namespace
+
+namespace {
+
+// Issue #23 point 4: a rehearsal never writes. --now is refused by every
+// step that changes files unless --dry-run is given; status and dry runs
+// take it; the labs' clock never reaches the machine's own state
+// directory; and a state that holds a future time has a way back.
+TEST(RolloverRehearsal, NowWithoutDryRunIsRefusedByEveryStepThatWrites) {
+    Host h;
+    h.init();
+    const auto before = snapshot_tree(h.tmp.path());
+    for (const std::string step : {"stage", "activate", "retire", "emergency", "auto", "disable", "enable", "rewind"}) {
+        const auto r = h.rollover(step, {"--now", "2027-12-08T00:00:00Z"});
+        EXPECT_EQ(r.exit_code, 64) << step << ": " << r.err;
+        EXPECT_EQ(r.err, "error: --now plans as of another time and changes nothing: give it with --dry-run, or to "
+                         "'rollover status'; the clock decides every step that changes files\n")
+            << step;
+    }
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+    // A dry run takes it, and writes nothing (status, which looks at DNS,
+    // takes it in the ACME lab).
+    const auto r = h.rollover("stage", {"--dry-run", "--now", "2027-12-08T00:00:00Z"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+    // reissue has no dry run: --now is refused there too.
+    const auto re = run_mxdane({"reissue", "--out", h.keys.string(), "--state-dir", h.state_dir.string(), "--now",
+                                "2027-12-08T00:00:00Z", host});
+    EXPECT_EQ(re.exit_code, 64) << re.err;
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
+TEST(RolloverRehearsal, TheLabsClockNeverTouchesTheMachinesStateDirectory) {
+    const auto r = run_mxdane({"rollover", "stage", "--test-clock", "2027-12-08T00:00:00Z", host});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err, "error: --test-clock is for test labs: it needs --state-dir other than /var/lib/mxdane\n");
+}
+
+TEST(RolloverRehearsal, AStateAheadOfTheClockIsRewoundKeepingEveryKeyAndRecord) {
+    Host h;
+    h.init();
+    // What an older mxdane's `stage --now 2027-12-08T00:00:00Z` left.
+    auto r = h.rollover("stage", {"--test-clock", "2036-12-08T00:00:00Z"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json before = h.state();
+    r = h.rollover("retire");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_TRUE(contains(r.err, "rewind the state's future times to now")) << r.err;
+    // A dry run says what would move and changes nothing.
+    r = h.rollover("rewind", {"--dry-run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.err, "dry run: would move key 2 created 2036-12-08T00:00:00Z back to ")) << r.err;
+    EXPECT_EQ(h.state(), before);
+    r = h.rollover("rewind");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "moved 1 time of the rollover state of mx1.example.net back to ")) << r.out;
+    const json after = h.state();
+    ASSERT_EQ(after["keys"].size(), before["keys"].size());
+    for (std::size_t i = 0; i < after["keys"].size(); ++i) {
+        EXPECT_EQ(after["keys"][i]["tlsa"], before["keys"][i]["tlsa"]);
+        EXPECT_EQ(after["keys"][i]["key_file"], before["keys"][i]["key_file"]);
+        EXPECT_TRUE(fs::exists(after["keys"][i]["key_file"].get<std::string>()));
+    }
+    EXPECT_NE(after["keys"][1]["created"], before["keys"][1]["created"]);
+    // The steps work again, and a second rewind has nothing to do.
+    r = h.rollover("rewind");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "no time in the rollover state of mx1.example.net is ahead of")) << r.out;
+    r = h.rollover("disable");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 } // namespace

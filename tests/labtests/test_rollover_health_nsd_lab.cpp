@@ -52,7 +52,7 @@ void expect_critical_and_unchanged(const std::string& host, const std::string& s
     // auto with a publisher and a year gone: it must not stage or publish
     // on an answer it cannot trust. The hook would leave a file.
     args[1] = "auto";
-    args.insert(args.end() - 1, {"--publish-hook", "touch '" + (tmp.path() / "hook-ran").string() + "'", "--now",
+    args.insert(args.end() - 1, {"--publish-hook", "touch '" + (tmp.path() / "hook-ran").string() + "'", "--test-clock",
                                  "2040-01-01T00:00:00Z"});
     r = run_mxdane(args);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

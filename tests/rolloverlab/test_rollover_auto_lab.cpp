@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <unistd.h>
 
 #include "../labtests/lab_harness.h"
 
@@ -72,7 +73,7 @@ class RolloverAutoLab : public ::testing::Test {
     }
 
     RunResult pass(std::time_t now) const {
-        return run_mxdane({"rollover", "auto", "--config", config.string(), "--now", iso(now), host});
+        return run_mxdane({"rollover", "auto", "--config", config.string(), "--test-clock", iso(now), host});
     }
 
     RunResult check() const {
@@ -136,8 +137,9 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
     const std::vector<std::string> dns{"--trust-anchor", u["UPD_TRUST_ANCHOR"], "--stub",
                                        u["UPD_ZONE"] + "=" + u["UPD_SERVER"]};
     auto nagios = [&](const std::string& verify_at, std::time_t now) {
-        std::vector<std::string> args{"rollover",     "status",      "--nagios", "--out", keys.string(), "--state-dir",
-                                      state.string(), "--verify-at", verify_at,  "--now", iso(now)};
+        std::vector<std::string> args{"rollover",    "status",       "--nagios",     "--out",
+                                      keys.string(), "--state-dir",  state.string(), "--verify-at",
+                                      verify_at,     "--test-clock", iso(now)};
         args.insert(args.end(), dns.begin(), dns.end());
         args.push_back(host);
         return run_mxdane(args);
@@ -150,6 +152,55 @@ TEST_F(RolloverAutoLab, DailyPassesRotateTheKeyWithNoHumanStep) {
                     0),
         0U)
         << r.out;
+    // The monitoring user (issue #23): not root, only in the group that
+    // may read the state directory (mode 2750, as the package makes
+    // /var/lib/mxdane). status takes no lock and writes nothing, so that
+    // is enough, and nothing in the directory changes.
+    {
+        std::vector<std::pair<fs::path, fs::perms>> opened;
+        for (fs::path p = state.parent_path(); p != p.root_path(); p = p.parent_path()) {
+            const auto perms = fs::status(p).permissions();
+            opened.emplace_back(p, perms);
+            fs::permissions(p, perms | fs::perms::others_exec); // traverse only, never list
+        }
+        ASSERT_EQ(::chown(state.c_str(), 0, 65534), 0);
+        fs::permissions(state, fs::perms(02750));
+        ASSERT_EQ(::chown((state / (host + ".json")).c_str(), 0, 65534), 0);
+        const auto before = snapshot_tree(state);
+        // The lab's trust anchor, where the monitoring user may read it.
+        const fs::path anchor = state.parent_path() / "trust-anchor-for-nobody.ds";
+        fs::copy_file(u["UPD_TRUST_ANCHOR"], anchor, fs::copy_options::overwrite_existing);
+        fs::permissions(anchor, fs::perms(0644));
+        std::vector<std::string> readable = dns;
+        std::replace(readable.begin(), readable.end(), u["UPD_TRUST_ANCHOR"], anchor.string());
+        RunOptions nobody;
+        nobody.cwd = "/";
+        nobody.uid = 65534;
+        nobody.gid = 65534;
+        std::vector<std::string> args{mxdane_binary_for_all().string(),
+                                      "rollover",
+                                      "status",
+                                      "--nagios",
+                                      "--out",
+                                      keys.string(),
+                                      "--state-dir",
+                                      state.string(),
+                                      "--verify-at",
+                                      mx16,
+                                      "--now",
+                                      iso(t0 + year + 20)};
+        args.insert(args.end(), readable.begin(), readable.end());
+        args.push_back(host);
+        const RunResult m = run_process(args, nobody);
+        for (auto it = opened.rbegin(); it != opened.rend(); ++it) {
+            fs::permissions(it->first, it->second);
+        }
+        ASSERT_EQ(::chown(state.c_str(), 0, 0), 0);
+        fs::permissions(state, fs::perms(0700));
+        EXPECT_EQ(m.exit_code, 0) << m.out << m.err;
+        EXPECT_EQ(m.out.rfind("DANE OK - mx16.dyn.test at " + mx16, 0), 0U) << m.out << m.err;
+        EXPECT_EQ(snapshot_tree(state), before);
+    }
     r = nagios(mx16, t0 + year + 400L * 86400);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_EQ(r.out.rfind("DANE WARNING - ", 0), 0U) << r.out;
@@ -334,7 +385,7 @@ TEST_F(RolloverAutoLab, AutoPassesKilledAtRandomSyscallsStillRotate) {
                                       " #" + std::to_string(when);
             (void)run_process({"strace", "-qq", "-o", "/dev/null", "-e", "trace=" + sc, "-e",
                                "inject=" + sc + ":signal=KILL:when=" + std::to_string(when), mxdane_binary().string(),
-                               "rollover", "auto", "--config", config.string(), "--now", iso(at), host});
+                               "rollover", "auto", "--config", config.string(), "--test-clock", iso(at), host});
             const std::string text = read_file(state / (host + ".json"));
             EXPECT_EQ(text.find(std::string(64, '0')), std::string::npos) << where;
             const RunResult r = pass(at);
@@ -432,8 +483,8 @@ TEST_F(RolloverAutoLab, ActivateAutoAndRetireKilledAtEveryFileSyscallAreFinished
         return s;
     };
     auto step = [&](const std::string& name, std::time_t at) {
-        return std::vector<std::string>{mxdane_binary().string(), "rollover", name,    "--config",
-                                        config.string(),          "--now",    iso(at), host};
+        return std::vector<std::string>{mxdane_binary().string(), "rollover",     name,    "--config",
+                                        config.string(),          "--test-clock", iso(at), host};
     };
     auto records_of = [](const nlohmann::json& s) {
         std::string adds;

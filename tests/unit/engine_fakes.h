@@ -226,27 +226,41 @@ class FakeMta final : public rollover::MtaControl {
 class FakeIssuer final : public rollover::CertIssuer {
   public:
     explicit FakeIssuer(WatchedStore& store) : m_store(store) {}
-    bool command = false; ///< an external issuer (issuer=command)
+    bool command = false;       ///< an issue command is configured
+    bool explicit_self = false; ///< self-signed is configured explicitly
     bool fails = false;
     std::vector<reissue::Which> asked;
+    std::vector<reissue::Issuer> used; ///< the issuer of each renewal
 
-    [[nodiscard]] bool external() const override { return command; }
+    [[nodiscard]] std::optional<reissue::Issuer> configured() const override {
+        if (command) {
+            return reissue::Issuer{"/usr/local/bin/issue-cert", std::chrono::seconds(300)};
+        }
+        if (explicit_self) {
+            return reissue::Issuer{};
+        }
+        return std::nullopt;
+    }
     reissue::Result renew(rotation::State& s, reissue::Which which, rotation::TimePoint now,
-                          const std::vector<std::string>& /*names*/) override {
+                          const std::vector<std::string>& /*names*/, const reissue::Issuer& issuer) override {
         asked.push_back(which);
+        used.push_back(issuer);
+        const bool issued = !issuer.command.empty();
         if (fails) {
             throw Error(Errc::refused, "the issue command failed with exit status 1; nothing was installed");
         }
-        const auto* key = which == reissue::Which::current ? rotation::current_key(s) : rotation::next_key(s);
+        auto* key = which == reissue::Which::current ? rotation::current_key(s) : rotation::next_key(s);
         reissue::Result r;
         r.key_id = key->id;
         r.names = {s.host};
-        r.issued = command;
-        r.chain_length = command ? 1 : 0;
-        r.not_after = now + std::chrono::hours(24) * (command ? 90 : 1096);
+        r.issued = issued;
+        r.chain_length = issued ? 1 : 0;
+        r.not_after = now + std::chrono::hours(24) * (issued ? 90 : 1096);
         r.new_cert = key->cert_file;
+        key->issuer = issuer;
         m_store.not_after[key->id] = r.not_after;
-        m_store.self_signed[key->id] = !command;
+        m_store.self_signed[key->id] = !issued;
+        m_store.save(s); // as reissue::run records the new certificate
         return r;
     }
 

@@ -55,7 +55,7 @@ TEST(EngineCerts, AFailingIssuerInstallsNothingAndTheCertificateInServiceStays) 
     w.issuer->fails = true;
     const auto now = t0 + day * 30;
     w.store->not_after[1] = now + day * 10;
-    (void)w.engine().status(now); // records what DNS shows: bookkeeping, not the renewal
+    (void)w.engine().retire(now); // records what DNS shows (bookkeeping, not the renewal); refuses
     const auto before = w.snapshot();
     const auto served = w.mta->served;
     const auto r = w.engine().auto_pass(now);

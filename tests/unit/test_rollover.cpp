@@ -273,15 +273,21 @@ TEST(Rollover, RetireFinishesItsOwnHalfDoneMove) {
     ASSERT_EQ(::stat(dest.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777U, 0400U);
     EXPECT_EQ(st.st_nlink, 1U);
-    // A different file under the destination name is not ours: refused.
+    // A different file under the destination name (a key of the same day,
+    // retired earlier) is kept, and the move takes the next free name: the
+    // clean-up never fails on a clash (issue #23).
     Staged h2;
     rollover::switch_to(h2.layout, h2.state.keys[1]);
     rotation::mark_activated(h2.state, t0);
     auto* old2 = rotation::old_key(h2.state);
     fs::create_directories(h2.layout.key_dir / "retired");
-    { std::ofstream(h2.layout.key_dir / "retired" / old2->key_file.filename()) << "someone else's"; }
-    EXPECT_NE(error_of([&] { (void)rollover::retire(h2.layout, *old2, false, t0); }).find("File exists"),
-              std::string::npos);
+    const fs::path taken = h2.layout.key_dir / "retired" / old2->key_file.filename();
+    { std::ofstream(taken) << "someone else's"; }
+    const std::string name = old2->key_file.stem().string() + ".2" + old2->key_file.extension().string();
+    const auto r2 = rollover::retire(h2.layout, *old2, false, t0);
+    EXPECT_EQ(r2.key, h2.layout.key_dir / "retired" / name);
+    EXPECT_TRUE(fs::exists(h2.layout.key_dir / "retired" / name));
+    EXPECT_EQ(test::read_file(taken), "someone else's");
 }
 
 /// Every state a retire killed between two of its file operations can

@@ -42,6 +42,52 @@ TEST(StateFile, TheAdminsDisableIsKeptAndCountsAsATimeOfTheState) {
     EXPECT_FALSE(from_json(bad).has_value());
 }
 
+TEST(StateFile, TheIssuerOfEachCertificateIsKept) {
+    State s = staged();
+    s.keys[0].issuer = Issuer{"/etc/mxdane/issue-certbot --quiet", seconds(600)};
+    s.keys[1].issuer = Issuer{};
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find(R"("kind": "command")"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("kind": "self")"), std::string::npos) << text;
+    const auto back = from_json(text);
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_EQ(back->keys[0].issuer, s.keys[0].issuer);
+    EXPECT_EQ(back->keys[1].issuer, Issuer{});
+    // A state of an older mxdane has none: read as not recorded.
+    std::string old = text;
+    const auto at = old.find(R"("issuer": {)");
+    old.replace(at, old.find('}', at) + 1 - at, R"("issuer": null)");
+    const auto older = from_json(old);
+    ASSERT_TRUE(older.has_value()) << older.error();
+    EXPECT_FALSE(older->keys[0].issuer);
+    for (const std::string bad :
+         {R"({"kind": "acme"})", R"({"kind": "command"})", R"({"kind": "command", "command": ""})",
+          R"({"kind": "command", "command": "x", "timeout": 0})", R"("self")"}) {
+        std::string t = text;
+        const auto a = t.find(R"("issuer": {)");
+        t.replace(a, t.find('}', a) + 1 - a, std::string(R"("issuer": )") + bad);
+        const auto r = from_json(t);
+        ASSERT_FALSE(r.has_value()) << bad;
+        EXPECT_NE(r.error().find("'issuer'"), std::string::npos) << r.error();
+    }
+}
+
+TEST(StateFile, RewindMovesOnlyFutureTimesAndKeepsTheirOrder) {
+    State s = observe(staged(), secure({rec(0x11), rec(0x22)}, 300), t0 + hours(1000));
+    s.dane_disabled = t0 + hours(2000);
+    const State orig = s;
+    const auto moved = rewind(s, t0 + hours(10));
+    ASSERT_EQ(moved.size(), 2U);
+    EXPECT_EQ(moved[0], "key 2 published 2027-01-09T04:00:00Z");
+    EXPECT_EQ(s.keys[1].published, t0 + hours(10));
+    EXPECT_EQ(s.dane_disabled, t0 + hours(10));
+    EXPECT_EQ(s.keys[0].created, orig.keys[0].created) << "a time in the past stays";
+    EXPECT_EQ(s.keys[1].created, orig.keys[1].created);
+    EXPECT_TRUE(from_json(to_json(s)).has_value());
+    EXPECT_NO_THROW(check_clock(s, t0 + hours(10)));
+    EXPECT_TRUE(rewind(s, t0 + hours(10)).empty());
+}
+
 TEST(StateFile, RefusesANewerFormat) {
     std::string text = to_json(staged());
     text.replace(text.find("\"format\": 1"), 11, "\"format\": 2");
@@ -70,7 +116,8 @@ TEST(StateFile, LoadSaveAndACorruptFileIsAnError) {
     EXPECT_FALSE(load(path).has_value());
     save(path, staged());
     EXPECT_EQ(to_json(*load(path)), to_json(staged()));
-    EXPECT_EQ(std::filesystem::status(path).permissions(), std::filesystem::perms(0600));
+    EXPECT_EQ(std::filesystem::status(path).permissions(),
+              std::filesystem::perms(0640)); // the directory decides who reads it
     { std::ofstream(path) << "{garbage"; }
     try {
         (void)load(path);

@@ -34,28 +34,39 @@ fs::path absolute_of(const fs::path& p) {
     return ec ? p : a.lexically_normal();
 }
 
-/// <host>-MX-<kind>-<stamp>.crt with the first free stamp of the day.
+/// <host>-MX-<kind>-<stamp>.crt with the first stamp of the day that no
+/// file in the directory or in its retired/ holds.
 fs::path free_cert_name(const rollover::Layout& l, const std::string& kind, TimePoint now) {
     const std::string day = store::date_stamp(now);
     for (int n = 1; n < 1000; ++n) {
         const std::string stamp = n == 1 ? day : day + "-" + std::to_string(n);
         const fs::path p = l.cert_dir / (l.host + "-MX-" + kind + "-" + stamp + ".crt");
-        if (!exists_nofollow(p)) {
+        if (!store::taken_here_or_retired(p)) {
             return absolute_of(p);
         }
     }
     throw Error(Errc::exists, "every certificate name for " + l.host + " on " + day + " is taken");
 }
 
+/// True when `to` is not `from` itself (a link a cut move left behind).
+bool retired_destination_is_new(const fs::path& from, const fs::path& to) {
+    struct stat a {};
+    struct stat b {};
+    return ::lstat(from.c_str(), &a) != 0 || ::lstat(to.c_str(), &b) != 0 || a.st_dev != b.st_dev ||
+           a.st_ino != b.st_ino;
+}
+
 /// Moves `cert` into retired/ beside it without replacing anything there.
 fs::path retire_cert(const fs::path& cert) {
     const fs::path dir = cert.parent_path() / "retired";
     store::make_directories(dir, 0755);
-    fs::path to = dir / cert.filename();
+    const fs::path to = store::retired_destination(cert, dir);
     if (::link(cert.c_str(), to.c_str()) != 0) {
         const int err = errno;
-        throw Error(err == EEXIST ? Errc::exists : Errc::io,
-                    "cannot move " + cert.string() + " to " + to.string() + ": " + sys::error_text(err));
+        if (err != EEXIST || retired_destination_is_new(cert, to)) {
+            throw Error(err == EEXIST ? Errc::exists : Errc::io,
+                        "cannot move " + cert.string() + " to " + to.string() + ": " + sys::error_text(err));
+        }
     }
     if (::unlink(cert.c_str()) != 0) {
         const int err = errno;
@@ -108,6 +119,29 @@ std::string summary(const Result& r) {
     return std::string(r.issued ? "issued by the issue command" : "self-signed") + ", valid until " +
            rotation::format_time(r.not_after) +
            (r.issued ? ", chain of " + std::to_string(r.chain_length) : std::string()) + "; names " + names;
+}
+
+Expected<Issuer> choose_issuer(const std::optional<Issuer>& configured, const rotation::KeyTimeline& in_service,
+                               bool in_service_self_signed) {
+    if (configured) {
+        return *configured;
+    }
+    if (in_service.issuer) {
+        return *in_service.issuer;
+    }
+    if (in_service_self_signed) {
+        return Issuer{};
+    }
+    return Unexpected{"the certificate in service of key " + std::to_string(in_service.id) + " (" +
+                      in_service.cert_file.string() +
+                      ") comes from a CA, and no issuer is configured or recorded for it: a self-signed one in its "
+                      "place would change what senders that check names (MTA-STS) accept; set " +
+                      std::string(setting_words(Setting::issue_command)) + ", or choose " +
+                      std::string(setting_words(Setting::self_issuer)) + " to renew it self-signed"};
+}
+
+std::string issuer_text(const Issuer& issuer) {
+    return issuer.command.empty() ? std::string("self-signed") : "the issue command '" + issuer.command + "'";
 }
 
 bool due(const fs::path& cert_file, TimePoint now, std::chrono::seconds renew_before) {
@@ -206,9 +240,16 @@ Result run(const Request& request, rotation::State& state, MtaControl* mta) {
         }
     }
     key->cert_file = r.new_cert;
+    key->issuer = request.issuer;
     rotation::save(l.state_file(), state);
-    if (exists_nofollow(r.old_cert)) {
-        r.retired_cert = retire_cert(r.old_cert);
+    // The new certificate is in service and recorded: a failure from here
+    // on is the clean-up's alone, said as such, never a failed reissue.
+    try {
+        if (exists_nofollow(r.old_cert)) {
+            r.retired_cert = retire_cert(r.old_cert);
+        }
+    } catch (const Error& e) {
+        r.cleanup_error = e.what();
     }
     return r;
 }

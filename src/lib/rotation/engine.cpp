@@ -102,8 +102,8 @@ void Engine::save(Report& r) {
     m_with.store.save(r.state);
 }
 
-rotation::State Engine::load_state() {
-    auto s = m_with.store.load();
+rotation::State Engine::load_state(bool look) {
+    auto s = look ? m_with.store.look() : m_with.store.load();
     if (!s) {
         throw Error(Errc::io, "no rollover state for " + m_set.layout.host + " in " + m_set.layout.state_dir.string() +
                                   "; start with 'mxdane rollover init " + m_set.layout.host + "'");
@@ -115,6 +115,9 @@ std::optional<store::FileLock> Engine::hold(Report& r, bool pass) {
     if (m_set.dry_run) {
         return std::nullopt;
     }
+    // A host without a state is refused before the lock: a step for a
+    // mistyped host leaves no lock file behind (issue #23).
+    (void)load_state();
     bool repaired = false;
     auto lock = m_with.store.lock(pass, repaired);
     if (repaired) {
@@ -151,23 +154,60 @@ std::optional<std::string> Engine::expiry_warning(const rotation::State& s, Time
            ": reissue it with the same key ('mxdane reissue " + m_set.layout.host + "'); the 3 1 1 record stays valid";
 }
 
-std::optional<std::string> Engine::issue_next(Report& r, TimePoint now) {
+Expected<reissue::Issuer> Engine::issuer_for(const rotation::State& s) const {
+    const KeyTimeline* cur = rotation::current_key(s);
+    const auto configured = m_with.issuer != nullptr ? m_with.issuer->configured() : std::nullopt;
+    if (cur == nullptr) {
+        return configured.value_or(reissue::Issuer{});
+    }
+    return reissue::choose_issuer(configured, *cur, m_with.store.cert_self_signed(*cur));
+}
+
+Engine::CertificateDue Engine::certificate_due(const rotation::State& s, TimePoint now) const {
+    CertificateDue due;
+    const KeyTimeline* cur = rotation::current_key(s);
+    if (m_with.issuer == nullptr || cur == nullptr) {
+        return due;
+    }
+    due.in_service = m_with.store.cert_not_after(*cur) < now + m_set.renew_before;
+    // A staged key still self-signed when the issuer is a command (an
+    // earlier pass's issuer failed) or unknown: switching to it would
+    // change the issuer of the certificate in service.
+    const KeyTimeline* next = rotation::next_key(s);
+    if (next != nullptr && next->created && m_with.store.cert_self_signed(*next)) {
+        const auto issuer = issuer_for(s);
+        due.staged = !issuer || !issuer->command.empty();
+    }
+    return due;
+}
+
+std::optional<std::string> Engine::issue_next(Report& r, TimePoint now, bool just_staged) {
     const KeyTimeline* next = rotation::next_key(r.state);
-    if (m_with.issuer == nullptr || !m_with.issuer->external() || next == nullptr || !next->created ||
-        (!m_set.dry_run && !m_with.store.cert_self_signed(*next))) {
+    // A dry run's stage made no key: the one it would make is planned.
+    const bool planned = m_set.dry_run && just_staged;
+    if (m_with.issuer == nullptr || (!planned && (next == nullptr || !next->created))) {
+        return std::nullopt;
+    }
+    const auto issuer = issuer_for(r.state);
+    if (!issuer) {
+        return issuer.error();
+    }
+    if (issuer->command.empty() || (!planned && !m_with.store.cert_self_signed(*next))) {
+        return std::nullopt;
+    }
+    if (m_set.dry_run) {
+        r.actions.push_back(act(Action::Kind::stage, true, true,
+                                "would have " + reissue::issuer_text(*issuer) + " sign the certificate of " +
+                                    (planned ? std::string("the new key") : key_text(*next))));
         return std::nullopt;
     }
     const KeyTimeline k = *next;
-    if (m_set.dry_run) {
-        r.actions.push_back(act(Action::Kind::stage, true, true,
-                                "would have the issue command sign the certificate of " + key_text(k)));
-        return std::nullopt;
-    }
     try {
-        const auto res = m_with.issuer->renew(r.state, reissue::Which::next, now, {});
+        const auto res = m_with.issuer->renew(r.state, reissue::Which::next, now, {}, *issuer);
         r.actions.push_back(
             act(Action::Kind::stage, true, false,
                 "The issue command signed key " + std::to_string(k.id) + "'s certificate: " + reissue::summary(res)));
+        cleanup_warning(r, res);
         return std::nullopt;
     } catch (const Error& e) {
         return std::string(e.what());
@@ -175,38 +215,68 @@ std::optional<std::string> Engine::issue_next(Report& r, TimePoint now) {
 }
 
 bool Engine::certificates(Report& r, TimePoint now) {
-    const KeyTimeline* cur = rotation::current_key(r.state);
-    if (m_with.issuer == nullptr || cur == nullptr || m_set.dry_run) {
+    const CertificateDue due = certificate_due(r.state, now);
+    if (!due.in_service && !due.staged) {
         return false;
     }
-    const KeyTimeline in_service = *cur;
+    const KeyTimeline in_service = *rotation::current_key(r.state);
+    const auto issuer = issuer_for(r.state);
+    if (!issuer) {
+        // Never a silent change of issuer: the pass refuses, and says how.
+        r.outcome = Report::Outcome::failed;
+        r.summary = "FAILED: " + issuer.error();
+        r.health = rotation::Health{rotation::HealthLevel::critical,
+                                    (due.in_service ? "the certificate in service is due for renewal, but "
+                                                    : "the staged key has no certificate from the issuer, and ") +
+                                        issuer.error(),
+                                    "RFC 8461 §4.2: senders in MTA-STS enforce mode require a certificate from a "
+                                    "trusted CA"};
+        return true;
+    }
+    const reissue::Which which = due.in_service ? reissue::Which::current : reissue::Which::next;
+    const KeyTimeline subject = which == reissue::Which::current ? in_service : *rotation::next_key(r.state);
     const TimePoint until = m_with.store.cert_not_after(in_service);
+    r.outcome = Report::Outcome::acted;
+    if (m_set.dry_run) {
+        // The plan is the pass: the same decision, the action not taken.
+        const std::string what =
+            which == reissue::Which::current
+                ? "renew the certificate of " + key_text(subject) + " (valid until " + rotation::format_time(until) +
+                      ") with the same key, " + reissue::issuer_text(*issuer) + ", no DNS change"
+                : "have " + reissue::issuer_text(*issuer) + " sign the certificate of staged " + key_text(subject);
+        r.actions.push_back(act(Action::Kind::stage, true, true,
+                                "would " + what +
+                                    (which == reissue::Which::current
+                                         ? "; point the stable certificate name at it, reload the MTA and prove it"
+                                         : "")));
+        r.summary = "would " + what;
+        return true;
+    }
     try {
-        if (until < now + m_set.renew_before) {
-            // Same key, no DNS change (RFC 7671 §5.1); before it expires.
-            const auto res = m_with.issuer->renew(r.state, reissue::Which::current, now, {});
-            r.outcome = Report::Outcome::acted;
-            r.summary = "renewed the certificate of " + key_text(in_service) + " (valid until " +
-                        rotation::format_time(until) + ") with the same key, no DNS change: " + reissue::summary(res) +
-                        "; proven live";
-            return true;
-        }
-        // A staged key still self-signed: an earlier pass's issuer failed.
-        const KeyTimeline* next = rotation::next_key(r.state);
-        if (next == nullptr || !next->created || !m_with.issuer->external() || !m_with.store.cert_self_signed(*next)) {
-            return false;
-        }
-        const KeyTimeline staged = *next;
-        const auto res = m_with.issuer->renew(r.state, reissue::Which::next, now, {});
-        r.outcome = Report::Outcome::acted;
-        r.summary =
-            "the issue command signed the certificate of staged " + key_text(staged) + ": " + reissue::summary(res);
+        const auto res = m_with.issuer->renew(r.state, which, now, {}, *issuer);
+        cleanup_warning(r, res);
+        r.actions.push_back(act(Action::Kind::stage, true, false, "new certificate: " + reissue::summary(res)));
+        r.summary = which == reissue::Which::current
+                        ? "renewed the certificate of " + key_text(subject) + " (valid until " +
+                              rotation::format_time(until) +
+                              ") with the same key, no DNS change: " + reissue::summary(res) + "; proven live"
+                        : "the issue command signed the certificate of staged " + key_text(subject) + ": " +
+                              reissue::summary(res);
         return true;
     } catch (const Error& e) {
         // Nothing was installed: the certificate in service keeps being served.
+        r.actions.push_back(act(Action::Kind::stage, false, false, std::string("no new certificate: ") + e.what()));
         r.outcome = Report::Outcome::failed;
         r.summary = std::string("FAILED: ") + e.what();
         return true;
+    }
+}
+
+void Engine::cleanup_warning(Report& r, const reissue::Result& res) {
+    if (res.cleanup_error) {
+        r.warnings.push_back("the new certificate of key " + std::to_string(res.key_id) +
+                             " is in service; only the clean-up failed: " + *res.cleanup_error +
+                             " (the old certificate stays where it was; nothing else needs doing)");
     }
 }
 
@@ -218,9 +288,9 @@ Report Engine::unobserved(TimePoint now) {
     return r;
 }
 
-Report Engine::observe(TimePoint now) {
+Report Engine::observe(TimePoint now, bool record) {
     Report r;
-    const rotation::State before = load_state();
+    const rotation::State before = load_state(!record);
     // Before any lookup: a clock behind the state would undo its waits.
     rotation::check_clock(before, now);
     r.owner = tlsa::owner(m_set.layout.host, before.port);
@@ -242,8 +312,18 @@ Report Engine::observe(TimePoint now) {
     r.state = rotation::observe(before, r.dns, now);
     // Recording when a record was first seen is bookkeeping, not a change
     // of the rollover: a dry run skips it silently.
-    if (!m_set.dry_run && rotation::to_json(r.state) != rotation::to_json(before)) {
+    if (record && !m_set.dry_run && rotation::to_json(r.state) != rotation::to_json(before)) {
         m_with.store.save(r.state);
+    } else if (!record) {
+        for (const KeyTimeline& k : r.state.keys) {
+            const auto was = std::find_if(before.keys.begin(), before.keys.end(),
+                                          [&k](const KeyTimeline& b) { return b.id == k.id; });
+            if (k.published && !k.active && was != before.keys.end() && !was->published) {
+                r.warnings.push_back("DNS shows the record of " + key_text(k) +
+                                     " now; this look records nothing, so the wait for caches starts when the "
+                                     "daily pass or the activate step records it");
+            }
+        }
     }
     r.plan = rotation::plan(r.state, r.dns, now, m_set.policy);
     return r;

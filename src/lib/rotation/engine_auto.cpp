@@ -151,7 +151,7 @@ Report Engine::auto_step(TimePoint now) {
         const std::string cur_name = key_text(*cur); // stage() appends to the key list
         const KeyTimeline next = do_stage(r, now);
         const bool ok = publish(r, publish::Action::add, next.record, "the next key");
-        const auto refused = issue_next(r, now);
+        const auto refused = issue_next(r, now, true);
         if (refused) {
             // The key and its record stay; the next pass asks the issuer again.
             r.warnings.push_back(*refused + ". " + key_text(next) +
@@ -185,9 +185,9 @@ Report Engine::auto_step(TimePoint now) {
             r.summary = "FAILED to activate " + key_text(next) + "; the MTA still serves " + key_text(before);
             return r;
         }
-        if (!m_set.dry_run) {
-            rotation::mark_activated(r.state, now);
-        }
+        // In a dry run too, on the report's copy: the withdrawal planned
+        // next is of the key that would then be old.
+        rotation::mark_activated(r.state, now);
         save(r);
         const bool ok = publish(r, publish::Action::remove, before.record, "the old key");
         r.outcome = ok ? fail_or(Report::Outcome::acted) : Report::Outcome::failed;

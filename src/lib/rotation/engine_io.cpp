@@ -83,6 +83,7 @@ class FileStore final : public KeyStore {
     // Checked: paths inside the host's directories, no symlinks, key files
     // that hash to their records (rollover.h).
     std::optional<rotation::State> load() override { return load_checked(m_l); }
+    std::optional<rotation::State> look() override { return load_checked(m_l, false); }
     void save(const rotation::State& s) override { rotation::save(m_l.state_file(), s); }
     rotation::KeyTimeline stage(const StageRequest& request, rotation::State& s) override {
         return rollover::stage(request, s);
@@ -146,15 +147,15 @@ class ReissueMta final : public reissue::MtaControl {
 class RealIssuer final : public CertIssuer {
   public:
     RealIssuer(IssuerSettings s, MtaControl* mta) : m_s(std::move(s)), m_mta(mta) {}
-    [[nodiscard]] bool external() const override { return !m_s.issuer.command.empty(); }
+    [[nodiscard]] std::optional<reissue::Issuer> configured() const override { return m_s.issuer; }
     reissue::Result renew(rotation::State& s, reissue::Which which, TimePoint now,
-                          const std::vector<std::string>& names) override {
+                          const std::vector<std::string>& names, const reissue::Issuer& issuer) override {
         reissue::Request req;
         req.layout = m_s.layout;
         req.which = which;
         req.names = names;
         req.days = m_s.days;
-        req.issuer = m_s.issuer;
+        req.issuer = issuer;
         req.renew_before = m_s.renew_before;
         req.now = now;
         req.talk_fd = m_s.talk_fd;

@@ -10,8 +10,8 @@
 
 namespace mxdane::rollover {
 
-Report Engine::status_step(TimePoint now, bool probe_mta) {
-    Report r = observe(now);
+Report Engine::status_step(TimePoint now, bool probe_mta, bool record) {
+    Report r = observe(now, record);
     rotation::HealthFacts f = facts();
     std::optional<std::string> unseen;
     if (probe_mta && m_with.mta != nullptr) {
@@ -33,6 +33,19 @@ Report Engine::status_step(TimePoint now, bool probe_mta) {
     if (auto expiry = expiry_warning(r.state, now)) {
         r.warnings.push_back(std::move(*expiry));
     }
+    // The issuer the next renewal would use, when none can be chosen: a
+    // critical when that renewal is due now (the pass refuses it), else a
+    // warning ahead of it.
+    if (const auto issuer = issuer_for(r.state); !issuer && m_with.issuer != nullptr) {
+        const CertificateDue due = certificate_due(r.state, now);
+        if ((due.in_service || due.staged) && r.health.level != rotation::HealthLevel::critical) {
+            r.health = rotation::Health{rotation::HealthLevel::critical, issuer.error(),
+                                        "RFC 8461 §4.2: senders in MTA-STS enforce mode require a certificate from "
+                                        "a trusted CA"};
+        } else {
+            r.warnings.push_back(issuer.error());
+        }
+    }
     r.outcome = r.plan.can_act_now ? Report::Outcome::nothing_to_do : Report::Outcome::waiting;
     r.summary = r.plan.reason;
     return r;
@@ -51,7 +64,7 @@ Report Engine::stage_step(TimePoint now) {
     }
     // The certificate from the issuer, when one is configured; the key and
     // its 3 1 1 record stay either way.
-    if (const auto refused = issue_next(r, now)) {
+    if (const auto refused = issue_next(r, now, true)) {
         r.outcome = Report::Outcome::failed;
         r.issuer_failed = true;
         r.summary = *refused + ". Key " + std::to_string(next.id) + " stays staged with a self-signed certificate";
@@ -174,7 +187,7 @@ Report Engine::emergency_step(TimePoint now) {
         r.actions.push_back(
             act(Action::Kind::publish, true, true,
                 "would publish " + r.owner + " IN TLSA " + tlsa::rdata_text(next.record) + " (the new key)"));
-        (void)issue_next(r, now);
+        (void)issue_next(r, now, rotation::next_key(r.state) == nullptr || !rotation::next_key(r.state)->created);
         (void)switch_and_prove(r, next, &bad);
         r.actions.push_back(act(Action::Kind::withdraw, true, true,
                                 "would withdraw " + tlsa::rdata_text(bad.record) + " (the compromised key)"));
@@ -232,12 +245,24 @@ Report Engine::emergency_step(TimePoint now) {
     return r;
 }
 
-Report Engine::status(TimePoint now, bool probe_mta) {
-    // The monitoring probe only looks; a status that records what DNS
-    // shows in the state holds the lock while it does.
+Report Engine::status(TimePoint now, bool probe_mta, bool record) {
+    // Monitoring only looks (issue #23): no lock, nothing written, so a
+    // user that may only read the state directory runs it. An admin's look
+    // records what DNS shows when it can take the lock at once and write.
+    if (!record || m_set.dry_run) {
+        return status_step(now, probe_mta, false);
+    }
+    (void)load_state(true); // no state: said as such, not as a lock failure
     Report pre;
-    const auto lock = probe_mta ? std::nullopt : hold(pre, false);
-    return merged(std::move(pre), status_step(now, probe_mta));
+    const auto try_hold = [&]() -> std::optional<store::FileLock> {
+        try {
+            return hold(pre, true); // nullopt: another mxdane is at work
+        } catch (const Error&) {
+            return std::nullopt; // not this user's to write: a look
+        }
+    };
+    const auto lock = try_hold();
+    return merged(std::move(pre), status_step(now, probe_mta, lock.has_value()));
 }
 
 Report Engine::stage(TimePoint now) {
@@ -262,12 +287,16 @@ Report Engine::renew_certificate(TimePoint now, reissue::Which which, const std:
     if (m_with.issuer == nullptr) {
         throw Error(Errc::bad_input, "no certificate issuer is configured");
     }
-    (void)load_state(); // a host without a rollover state is refused before the lock
     Report r;
     const auto lock = hold(r, false);
     r.state = load_state();
     r.owner = tlsa::owner(m_set.layout.host, r.state.port);
-    r.certificate = m_with.issuer->renew(r.state, which, now, names);
+    const auto issuer = issuer_for(r.state);
+    if (!issuer) {
+        throw Error(Errc::refused, issuer.error() + ". Nothing was done");
+    }
+    r.certificate = m_with.issuer->renew(r.state, which, now, names, *issuer);
+    cleanup_warning(r, *r.certificate);
     r.outcome = Report::Outcome::acted;
     r.summary = "reissued the certificate of key " + std::to_string(r.certificate->key_id) + " with the same key";
     return r;
@@ -304,6 +333,40 @@ Report Engine::disable(TimePoint now) {
     r.summary = std::string(m_set.dry_run ? "would record" : "recorded") + " that DANE for " + host +
                 " is disabled by the admin: the daily pass no longer republishes the record of the key in service; "
                 "withdraw the TLSA RRset to end DANE";
+    return merged(std::move(pre), std::move(r));
+}
+
+Report Engine::rewind(TimePoint now) {
+    Report pre;
+    const auto lock = hold(pre, false);
+    Report r;
+    r.state = load_state(); // not check_clock(): a state ahead of the clock is what this repairs
+    r.owner = tlsa::owner(m_set.layout.host, r.state.port);
+    if (now < rotation::earliest_time() || now > rotation::latest_time()) {
+        throw Error(Errc::bad_input, "the time is outside " + rotation::format_time(rotation::earliest_time()) +
+                                         " to " + rotation::format_time(rotation::latest_time()) +
+                                         "; nothing was done");
+    }
+    const auto moved = rotation::rewind(r.state, now);
+    if (moved.empty()) {
+        r.outcome = Report::Outcome::nothing_to_do;
+        r.summary =
+            "no time in the rollover state of " + m_set.layout.host + " is ahead of " + rotation::format_time(now);
+        return merged(std::move(pre), std::move(r));
+    }
+    for (const auto& m : moved) {
+        r.actions.push_back(
+            act(Action::Kind::write_state, true, m_set.dry_run,
+                std::string(m_set.dry_run ? "would move " : "moved ") + m + " back to " + rotation::format_time(now)));
+    }
+    if (!m_set.dry_run) {
+        m_with.store.save(r.state);
+    }
+    r.outcome = Report::Outcome::acted;
+    r.summary = std::string(m_set.dry_run ? "would move " : "moved ") + std::to_string(moved.size()) +
+                (moved.size() == 1 ? " time" : " times") + " of the rollover state of " + m_set.layout.host +
+                " back to " + rotation::format_time(now) +
+                "; every key and record stays, and waits counted from them start again now";
     return merged(std::move(pre), std::move(r));
 }
 

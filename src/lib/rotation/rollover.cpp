@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "mxdane/error.h"
 #include "mxdane/fd.h"
@@ -52,8 +53,8 @@ std::string free_stamp(const Layout& layout, TimePoint now) {
     const std::string day = store::date_stamp(now);
     for (int n = 1; n < 1000; ++n) {
         std::string stamp = n == 1 ? day : day + "-" + std::to_string(n);
-        if (!exists_nofollow(layout.key_dir / store::key_file_name(layout.host, stamp)) &&
-            !exists_nofollow(layout.cert_dir / store::cert_file_name(layout.host, stamp))) {
+        if (!store::taken_here_or_retired(layout.key_dir / store::key_file_name(layout.host, stamp)) &&
+            !store::taken_here_or_retired(layout.cert_dir / store::cert_file_name(layout.host, stamp))) {
             return stamp;
         }
     }
@@ -97,7 +98,7 @@ store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait, 
     return std::move(*lock);
 }
 
-std::optional<rotation::State> load_checked(const Layout& layout) {
+std::optional<rotation::State> load_checked(const Layout& layout, bool read_keys) {
     auto state = rotation::load(layout.state_file());
     if (!state) {
         return state;
@@ -121,9 +122,9 @@ std::optional<rotation::State> load_checked(const Layout& layout) {
             continue; // incomplete: no record to check (stage completes or discards it)
         }
         if (k.retired) {
-            check_old_key_files(layout, k); // a killed retire may have moved one file of the two
+            check_old_key_files(layout, k, read_keys); // a killed retire may have moved one file of the two
         } else {
-            check_key_files(layout, k);
+            check_key_files(layout, k, read_keys);
         }
     }
     return state;
@@ -230,6 +231,20 @@ InitResult init(const InitRequest& request) {
     const std::time_t not_before = timegm(&tm);
     const std::time_t now_t = rotation::Clock::to_time_t(request.now);
     k.created = not_before < now_t && not_before >= 0 ? rotation::Clock::from_time_t(not_before) : request.now;
+    // Certificates are back-dated (keygen by its profile, ACME CAs by an
+    // hour): the key file's own time is closer to when the key was made,
+    // when it lies between the notBefore and now.
+    if (struct stat st{}; ::stat(r.key.c_str(), &st) == 0) {
+        const TimePoint written = rotation::Clock::from_time_t(st.st_mtim.tv_sec);
+        if (written > *k.created && written <= request.now) {
+            k.created = written;
+        }
+    }
+    if (X509_self_signed(cert.get(), 1) == 1) {
+        k.issuer = rotation::Issuer{};
+    } else if (request.issuer && !request.issuer->command.empty()) {
+        k.issuer = request.issuer;
+    }
     k.active = request.now;
     r.state.port = request.port;
     r.state.keys.push_back(k);

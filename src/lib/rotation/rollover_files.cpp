@@ -110,8 +110,19 @@ void check_confined(const Layout& l, const rotation::KeyTimeline& k) {
     }
 }
 
-void check_key_files(const Layout& l, const rotation::KeyTimeline& k) {
+void check_key_files(const Layout& l, const rotation::KeyTimeline& k, bool read_keys) {
     check_confined(l, k);
+    if (!read_keys) {
+        const tlsa::Record in_cert = tlsa::for_certificate(tlsa::Usage::dane_ee, tlsa::Selector::spki,
+                                                           tlsa::MatchingType::sha256, *read_cert(k.cert_file));
+        if (in_cert != k.record) {
+            throw Error(Errc::refused, "the certificate " + k.cert_file.string() + " of " + key_label(k) +
+                                           " has the record " + tlsa::rdata_text(in_cert) + ", not " +
+                                           tlsa::rdata_text(k.record) +
+                                           " as the rollover state says; refusing to use it (nothing was changed)");
+        }
+        return;
+    }
     const tlsa::Record on_disk = checked_pair(k.key_file, k.cert_file);
     if (on_disk != k.record) {
         throw Error(Errc::refused, "the key file " + k.key_file.string() + " of " + key_label(k) + " has the record " +
@@ -120,13 +131,16 @@ void check_key_files(const Layout& l, const rotation::KeyTimeline& k) {
     }
 }
 
-void check_old_key_files(const Layout& l, const rotation::KeyTimeline& k) {
+void check_old_key_files(const Layout& l, const rotation::KeyTimeline& k, bool read_keys) {
     check_confined(l, k);
     const bool key_here = exists_nofollow(k.key_file);
     const bool cert_here = exists_nofollow(k.cert_file);
     if (key_here && cert_here) {
-        check_key_files(l, k);
+        check_key_files(l, k, read_keys);
         return;
+    }
+    if (!read_keys && key_here) {
+        return; // only its key is left: nothing a look may read
     }
     if (!key_here && !cert_here) {
         return;

@@ -45,13 +45,15 @@ void check_confined(const Layout& l, const rotation::KeyTimeline& k);
 
 /// Confined, regular, and the key file's public key hashes to the recorded
 /// 3 1 1 record (and the certificate carries it). Throws otherwise.
-void check_key_files(const Layout& l, const rotation::KeyTimeline& k);
+/// Without `read_keys` (a look that may not read private keys) the
+/// certificate alone must carry the recorded key.
+void check_key_files(const Layout& l, const rotation::KeyTimeline& k, bool read_keys = true);
 
 /// The files of an old key (withdrawn, not yet removed) as a retire may
 /// have left them: both (checked as a pair), one (a retire killed between
 /// its two moves or deletions; the one left must carry the recorded key),
 /// or none. Throws Error(refused) when a file carries another key.
-void check_old_key_files(const Layout& l, const rotation::KeyTimeline& k);
+void check_old_key_files(const Layout& l, const rotation::KeyTimeline& k, bool read_keys = true);
 
 /// Moves `from` to `to` without replacing anything: link, then unlink. A
 /// run killed between the two left both names on one file (same device

@@ -134,6 +134,7 @@ rotation::KeyTimeline stage(const StageRequest& request, rotation::State& state)
     // The record comes from the key file on disk, not from memory.
     next->record = checked_pair(next->key_file, next->cert_file);
     next->created = request.now;
+    next->issuer = rotation::Issuer{}; // keygen's self-signed profile
     rotation::save(l.state_file(), state);
     return *next;
 }
@@ -196,8 +197,10 @@ RetireResult retire(const Layout& layout, rotation::KeyTimeline& old, bool delet
         const fs::path cert_dest_dir = old.cert_file.parent_path() / "retired";
         store::make_directories(key_dest_dir, 0700);
         store::make_directories(cert_dest_dir, 0755);
-        r.key = key_dest_dir / old.key_file.filename();
-        r.cert = cert_dest_dir / old.cert_file.filename();
+        // A name retired/ holds already (a certificate of the same day)
+        // gets a number: the clean-up never fails on a clash (issue #23).
+        r.key = store::retired_destination(old.key_file, key_dest_dir);
+        r.cert = store::retired_destination(old.cert_file, cert_dest_dir);
         if (key_here) {
             // Read-only before the move, on the file itself (never through
             // a symlink): a kill after the move cannot leave it writable.

@@ -130,6 +130,33 @@ std::optional<TimePoint> read_time(const json& k, const char* field) {
     return t;
 }
 
+/// {"kind": "self"} or {"kind": "command", "command": "...", "timeout": 300}.
+Expected<Issuer> read_issuer(const json& j) {
+    if (!j.is_object() || !j.contains("kind") || !j.at("kind").is_string()) {
+        return Unexpected{"is not an object with a 'kind'"};
+    }
+    const std::string kind = j.at("kind").get<std::string>();
+    if (kind == "self") {
+        return Issuer{};
+    }
+    if (kind != "command") {
+        return Unexpected{"has an unknown kind '" + kind + "' (self or command)"};
+    }
+    if (!j.contains("command") || !j.at("command").is_string() || j.at("command").get<std::string>().empty()) {
+        return Unexpected{"of kind command has no command"};
+    }
+    Issuer i;
+    i.command = j.at("command").get<std::string>();
+    if (j.contains("timeout")) {
+        if (!j.at("timeout").is_number_unsigned() || j.at("timeout").get<std::uint64_t>() == 0 ||
+            j.at("timeout").get<std::uint64_t>() > 86400) {
+            return Unexpected{"'timeout' is not a number of seconds from 1 to 86400"};
+        }
+        i.timeout = std::chrono::seconds(j.at("timeout").get<std::uint64_t>());
+    }
+    return i;
+}
+
 } // namespace
 
 const KeyTimeline* current_key(const State& s) {
@@ -212,9 +239,30 @@ void check_clock(const State& s, TimePoint now) {
     if (const auto newest = newest_time(s); newest && now < *newest) {
         throw Error(Errc::refused, "the clock says " + format_time(now) + ", earlier than " + format_time(*newest) +
                                        ", the newest time in the rollover state of " + s.host +
-                                       ": a clock behind the state is wrong, not a new truth; fix the clock. "
+                                       ": a clock behind the state is wrong, not a new truth; fix the clock, or, "
+                                       "when the clock is right, rewind the state's future times to now. "
                                        "Nothing was done");
     }
+}
+
+std::vector<std::string> rewind(State& s, TimePoint now) {
+    std::vector<std::string> moved;
+    const auto back = [&](std::optional<TimePoint>& t, const std::string& what) {
+        if (t && *t > now) {
+            moved.push_back(what + " " + format_time(*t));
+            t = now;
+        }
+    };
+    for (KeyTimeline& k : s.keys) {
+        const std::string key = "key " + std::to_string(k.id) + " ";
+        back(k.created, key + "created");
+        back(k.published, key + "published");
+        back(k.active, key + "active");
+        back(k.retired, key + "retired");
+        back(k.removed, key + "removed");
+    }
+    back(s.dane_disabled, "DANE disabled since");
+    return moved;
 }
 
 KeyTimeline* current_key(State& s) {
@@ -249,6 +297,13 @@ std::string to_json(const State& s) {
     j["port"] = s.port;
     j["keys"] = json::array();
     for (const auto& k : s.keys) {
+        json issuer = nullptr;
+        if (k.issuer) {
+            issuer =
+                k.issuer->command.empty()
+                    ? json{{"kind", "self"}}
+                    : json{{"kind", "command"}, {"command", k.issuer->command}, {"timeout", k.issuer->timeout.count()}};
+        }
         j["keys"].push_back({{"id", k.id},
                              {"key_file", k.key_file.string()},
                              {"cert_file", k.cert_file.string()},
@@ -258,7 +313,8 @@ std::string to_json(const State& s) {
                              {"active", time_json(k.active)},
                              {"retired", time_json(k.retired)},
                              {"removed", time_json(k.removed)},
-                             {"max_ttl_seen", k.max_ttl_seen}});
+                             {"max_ttl_seen", k.max_ttl_seen},
+                             {"issuer", issuer}});
     }
     if (s.dane_disabled) {
         j["dane_disabled_since"] = format_time(*s.dane_disabled);
@@ -380,6 +436,13 @@ Expected<State> from_json(const std::string& text) {
                 }
                 t.max_ttl_seen = static_cast<std::uint32_t>(k.at("max_ttl_seen").get<std::uint64_t>());
             }
+            if (k.contains("issuer") && !k.at("issuer").is_null()) {
+                auto issuer = read_issuer(k.at("issuer"));
+                if (!issuer) {
+                    return Unexpected{name + ": 'issuer' " + issuer.error()};
+                }
+                t.issuer = std::move(*issuer);
+            }
             s.keys.push_back(std::move(t));
         }
         int waiting = 0;
@@ -419,7 +482,9 @@ std::optional<State> load(const fs::path& path) {
 }
 
 void save(const fs::path& path, const State& s) {
-    store::replace_file(path, to_json(s), 0600);
+    // Readable by the directory's group (the package's `mxdane` group, for
+    // monitoring); the directory's mode decides who that is.
+    store::replace_file(path, to_json(s), 0640);
 }
 
 } // namespace mxdane::rotation

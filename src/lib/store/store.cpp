@@ -155,6 +155,35 @@ bool exists_nofollow(const fs::path& p) {
     return known_presence(p) != Presence::Kind::absent;
 }
 
+bool taken_here_or_retired(const fs::path& p) {
+    return exists_nofollow(p) || exists_nofollow(p.parent_path() / "retired" / p.filename());
+}
+
+fs::path retired_destination(const fs::path& from, const fs::path& retired) {
+    struct stat a {};
+    const bool from_there = ::lstat(from.c_str(), &a) == 0;
+    const auto free_or_same = [&](const fs::path& to) {
+        struct stat b {};
+        if (::lstat(to.c_str(), &b) != 0) {
+            return errno == ENOENT;
+        }
+        return from_there && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    };
+    const fs::path first = retired / from.filename();
+    if (free_or_same(first)) {
+        return first;
+    }
+    const std::string stem = from.stem().string();
+    const std::string ext = from.extension().string();
+    for (int n = 2; n < 10000; ++n) {
+        const fs::path to = retired / (stem + "." + std::to_string(n) + ext);
+        if (free_or_same(to)) {
+            return to;
+        }
+    }
+    throw Error(Errc::exists, "every name for " + from.filename().string() + " in " + retired.string() + " is taken");
+}
+
 std::string date_stamp(std::chrono::system_clock::time_point when) {
     const std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm tm{};
