@@ -5,10 +5,13 @@
 // whether senders deliver is `mxdane check`'s walk.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "../labtests/lab_harness.h"
 
@@ -319,6 +322,75 @@ TEST_F(RolloverHealthLab, DryRunsChangeNothing) {
     r = rollover("retire", args);
     EXPECT_EQ(r.exit_code, 1) << r.err; // no old key yet: refused, nothing done
     EXPECT_EQ(snapshot(), before);
+}
+
+} // namespace
+
+namespace {
+
+// Issue #23 points 7, 8 and 9 against Knot and Postfix: a whole rotation
+// in one day, then the retired key's record published again (withdrawn by
+// the pass, only that record), two certificate renewals the same day (no
+// name clash with the retired certificates, nothing left behind), and a
+// live proof that fails where nothing listens (it names the address, the
+// cause and the option).
+TEST_F(RolloverHealthLab, ARotationDayRetiredRecordsAndNameClashesAndWhereTheProofLooked) {
+    const std::string key1 = current_spki();
+    stage_and_publish();
+    std::this_thread::sleep_for(std::chrono::seconds(5)); // 2 x TTL 2 s, margin 0
+    auto r = pass(config);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_NE(r.out.find("activated key 2 (proven live)"), std::string::npos) << r.out;
+    const std::string key2 = current_spki();
+    r = pass(config);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_NE(r.out.find("retired key 1"), std::string::npos) << r.out;
+    EXPECT_EQ(zone(), "311" + key2 + "\n") << zone();
+
+    // Point 9: the retired key's record is published again by someone.
+    nsupdate("update add " + owner + " 2 IN TLSA 3 1 1 " + key1);
+    r = status();
+    EXPECT_NE(r.out.find("DNS still publishes the record of key 1"), std::string::npos) << r.out;
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("withdrew the record of key 1, retired but still published"), std::string::npos) << r.out;
+    EXPECT_EQ(zone(), "311" + key2 + "\n") << "only the retired key's record went";
+    EXPECT_EQ(check().exit_code, 0);
+
+    // Point 8: two renewals of key 2's certificate on the day it and key 1
+    // were made: every name is new, the old ones go to retired/, nothing is
+    // left in the directory but the certificates in service.
+    for (int i = 0; i < 2; ++i) {
+        r = run_mxdane({"reissue", "--config", config.string(), host});
+        ASSERT_EQ(r.exit_code, 0) << i << ": " << r.out << r.err;
+        EXPECT_EQ(r.err.find("warning:"), std::string::npos) << r.err;
+        EXPECT_EQ(current_spki(), key2);
+        EXPECT_EQ(check().exit_code, 0) << "after renewal " << i;
+    }
+    std::set<std::string> retired;
+    for (const auto& e : fs::directory_iterator(keys / "retired")) {
+        if (e.path().filename().string().rfind(host + "-MX-SS-", 0) == 0) {
+            EXPECT_TRUE(retired.insert(e.path().filename().string()).second);
+        }
+    }
+    EXPECT_GE(retired.size(), 3U) << "key 1's and key 2's two earlier certificates";
+    std::size_t in_service = 0;
+    for (const auto& e : fs::directory_iterator(keys)) {
+        const std::string n = e.path().filename().string();
+        in_service += n.rfind(host + "-MX-SS-", 0) == 0 && e.path().extension() == ".crt" ? 1U : 0U;
+    }
+    EXPECT_EQ(in_service, 1U) << "one certificate of this host in service, none left over";
+
+    // Point 7: the MTA is not where the proof looks.
+    const std::string before = snapshot();
+    r = run_mxdane({"reissue", "--config", config.string(), "--verify-at", "127.0.0.1:9", "--verify-tries", "1", host});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("the live proof at 127.0.0.1:9: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--verify-at"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("switched back"), std::string::npos) << r.err;
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(check().exit_code, 0);
 }
 
 } // namespace
