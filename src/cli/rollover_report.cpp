@@ -100,6 +100,9 @@ std::string publish_hint(const RolloverOptions& o, bool add, const std::string& 
     if (!o.publish.zone.empty()) {
         s += arg("--zone", o.publish.zone);
     }
+    if (o.publish.timeout != PublishOptions{}.timeout) {
+        s += arg("--timeout", std::to_string(o.publish.timeout)); // the hint keeps every option used
+    }
     if (cert_file.empty()) {
         return "";
     }

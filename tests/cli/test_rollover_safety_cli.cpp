@@ -5,13 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <future>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_harness.h"
 
@@ -558,6 +563,90 @@ TEST(RolloverRehearsal, AStateAheadOfTheClockIsRewoundKeepingEveryKeyAndRecord) 
     EXPECT_TRUE(contains(r.out, "no time in the rollover state of mx1.example.net is ahead of")) << r.out;
     r = h.rollover("disable");
     EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+} // namespace
+
+namespace {
+
+/// A UDP socket on loopback that receives and never answers: a resolver
+/// that never answers. Closed with the object.
+struct SilentResolver {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    std::uint16_t port = 0;
+    SilentResolver() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        socklen_t len = sizeof a;
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): sockaddr API
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    SilentResolver(const SilentResolver&) = delete;
+    SilentResolver& operator=(const SilentResolver&) = delete;
+    ~SilentResolver() { ::close(fd); }
+};
+
+// Issue #23 point 5: no DNS server answering is this machine's failure:
+// auto and status exit 2, --nagios says UNKNOWN, never "senders defer",
+// and the pass ends within the resolver's deadline with nothing changed.
+TEST(RolloverLocalFailure, AResolverThatNeverAnswersIsExitTwoNotSendersDefer) {
+    Host h;
+    h.init();
+    const SilentResolver silent;
+    const std::string at = "127.0.0.1@" + std::to_string(silent.port);
+    const auto before = snapshot_tree(h.tmp.path());
+    const auto started = std::chrono::steady_clock::now();
+    auto r = h.rollover("auto", {"--forward", at, "--publish-hook", "true"});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "cannot reach DNS (no answer from " + at + ")")) << r.err;
+    EXPECT_FALSE(contains(r.out + r.err, "defer")) << r.out << r.err;
+    EXPECT_LT(took, std::chrono::seconds(60)) << "within the resolver's deadline";
+    r = h.rollover("status", {"--forward", at});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "cannot reach DNS")) << r.err;
+    r = h.rollover("status", {"--nagios", "--forward", at});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("DANE UNKNOWN - cannot reach DNS", 0), 0U) << r.out;
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
+} // namespace
+
+namespace {
+
+// Issue #23 point 10: a step for a host without a state leaves no lock
+// file; init's "created" is when the key was written, not the
+// certificate's back-dated notBefore.
+TEST(RolloverSmallThings, AStepForAnUnknownHostLeavesNoLockFile) {
+    Host h;
+    h.init();
+    const auto before = snapshot_tree(h.tmp.path());
+    for (const std::string step : {"stage", "activate", "retire", "disable", "rewind"}) {
+        const auto r = run_mxdane(
+            {"rollover", step, "--out", h.keys.string(), "--state-dir", h.state_dir.string(), "mx9.example.net"});
+        EXPECT_EQ(r.exit_code, 2) << step << ": " << r.err;
+        EXPECT_TRUE(contains(r.err, "no rollover state for mx9.example.net")) << step << ": " << r.err;
+    }
+    EXPECT_FALSE(fs::exists(h.state_dir / "mx9.example.net.lock"));
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
+TEST(RolloverSmallThings, InitRecordsWhenTheKeyWasWrittenNotTheBackDatedNotBefore) {
+    Host h;
+    h.init();
+    const std::string created = h.state()["keys"][0]["created"].get<std::string>();
+    // notBefore as openssl reads it: "notBefore=2026-12-07 19:14:34Z".
+    const auto crt = run_process({"openssl", "x509", "-noout", "-startdate", "-dateopt", "iso_8601", "-in",
+                                  (h.keys / (host + "-MX.crt")).string()});
+    ASSERT_EQ(crt.exit_code, 0) << crt.err;
+    std::string not_before = crt.out.substr(crt.out.find('=') + 1, 20);
+    not_before[10] = 'T';
+    EXPECT_GT(created, not_before) << "keygen back-dates notBefore by 5 minutes; the key is younger";
 }
 
 } // namespace
