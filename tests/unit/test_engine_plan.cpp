@@ -134,15 +134,21 @@ TEST(DryRunIsThePlan, ARefusedIssuerIsPlannedAsTheRefusal) {
     EXPECT_EQ(r.outcome, rollover::Report::Outcome::failed);
 }
 
+/// The daily pass on day `at` of a host whose key 1 has `issuer` recorded,
+/// a certificate from a CA (or self-signed) that ends on day `ends`.
+rollover::Report pass_with(World& w, const std::optional<reissue::Issuer>& issuer, bool from_ca, int ends, int at) {
+    record_issuer(w, issuer);
+    w.store->self_signed[1] = !from_ca;
+    w.store->not_after[1] = t0 + day * ends;
+    return w.engine().auto_pass(t0 + day * at);
+}
+
 TEST(Issuer, RenewalKeepsTheIssueCommandRecordedForTheCertificateInService) {
     World w;
     // As `reissue --issue-command ...` given on the command line leaves it:
     // recorded in the state, absent from the settings the timer reads.
     const reissue::Issuer certbot{"/etc/mxdane/issue-certbot", std::chrono::seconds(600)};
-    record_issuer(w, certbot);
-    w.store->self_signed[1] = false;
-    w.store->not_after[1] = t0 + day * 40;
-    const auto r = w.engine().auto_pass(t0 + day * 30);
+    const auto r = pass_with(w, certbot, true, 40, 30);
     EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
     ASSERT_EQ(w.issuer->used.size(), 1U);
     EXPECT_EQ(w.issuer->used[0], certbot);
@@ -182,10 +188,8 @@ TEST(Issuer, ACaCertificateIsNeverRenewedSelfSignedWithoutTheAdminsWord) {
 
 TEST(Issuer, AConfiguredCommandWinsOverTheRecordedSelfSigned) {
     World w;
-    record_issuer(w, reissue::Issuer{});
     w.issuer->command = true;
-    w.store->not_after[1] = t0 + day * 40;
-    const auto r = w.engine().auto_pass(t0 + day * 30);
+    const auto r = pass_with(w, reissue::Issuer{}, false, 40, 30);
     EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
     ASSERT_EQ(w.issuer->used.size(), 1U);
     EXPECT_EQ(w.issuer->used[0].command, "/usr/local/bin/issue-cert");
@@ -195,10 +199,7 @@ TEST(Issuer, AConfiguredCommandWinsOverTheRecordedSelfSigned) {
 TEST(Issuer, AStagedKeyOfACaHostGetsTheRecordedIssuersCertificate) {
     World w;
     const reissue::Issuer ca{"/etc/mxdane/issue-ca", std::chrono::seconds(300)};
-    record_issuer(w, ca);
-    w.store->self_signed[1] = false;
-    w.store->not_after[1] = t0 + day * 900;
-    const auto r = w.engine().auto_pass(t0 + day * 365);
+    const auto r = pass_with(w, ca, true, 900, 365);
     EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
     ASSERT_EQ(w.issuer->asked.size(), 1U);
     EXPECT_EQ(w.issuer->asked[0], reissue::Which::next);
