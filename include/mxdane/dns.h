@@ -20,7 +20,7 @@
 namespace mxdane::dns {
 
 /// RR types mxdane asks for (RFC 1035, RFC 3596, RFC 6698).
-enum class RrType : std::uint16_t { a = 1, cname = 5, soa = 6, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
+enum class RrType : std::uint16_t { a = 1, ns = 2, cname = 5, soa = 6, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
 
 /// "A", "AAAA", "MX", ...
 std::string_view type_name(RrType t);
@@ -49,6 +49,12 @@ struct Cname {
     friend bool operator==(const Cname&, const Cname&) = default;
 };
 
+/// NS (RFC 1035 §3.3.11): a name server of the zone.
+struct Ns {
+    std::string host; ///< lower case, no trailing dot
+    friend bool operator==(const Ns&, const Ns&) = default;
+};
+
 /// TXT: the character-strings, joined.
 struct Txt {
     std::string text;
@@ -67,7 +73,7 @@ struct Soa {
     friend bool operator==(const Soa&, const Soa&) = default;
 };
 
-using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record, Soa>;
+using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record, Soa, Ns>;
 
 /// Presentation form of one RDATA ("10 mx1.example.net.", "3 1 1 ab..").
 std::string rdata_text(const Rdata& rd);

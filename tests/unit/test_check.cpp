@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "fake_resolver.h"
 #include "mxdane/check.h"
 #include "mxdane/error.h"
 
@@ -14,44 +15,7 @@ using namespace mxdane::check;
 using dns::Answer;
 using dns::RrType;
 using dns::Security;
-
-class FakeResolver final : public dns::Resolver {
-  public:
-    /// Unlisted questions get a secure NXDOMAIN.
-    Answer resolve(std::string_view name, RrType type) override {
-        asked.push_back(std::string(dns::type_name(type)) + " " + std::string(name));
-        const auto it = answers.find({std::string(name), type});
-        if (it != answers.end()) {
-            return it->second;
-        }
-        Answer a;
-        a.qname = std::string(name);
-        a.qtype = type;
-        a.rcode = 3;
-        a.nxdomain = true;
-        a.security = Security::secure;
-        return a;
-    }
-    void set(const std::string& name, RrType type, Security sec, std::vector<dns::Rdata> rrs, int rcode = 0,
-             const std::string& canonical = "", std::uint32_t ttl = 300) {
-        Answer a;
-        a.qname = name;
-        a.qtype = type;
-        a.security = sec;
-        a.records = std::move(rrs);
-        a.rcode = rcode;
-        a.canonical = canonical;
-        a.ttl = ttl;
-        if (sec == Security::bogus) {
-            a.why_bogus = "signature expired";
-        }
-        answers[{name, type}] = a;
-    }
-    [[nodiscard]] std::vector<std::string> trust_anchor_zones() const override { return anchors; }
-    std::map<std::pair<std::string, RrType>, Answer> answers;
-    std::vector<std::string> asked;
-    std::vector<std::string> anchors{"."};
-};
+using test::FakeResolver;
 
 tlsa::Record rec(std::uint8_t u, std::uint8_t s, std::uint8_t m, std::uint8_t fill = 0xaa) {
     return {u, s, m, tlsa::Bytes(m == 2 ? 64 : 32, fill)};

@@ -85,6 +85,8 @@ std::string_view type_name(RrType t) {
     switch (t) {
     case RrType::a:
         return "A";
+    case RrType::ns:
+        return "NS";
     case RrType::cname:
         return "CNAME";
     case RrType::soa:
@@ -118,6 +120,7 @@ std::string rdata_text(const Rdata& rd) {
         std::string operator()(const Mx& m) const { return std::to_string(m.preference) + " " + m.host + "."; }
         std::string operator()(const Address& a) const { return a.text; }
         std::string operator()(const Cname& c) const { return c.target + "."; }
+        std::string operator()(const Ns& n) const { return n.host + "."; }
         std::string operator()(const Txt& t) const { return "\"" + t.text + "\""; }
         std::string operator()(const tlsa::Record& r) const { return tlsa::rdata_text(r); }
         std::string operator()(const Soa& s) const {
@@ -147,16 +150,19 @@ Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t l
         }
         return Rdata{Address{v6, buf.data()}};
     }
-    case RrType::cname: {
+    case RrType::cname:
+    case RrType::ns: {
+        const bool ns = type == RrType::ns;
         std::size_t pos = 0;
         auto name = read_name(data, len, pos);
         if (!name) {
-            return Unexpected{"CNAME: " + name.error()};
+            return Unexpected{std::string(type_name(type)) + ": " + name.error()};
         }
         if (pos != len) {
-            return Unexpected{"CNAME: trailing octets after the target"};
+            return Unexpected{std::string(type_name(type)) + ": trailing octets after the " +
+                              (ns ? "name server" : "target")};
         }
-        return Rdata{Cname{*name}};
+        return ns ? Rdata{Ns{*name}} : Rdata{Cname{*name}};
     }
     case RrType::mx: {
         if (len < 3) {
