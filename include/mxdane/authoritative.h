@@ -70,6 +70,9 @@ Expected<ServerView> ask_every_server(Resolver& resolver, std::string_view owner
 
 /// The factory of the real resolver: `base` (the run's trust anchors,
 /// forwarders, stubs and options) with `zone` stubbed to the one address.
+/// An address that one of `base`'s stubs names is asked on that stub's
+/// port (a server the admin pointed the resolver at), any other on the
+/// address's own port (53 unless the caller said otherwise).
 ServerResolverFactory unbound_server_factory(UnboundOptions base);
 
 } // namespace mxdane::dns

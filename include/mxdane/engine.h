@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mxdane/authoritative.h"
 #include "mxdane/dns.h"
 #include "mxdane/expected.h"
 #include "mxdane/health.h"
@@ -171,12 +172,37 @@ struct EngineSettings {
     std::chrono::seconds renew_before{std::chrono::hours(24 * 30)};
 };
 
+/// Asks every authoritative server of the TLSA owner's zone on its own
+/// (dns::ask_every_server, issue #24).
+class AuthoritativeServers {
+  public:
+    AuthoritativeServers() = default;
+    AuthoritativeServers(const AuthoritativeServers&) = delete;
+    AuthoritativeServers& operator=(const AuthoritativeServers&) = delete;
+    AuthoritativeServers(AuthoritativeServers&&) = delete;
+    AuthoritativeServers& operator=(AuthoritativeServers&&) = delete;
+    virtual ~AuthoritativeServers() = default;
+    /// What each of them serves for `owner`, or why the servers cannot be
+    /// known (the zone or its NS RRset not secure).
+    virtual Expected<dns::ServerView> ask(const std::string& owner) = 0;
+};
+/// The real one: `resolver` finds the servers, `factory` asks each.
+std::unique_ptr<AuthoritativeServers> make_authoritative_servers(dns::Resolver& resolver,
+                                                                 dns::ServerResolverFactory factory);
+
+/// The planner's view of the servers' answers (rotation::ServerSeen); a
+/// view that could not be had is one entry that did not answer, so that
+/// no step waits on less than every server.
+std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view);
+
 struct Collaborators {
     dns::Resolver& resolver;
     KeyStore& store;
     publish::Publisher* publisher = nullptr; ///< none: the admin publishes
     MtaControl* mta = nullptr;               ///< none: no switch possible
     CertIssuer* issuer = nullptr;            ///< none: certificates are never renewed
+    /// none: the resolver's word alone decides published and withdrawn
+    AuthoritativeServers* servers = nullptr;
 };
 
 /// One thing the engine did or, in a dry run, would do.

@@ -131,6 +131,17 @@ void save(const fs::path& path, const State& s);
 /// current one old (retired). Call only after the switch was proven live.
 void mark_activated(State& s, TimePoint now);
 
+/// What one authoritative server address serves for the TLSA owner, asked
+/// directly (dns::ask_every_server, issue #24).
+struct ServerSeen {
+    std::string name;                    ///< "ns2.example.net (192.0.2.2)"
+    bool answered = false;               ///< a validated answer: the RRset or its secure denial
+    std::vector<tlsa::Record> records;   ///< when answered
+    std::uint32_t ttl = 0;               ///< when answered: the TTL the server publishes
+    std::optional<std::uint32_t> serial; ///< its SOA serial, when known
+    std::string why;                     ///< when not answered
+};
+
 /// What the validating resolver says about the TLSA RRset right now.
 struct DnsView {
     enum class Security { secure, insecure, bogus, failed };
@@ -139,7 +150,22 @@ struct DnsView {
     std::vector<tlsa::Record> records;
     std::uint32_t ttl = 0;
     std::string why; ///< why bogus/failed
+    /// Every authoritative server's own answer, when they were asked: a
+    /// record counts as published only once every one of them serves it,
+    /// and as withdrawn only once none does (a sender's resolver may ask
+    /// any of them). nullopt: not asked; the resolver's word alone.
+    std::optional<std::vector<ServerSeen>> servers;
 };
+
+/// The servers of `dns` that do not serve `rec` now: those that answered
+/// without it and those that did not answer. Empty when not asked.
+std::vector<const ServerSeen*> servers_lacking(const DnsView& dns, const tlsa::Record& rec);
+/// The servers of `dns` that may still serve `rec`: those that serve it
+/// and those that did not answer. Empty when not asked.
+std::vector<const ServerSeen*> servers_still_serving(const DnsView& dns, const tlsa::Record& rec);
+/// "ns2.example.net (192.0.2.2) serves serial 7 without it; ns3... did not
+/// answer (why)": `servers` as `verb` ("without it" / "with it") says.
+std::string servers_text(const std::vector<const ServerSeen*>& servers, const std::string& verb);
 
 /// Keys mxdane retired and moved out of service (`removed`) whose record
 /// the RRset in `dns` still holds: whoever has such a key can still pass

@@ -2,6 +2,7 @@
 // The library engine (src/lib/rotation/engine*.cpp) does each step, host
 // lock and certificates included; this file parses the options, calls it
 // and says what happened.
+#include <algorithm>
 #include <memory>
 
 #include "flags.h"
@@ -165,6 +166,28 @@ Exit do_status(const RolloverOptions& o, Io& io) {
     io.out << "DNS shows (" << security_text(r.dns) << ", TTL " << r.dns.ttl << "):\n";
     for (const auto& rec : r.dns.records) {
         io.out << "  " << tlsa::zone_line(r.owner, rec) << "\n";
+    }
+    if (r.dns.servers) {
+        // Each authoritative server on its own (issue #24): the key ids of
+        // the records it serves, its TTL and SOA serial.
+        io.out << "authoritative servers:\n";
+        for (const auto& sv : *r.dns.servers) {
+            io.out << "  " << sv.name << ": ";
+            if (!sv.answered) {
+                io.out << "did not answer (" << sv.why << ")\n";
+                continue;
+            }
+            std::string keys;
+            for (const auto& rec : sv.records) {
+                const auto k = std::find_if(r.state.keys.begin(), r.state.keys.end(),
+                                            [&rec](const rotation::KeyTimeline& t) { return t.record == rec; });
+                keys += (keys.empty() ? "" : ", ") +
+                        (k != r.state.keys.end() ? "key " + std::to_string(k->id) : tlsa::rdata_text(rec));
+            }
+            io.out << (sv.records.empty() ? std::string("no TLSA RRset") : keys)
+                   << (sv.records.empty() ? "" : ", TTL " + std::to_string(sv.ttl))
+                   << (sv.serial ? ", serial " + std::to_string(*sv.serial) : std::string()) << "\n";
+        }
     }
     io.out << "keys:\n";
     for (const auto& k : r.state.keys) {

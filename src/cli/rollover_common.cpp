@@ -241,7 +241,9 @@ EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool pu
     is.days = o.days;
     is.renew_before = set.renew_before;
     if (dns) {
-        m_resolver = dns::make_unbound_resolver(to_unbound_options(o.resolver));
+        const auto uo = to_unbound_options(o.resolver);
+        m_resolver = dns::make_unbound_resolver(uo);
+        m_servers = rollover::make_authoritative_servers(*m_resolver, dns::unbound_server_factory(uo));
     } else {
         m_resolver = std::make_unique<NoLookups>();
     }
@@ -260,8 +262,9 @@ EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool pu
         m_mta = rollover::make_mta_control(ms);
     }
     m_issuer = rollover::make_cert_issuer(is, m_mta.get());
-    m_engine = std::make_unique<rollover::Engine>(
-        set, rollover::Collaborators{*m_resolver, *m_store, m_publisher.get(), m_mta.get(), m_issuer.get()});
+    m_engine =
+        std::make_unique<rollover::Engine>(set, rollover::Collaborators{*m_resolver, *m_store, m_publisher.get(),
+                                                                        m_mta.get(), m_issuer.get(), m_servers.get()});
 }
 
 void common_options(CLI::App& sub, RolloverOptions& o) {

@@ -95,6 +95,7 @@ class EngineFromOptions {
     std::unique_ptr<publish::Publisher> m_publisher;
     std::unique_ptr<rollover::MtaControl> m_mta;
     std::unique_ptr<rollover::CertIssuer> m_issuer;
+    std::unique_ptr<rollover::AuthoritativeServers> m_servers; ///< with DNS: every server asked on its own
     std::unique_ptr<rollover::Engine> m_engine;
 };
 

@@ -251,6 +251,23 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
         for (const auto& rec : r.dns.records) {
             j["dns"]["records"].push_back(record_json(r.owner, rec, r.dns.ttl));
         }
+        j["dns"]["servers"] = nullptr;
+        if (r.dns.servers) {
+            j["dns"]["servers"] = nlohmann::json::array();
+            for (const auto& sv : *r.dns.servers) {
+                nlohmann::json one{
+                    {"name", sv.name},
+                    {"answered", sv.answered},
+                    {"why", sv.answered ? nlohmann::json(nullptr) : nlohmann::json(sv.why)},
+                    {"ttl", sv.answered && !sv.records.empty() ? nlohmann::json(sv.ttl) : nlohmann::json(nullptr)},
+                    {"serial", sv.serial ? nlohmann::json(*sv.serial) : nlohmann::json(nullptr)},
+                    {"records", nlohmann::json::array()}};
+                for (const auto& rec : sv.records) {
+                    one["records"].push_back(record_json(r.owner, rec, sv.ttl));
+                }
+                j["dns"]["servers"].push_back(std::move(one));
+            }
+        }
     }
     j["actions"] = nlohmann::json::array();
     for (const auto& a : r.actions) {

@@ -336,6 +336,11 @@ namespace {
 // cause and the option).
 TEST_F(RolloverHealthLab, ARotationDayRetiredRecordsAndNameClashesAndWhereTheProofLooked) {
     const std::string key1 = current_spki();
+    // The lab's key directory is shared: earlier tests' certificates stay.
+    std::set<std::string> earlier;
+    for (const auto& e : fs::directory_iterator(keys)) {
+        earlier.insert(e.path().filename().string());
+    }
     stage_and_publish();
     std::this_thread::sleep_for(std::chrono::seconds(5)); // 2 x TTL 2 s, margin 0
     auto r = pass(config);
@@ -374,12 +379,15 @@ TEST_F(RolloverHealthLab, ARotationDayRetiredRecordsAndNameClashesAndWhereThePro
         }
     }
     EXPECT_GE(retired.size(), 3U) << "key 1's and key 2's two earlier certificates";
-    std::size_t in_service = 0;
+    std::vector<std::string> made;
     for (const auto& e : fs::directory_iterator(keys)) {
         const std::string n = e.path().filename().string();
-        in_service += n.rfind(host + "-MX-SS-", 0) == 0 && e.path().extension() == ".crt" ? 1U : 0U;
+        if (n.rfind(host + "-MX-SS-", 0) == 0 && e.path().extension() == ".crt" && earlier.count(n) == 0) {
+            made.push_back(n);
+        }
     }
-    EXPECT_EQ(in_service, 1U) << "one certificate of this host in service, none left over";
+    EXPECT_EQ(made, std::vector<std::string>{fs::read_symlink(stable_cert()).filename().string()})
+        << "of the certificates this test made, only the one in service is left";
 
     // Point 7: the MTA is not where the proof looks.
     const std::string before = snapshot();
@@ -390,6 +398,65 @@ TEST_F(RolloverHealthLab, ARotationDayRetiredRecordsAndNameClashesAndWhereThePro
     EXPECT_NE(r.err.find("--verify-at"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("switched back"), std::string::npos) << r.err;
     EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(check().exit_code, 0);
+}
+
+} // namespace
+
+namespace {
+
+// Issue #24: the switch waits for every authoritative server. A second
+// name server of the zone whose address nothing listens on holds the
+// pass (exit 0, the server named) and the admin's activate (refused);
+// --force switches with the risk said; once the zone no longer names it,
+// the wait for caches starts and the pass switches.
+TEST_F(RolloverHealthLab, TheSwitchWaitsForEveryAuthoritativeServer) {
+    const std::string zone = u.at("UPD_ZONE");
+    const std::string ns2 = "ns2." + zone;
+    nsupdate("update add " + ns2 + " 60 IN A 127.0.0.2\nupdate add " + zone + " 60 IN NS " + ns2);
+    stage_and_publish();
+    auto r = status();
+    EXPECT_NE(r.out.find("ns2.dyn.test (127.0.0.2): did not answer"), std::string::npos) << r.out;
+    std::this_thread::sleep_for(std::chrono::seconds(5)); // 2 x TTL 2 s, margin 0
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("waiting: the record of key 2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ns2.dyn.test (127.0.0.2) did not answer"), std::string::npos) << r.out;
+    const std::string key1 = current_spki();
+    std::vector<std::string> args = dns();
+    args.insert(args.end(), {"--margin", "0", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
+                             env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT")});
+    r = rollover("activate", args);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("ns2.dyn.test (127.0.0.2) did not answer"), std::string::npos) << r.err;
+    EXPECT_EQ(current_spki(), key1);
+    // The zone no longer names it: every server serves the record, the
+    // wait starts now, and the pass switches after it.
+    nsupdate("update delete " + zone + " NS " + ns2 + "\nupdate delete " + ns2 + " A");
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("waiting: the record of key 2"), std::string::npos) << r.out;
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    r = pass(config);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("activated key 2 (proven live)"), std::string::npos) << r.out;
+    EXPECT_NE(current_spki(), key1);
+    EXPECT_EQ(check().exit_code, 0);
+}
+
+TEST_F(RolloverHealthLab, ForceSwitchesPastASilentServerAndSaysTheRisk) {
+    const std::string zone = u.at("UPD_ZONE");
+    const std::string ns2 = "ns2." + zone;
+    nsupdate("update add " + ns2 + " 60 IN A 127.0.0.2\nupdate add " + zone + " 60 IN NS " + ns2);
+    stage_and_publish();
+    std::vector<std::string> args = dns();
+    args.insert(args.end(), {"--force", "--margin", "0", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",
+                             env("LAB_MX16_ADDR") + ":" + env("LAB_SMTP_PORT")});
+    const auto r = rollover("activate", args);
+    nsupdate("update delete " + zone + " NS " + ns2 + "\nupdate delete " + ns2 + " A");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("warning: --force: switching although"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("ns2.dyn.test (127.0.0.2) did not answer"), std::string::npos) << r.err;
     EXPECT_EQ(check().exit_code, 0);
 }
 

@@ -263,3 +263,96 @@ TEST(Planner, PropertyTheWaitIsNeverShorterThanTwoTtlPlusMargin) {
 }
 
 } // namespace
+
+namespace {
+using namespace mxdane;
+using namespace mxdane::rotation;
+using namespace mxdane::rotation::fixtures;
+
+/// A server that answered with `rrset` at `ttl`, serving `serial`.
+ServerSeen at(const std::string& name, std::vector<tlsa::Record> rrset, std::uint32_t serial,
+              std::uint32_t ttl = 3600) {
+    ServerSeen s;
+    s.name = name;
+    s.answered = true;
+    s.records = std::move(rrset);
+    s.ttl = ttl;
+    s.serial = serial;
+    return s;
+}
+
+ServerSeen silent(const std::string& name) {
+    ServerSeen s;
+    s.name = name;
+    s.why = "no answer: cannot reach DNS";
+    return s;
+}
+
+// Issue #24: the switch waits for every authoritative server, with the
+// TTL the zone publishes, not the remainder a resolver's cache reports.
+TEST(EveryServerGate, TheWaitStartsWhenTheLastServerServesTheRecord) {
+    DnsView dns = secure({rec(0x11), rec(0x22)}, 120); // a cache's remainder
+    dns.servers = std::vector<ServerSeen>{at("ns1.example.net (192.0.2.1)", {rec(0x11), rec(0x22)}, 8),
+                                          at("ns2.example.net (192.0.2.2)", {rec(0x11)}, 7)};
+    State s = observe(staged(), dns, t0 + hours(1));
+    EXPECT_FALSE(next_key(s)->published) << "one server still serves the old RRset";
+    Plan p = plan(s, dns, t0 + hours(1), Policy{});
+    EXPECT_EQ(p.step, Step::publish);
+    EXPECT_FALSE(p.can_act_now);
+    EXPECT_NE(p.reason.find("not every authoritative server serves it yet: ns2.example.net (192.0.2.2) serves serial "
+                            "7 without it (the others serve serial 8)"),
+              std::string::npos)
+        << p.reason;
+    // The secondary catches up: first seen now, the wait uses the zone's
+    // TTL (3600 s), not the cache's 120 s.
+    (*dns.servers)[1] = at("ns2.example.net (192.0.2.2)", {rec(0x11), rec(0x22)}, 8);
+    s = observe(s, dns, t0 + hours(2));
+    ASSERT_TRUE(next_key(s)->published);
+    EXPECT_EQ(*next_key(s)->published, t0 + hours(2));
+    Policy policy;
+    policy.margin = std::chrono::seconds(0);
+    p = plan(s, dns, t0 + hours(2), policy);
+    EXPECT_EQ(p.step, Step::wait_for_caches);
+    EXPECT_EQ(p.allowed_at, t0 + hours(2) + std::chrono::seconds(2 * 3600));
+}
+
+TEST(EveryServerGate, ASilentServerHoldsTheSwitchAndAnOldCopyRestartsTheWait) {
+    DnsView dns = secure({rec(0x11), rec(0x22)}, 3600);
+    dns.servers = std::vector<ServerSeen>{at("ns1 (192.0.2.1)", {rec(0x11), rec(0x22)}, 8),
+                                          at("ns2 (192.0.2.2)", {rec(0x11), rec(0x22)}, 8)};
+    State s = observe(staged(), dns, t0);
+    ASSERT_TRUE(next_key(s)->published);
+    // Later, ns2 is silent: no switch while it is, the wait is kept.
+    (*dns.servers)[1] = silent("ns2 (192.0.2.2)");
+    s = observe(s, dns, t0 + hours(24 * 30));
+    EXPECT_EQ(next_key(s)->published, t0);
+    Plan p = plan(s, dns, t0 + hours(24 * 30), Policy{});
+    EXPECT_EQ(p.step, Step::publish);
+    EXPECT_NE(p.reason.find("ns2 (192.0.2.2) did not answer (no answer: cannot reach DNS)"), std::string::npos)
+        << p.reason;
+    // ns2 comes back with an old copy: caches may get the RRset without the
+    // new record again, so the wait starts over.
+    (*dns.servers)[1] = at("ns2 (192.0.2.2)", {rec(0x11)}, 6);
+    s = observe(s, dns, t0 + hours(24 * 31));
+    EXPECT_FALSE(next_key(s)->published);
+}
+
+TEST(EveryServerGate, TheOldKeyIsRetiredOnlyWhenNoServerServesItsRecord) {
+    State s = staged();
+    mark_activated(s, t0);
+    DnsView dns = secure({rec(0x22)}, 3600);
+    dns.servers = std::vector<ServerSeen>{at("ns1 (192.0.2.1)", {rec(0x22)}, 9),
+                                          at("ns2 (192.0.2.2)", {rec(0x11), rec(0x22)}, 8)};
+    Plan p = plan(s, dns, t0 + hours(1), Policy{});
+    EXPECT_EQ(p.step, Step::unpublish);
+    EXPECT_NE(p.reason.find("ns2 (192.0.2.2) serves serial 8 with it (the others serve serial 9)"), std::string::npos)
+        << p.reason;
+    (*dns.servers)[1] = silent("ns2 (192.0.2.2)");
+    EXPECT_EQ(plan(s, dns, t0 + hours(1), Policy{}).step, Step::unpublish);
+    (*dns.servers)[1] = at("ns2 (192.0.2.2)", {rec(0x22)}, 9);
+    p = plan(s, dns, t0 + hours(1), Policy{});
+    EXPECT_EQ(p.step, Step::retire);
+    EXPECT_TRUE(p.can_act_now);
+}
+
+} // namespace

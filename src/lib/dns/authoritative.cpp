@@ -143,7 +143,15 @@ ServerResolverFactory unbound_server_factory(UnboundOptions base) {
             }
             return z == zone;
         });
-        o.stubs.emplace_back(zone, address);
+        // A server the admin named as a stub listens where the stub says:
+        // its port, not 53 (a lab's server on loopback, a hidden primary).
+        ServerAddr at = address;
+        for (const auto& [z, server] : base.stubs) {
+            if (server.host == address.host) {
+                at.port = server.port;
+            }
+        }
+        o.stubs.emplace_back(zone, at);
         o.concurrent = false;
         return make_unbound_resolver(o);
     };

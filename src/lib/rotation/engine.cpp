@@ -63,6 +63,57 @@ DnsView view_of(const dns::Answer& a) {
     return v;
 }
 
+std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view) {
+    std::vector<rotation::ServerSeen> out;
+    if (!view) {
+        rotation::ServerSeen unknown;
+        unknown.name = "the zone's name servers";
+        unknown.why = view.error();
+        out.push_back(std::move(unknown));
+        return out;
+    }
+    for (const auto& s : view->servers) {
+        rotation::ServerSeen seen;
+        seen.name = s.server + " (" + s.address.host + ")";
+        seen.answered = s.status == dns::ServerAnswer::Status::answered;
+        seen.records = s.records;
+        seen.ttl = s.ttl;
+        seen.serial = s.serial;
+        seen.why = seen.answered ? std::string()
+                                 : std::string(dns::server_status_name(s.status)) + (s.why.empty() ? "" : ": " + s.why);
+        out.push_back(std::move(seen));
+    }
+    for (const auto& u : view->unresolved) {
+        rotation::ServerSeen seen;
+        seen.name = u.substr(0, u.find(':'));
+        seen.why = u.substr(u.find(':') == std::string::npos ? u.size() : u.find(':') + 2);
+        out.push_back(std::move(seen));
+    }
+    return out;
+}
+
+namespace {
+
+class RealServers final : public AuthoritativeServers {
+  public:
+    RealServers(dns::Resolver& resolver, dns::ServerResolverFactory factory)
+        : m_resolver(resolver), m_factory(std::move(factory)) {}
+    Expected<dns::ServerView> ask(const std::string& owner) override {
+        return dns::ask_every_server(m_resolver, owner, m_factory);
+    }
+
+  private:
+    dns::Resolver& m_resolver;
+    dns::ServerResolverFactory m_factory;
+};
+
+} // namespace
+
+std::unique_ptr<AuthoritativeServers> make_authoritative_servers(dns::Resolver& resolver,
+                                                                 dns::ServerResolverFactory factory) {
+    return std::make_unique<RealServers>(resolver, std::move(factory));
+}
+
 Engine::Engine(EngineSettings settings, Collaborators with) : m_set(std::move(settings)), m_with(with) {}
 
 rotation::HealthFacts Engine::facts() const {
@@ -308,6 +359,11 @@ Report Engine::observe(TimePoint now, bool record) {
             }
             r.warnings.push_back(*why);
         }
+    }
+    // Every authoritative server, each on its own (issue #24): only when
+    // the resolver's answer is secure, since nothing is decided otherwise.
+    if (m_with.servers != nullptr && r.dns.security == DnsView::Security::secure) {
+        r.dns.servers = seen_of(m_with.servers->ask(r.owner));
     }
     r.state = rotation::observe(before, r.dns, now);
     // Recording when a record was first seen is bookkeeping, not a change

@@ -42,6 +42,33 @@ std::vector<tlsa::Record> records_of(std::initializer_list<const KeyTimeline*> k
     return out;
 }
 
+bool serves(const ServerSeen& s, const tlsa::Record& rec) {
+    return s.answered && std::find(s.records.begin(), s.records.end(), rec) != s.records.end();
+}
+
+/// The largest TTL any server publishes for the RRset.
+std::uint32_t servers_ttl(const DnsView& dns) {
+    std::uint32_t ttl = 0;
+    if (dns.servers) {
+        for (const auto& s : *dns.servers) {
+            ttl = std::max(ttl, s.answered ? s.ttl : 0U);
+        }
+    }
+    return ttl;
+}
+
+/// " The others serve serial 8." when the serials of the servers that do
+/// serve as asked are known: the serial a lagging server should catch up to.
+std::string serials_text(const DnsView& dns, const std::vector<const ServerSeen*>& lagging) {
+    std::optional<std::uint32_t> newest;
+    for (const auto& s : *dns.servers) {
+        if (std::find(lagging.begin(), lagging.end(), &s) == lagging.end() && s.serial) {
+            newest = std::max(newest.value_or(0), *s.serial);
+        }
+    }
+    return newest ? " (the others serve serial " + std::to_string(*newest) + ")" : std::string();
+}
+
 std::string key_name(const KeyTimeline& k) {
     return "key " + std::to_string(k.id) + " (" + k.key_file.filename().string() + ")";
 }
@@ -68,6 +95,41 @@ std::string step_name(Step step) {
     return "unknown";
 }
 
+std::vector<const ServerSeen*> servers_lacking(const DnsView& dns, const tlsa::Record& rec) {
+    std::vector<const ServerSeen*> out;
+    if (dns.servers) {
+        for (const auto& s : *dns.servers) {
+            if (!serves(s, rec)) {
+                out.push_back(&s);
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<const ServerSeen*> servers_still_serving(const DnsView& dns, const tlsa::Record& rec) {
+    std::vector<const ServerSeen*> out;
+    if (dns.servers) {
+        for (const auto& s : *dns.servers) {
+            if (!s.answered || serves(s, rec)) {
+                out.push_back(&s);
+            }
+        }
+    }
+    return out;
+}
+
+std::string servers_text(const std::vector<const ServerSeen*>& servers, const std::string& verb) {
+    std::string out;
+    for (const ServerSeen* s : servers) {
+        out += (out.empty() ? "" : "; ") + s->name +
+               (s->answered
+                    ? " serves" + (s->serial ? " serial " + std::to_string(*s->serial) : std::string()) + " " + verb
+                    : " did not answer (" + s->why + ")");
+    }
+    return out;
+}
+
 State observe(State s, const DnsView& dns, TimePoint now) {
     // Only a validated answer counts: an insecure, bogus or failed lookup
     // neither publishes nor withdraws anything.
@@ -80,11 +142,17 @@ State observe(State s, const DnsView& dns, TimePoint now) {
         if (k.removed || !k.created) {
             continue;
         }
-        if (shows(dns, k.record)) {
-            if (!k.published) {
+        // With every authoritative server asked (issue #24): first seen
+        // once the last of them serves it, with the largest TTL any of
+        // them publishes; an answer without it puts a next key back.
+        const auto lacking = servers_lacking(dns, k.record);
+        const bool answered_without =
+            std::any_of(lacking.begin(), lacking.end(), [](const ServerSeen* v) { return v->answered; });
+        if (shows(dns, k.record) && !(!k.active && answered_without)) {
+            if (!k.published && lacking.empty()) {
                 k.published = now;
             }
-            k.max_ttl_seen = std::max(k.max_ttl_seen, dns.ttl);
+            k.max_ttl_seen = std::max({k.max_ttl_seen, dns.ttl, servers_ttl(dns)});
         } else if (!k.active && k.published) {
             // A next key whose record vanished: caches may again hold an
             // RRset without it, so the wait starts over.
@@ -118,10 +186,18 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
 
     if (old != nullptr) {
         p.rrset = records_of({cur, next});
-        if (problem.empty() && !shows(dns, old->record)) {
+        const auto serving = servers_still_serving(dns, old->record);
+        if (problem.empty() && !shows(dns, old->record) && serving.empty()) {
             p.step = Step::retire;
             p.can_act_now = true;
             p.reason = "DNS no longer shows the record of " + key_name(*old) + ": its files can be retired";
+        } else if (problem.empty() && !shows(dns, old->record)) {
+            // A sender's resolver may still get the withdrawn record from
+            // these (issue #24): after an emergency, from an attacker's key.
+            p.step = Step::unpublish;
+            p.reason = "the old record (" + tlsa::rdata_text(old->record) +
+                       ") is withdrawn, but not every authoritative server has caught up: " +
+                       servers_text(serving, "with it") + serials_text(dns, serving);
         } else {
             p.step = Step::unpublish;
             p.reason = problem.empty() ? "remove the old record (" + tlsa::rdata_text(old->record) +
@@ -140,7 +216,21 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
         }
         if (!next->published || !shows(dns, next->record)) {
             p.step = Step::publish;
-            p.reason = "publish the RRset below; DNS does not yet show the record of " + key_name(*next);
+            const auto lacking = servers_lacking(dns, next->record);
+            p.reason = shows(dns, next->record) && !lacking.empty()
+                           ? "the record of " + key_name(*next) +
+                                 " is in DNS, but not every authoritative server serves it yet: " +
+                                 servers_text(lacking, "without it") + serials_text(dns, lacking) +
+                                 "; the wait for caches starts once the last of them does"
+                           : "publish the RRset below; DNS does not yet show the record of " + key_name(*next);
+            return p;
+        }
+        if (const auto lacking = servers_lacking(dns, next->record); !lacking.empty()) {
+            // First seen everywhere once, but a server lacks it now (silent,
+            // or restarted with an old copy): no switch until it serves it.
+            p.step = Step::publish;
+            p.reason = "not every authoritative server serves the record of " + key_name(*next) +
+                       " now: " + servers_text(lacking, "without it") + serials_text(dns, lacking);
             return p;
         }
         std::uint32_t ttl = next->max_ttl_seen;
@@ -149,7 +239,7 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
             // TTL it had then.
             ttl = std::max(ttl, cur->max_ttl_seen);
         }
-        ttl = std::max(ttl, dns.ttl);
+        ttl = std::max({ttl, dns.ttl, servers_ttl(dns)});
         if (policy.ttl) {
             ttl = *policy.ttl;
         }

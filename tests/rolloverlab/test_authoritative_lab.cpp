@@ -1,5 +1,6 @@
 // Every authoritative server asked on its own (issue #24), against the
-// update lab's Knot DNS signing dyn.test.: the NS RRset and the servers'
+// update lab's Knot DNS signing dyn.test. (run inside the rollover lab's
+// one process: it adds a name server to the zone for a moment): the NS RRset and the servers'
 // addresses come from the validating resolver, each address is asked
 // through a resolver of its own. What the server holds is read with dig
 // (the oracle): its TLSA RRset, its TTL and the SOA serial.
