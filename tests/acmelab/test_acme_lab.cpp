@@ -25,33 +25,15 @@ namespace {
 using namespace mxdane::test;
 namespace fs = std::filesystem;
 
-std::map<std::string, std::string> acme() {
-    std::ifstream in(std::string(MXDANE_ACMELAB_DIR) + "/acme.env");
-    std::map<std::string, std::string> m;
-    for (std::string line; std::getline(in, line);) {
-        const auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            m[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return m;
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-        s.pop_back();
-    }
-    return s;
-}
-
 std::string q(const fs::path& p) {
     return "'" + p.string() + "'";
 }
 
 /// 3 1 1 data of a certificate, by the openssl CLI.
 std::string spki_sha256(const fs::path& cert) {
-    return trim(shell("openssl x509 -in " + q(cert) +
-                      " -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
+    return trimmed(
+        shell("openssl x509 -in " + q(cert) +
+              " -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
 }
 
 std::string iso(std::time_t t) {
@@ -81,7 +63,7 @@ std::string served_rrset(const std::string& host) {
 class Issuer : public ::testing::Test {
   protected:
     const LabPostfixLock m_postfix_lock; ///< first: held while the fixture lives
-    std::map<std::string, std::string> a = acme();
+    std::map<std::string, std::string> a = env_file(std::string(MXDANE_ACMELAB_DIR) + "/acme.env");
     fs::path keys = fs::path(env("LAB_ROT_DIR")) / "keys";
 
     void SetUp() override {
@@ -164,7 +146,7 @@ TEST_F(Issuer, CaSignedCertificatesFromPebbleThroughAWholeRotation) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("The issue command signed key 2's certificate"), std::string::npos) << r.err;
     const auto lines = r.out;
-    const std::string key2 = trim(lines.substr(lines.rfind(' ') + 1));
+    const std::string key2 = trimmed(lines.substr(lines.rfind(' ') + 1));
     ASSERT_EQ(key2.size(), 64U) << r.out;
     expect_validated(host, "after stage");
     publish(label, key2);
@@ -291,7 +273,7 @@ TEST_F(Issuer, SelfSignedReissueByHandAndByRolloverAutoBeforeExpiry) {
     // The new certificate ends well after the old one would have.
     const std::string end = shell("openssl x509 -in " + q(served) + " -noout -checkend " + std::to_string(60L * 86400) +
                                   " >/dev/null && echo later || echo sooner");
-    EXPECT_EQ(trim(end), "later");
+    EXPECT_EQ(trimmed(end), "later");
     EXPECT_EQ(served_rrset(host), rrset);
     // A second pass the same day has nothing to renew.
     r = mx({"rollover", "auto"}, "MX18", extra);

@@ -17,6 +17,28 @@
 
 namespace mxdane::test {
 
+/// KEY=VALUE lines of an env file a lab wrote (updlab.env, acme.env):
+/// comments and lines without '=' skipped; empty when the file is absent.
+inline std::map<std::string, std::string> env_file(const std::string& path) {
+    std::ifstream in(path);
+    std::map<std::string, std::string> m;
+    for (std::string line; std::getline(in, line);) {
+        const auto eq = line.find('=');
+        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
+            m[line.substr(0, eq)] = line.substr(eq + 1);
+        }
+    }
+    return m;
+}
+
+/// `s` without trailing newlines and spaces (a shell command's output).
+inline std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
 /// KEY=VALUE lines of DIR/lab.env.
 inline const std::map<std::string, std::string>& lab() {
     static const std::map<std::string, std::string> env = [] {

@@ -11,35 +11,16 @@
 #include <map>
 #include <sstream>
 
-#include "../cli/cli_harness.h"
+#include "../labtests/lab_harness.h"
 #include "mxdane/authoritative.h"
 
 namespace {
 using namespace mxdane;
 using namespace mxdane::test;
 
-std::map<std::string, std::string> lab_env() {
-    std::ifstream in(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
-    std::map<std::string, std::string> env;
-    for (std::string line; std::getline(in, line);) {
-        const auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            env[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return env;
-}
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-        s.pop_back();
-    }
-    return s;
-}
-
 class AuthoritativeLab : public ::testing::Test {
   protected:
-    std::map<std::string, std::string> env = lab_env();
+    std::map<std::string, std::string> env = env_file(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
     void SetUp() override {
         if (env.empty()) {
             GTEST_SKIP() << "no update lab in " << MXDANE_UPDLAB_DIR;

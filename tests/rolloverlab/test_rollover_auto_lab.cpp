@@ -24,18 +24,6 @@ namespace fs = std::filesystem;
 
 const std::string host = "mx16.dyn.test";
 
-std::map<std::string, std::string> updlab() {
-    std::ifstream in(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
-    std::map<std::string, std::string> m;
-    for (std::string line; std::getline(in, line);) {
-        const auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            m[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return m;
-}
-
 std::string iso(std::time_t t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -47,7 +35,7 @@ std::string iso(std::time_t t) {
 class RolloverAutoLab : public ::testing::Test {
   protected:
     const LabPostfixLock m_postfix_lock; ///< first: held while the fixture lives
-    std::map<std::string, std::string> u = updlab();
+    std::map<std::string, std::string> u = env_file(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
     fs::path keys = fs::path(env("LAB_ROT_DIR")) / "keys";
     fs::path state = fs::path(env("LAB_ROT_DIR")) / "state16";
     fs::path config = fs::path(env("LAB_ROT_DIR")) / "mx16.dyn.test.conf";

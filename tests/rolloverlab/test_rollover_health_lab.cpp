@@ -22,29 +22,10 @@ namespace fs = std::filesystem;
 const std::string host = "mx16.dyn.test";
 const std::string owner = "_25._tcp.mx16.dyn.test.";
 
-std::map<std::string, std::string> updlab_env() {
-    std::ifstream in(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
-    std::map<std::string, std::string> m;
-    for (std::string line; std::getline(in, line);) {
-        const auto eq = line.find('=');
-        if (!line.empty() && line[0] != '#' && eq != std::string::npos) {
-            m[line.substr(0, eq)] = line.substr(eq + 1);
-        }
-    }
-    return m;
-}
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-        s.pop_back();
-    }
-    return s;
-}
-
 class RolloverHealthLab : public ::testing::Test {
   protected:
     const LabPostfixLock m_postfix_lock; ///< first: held while the fixture lives
-    std::map<std::string, std::string> u = updlab_env();
+    std::map<std::string, std::string> u = env_file(std::string(MXDANE_UPDLAB_DIR) + "/updlab.env");
     fs::path rot = fs::path(env("LAB_ROT_DIR"));
     fs::path keys = rot / "keys";
     fs::path work;
