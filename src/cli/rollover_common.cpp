@@ -48,7 +48,7 @@ rotation::TimePoint now_of(const RolloverOptions& o) {
         return t;
     }
     if (!o.test_clock.empty()) {
-        // The labs' clock (docs/developing.md): years of a rollover in
+        // The labs' clock (README "Building and testing by hand"): years in
         // minutes, never in the machine's own state directory.
         if (layout_of(o).state_dir == rollover::default_state_dir) {
             throw Error(Errc::bad_input, "--test-clock is for test labs: it needs --state-dir other than " +
