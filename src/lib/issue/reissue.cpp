@@ -60,7 +60,7 @@ bool retired_destination_is_new(const fs::path& from, const fs::path& to) {
 fs::path retire_cert(const fs::path& cert) {
     const fs::path dir = cert.parent_path() / "retired";
     store::make_directories(dir, 0755);
-    const fs::path to = store::retired_destination(cert, dir);
+    fs::path to = store::retired_destination(cert, dir);
     if (::link(cert.c_str(), to.c_str()) != 0) {
         const int err = errno;
         if (err != EEXIST || retired_destination_is_new(cert, to)) {

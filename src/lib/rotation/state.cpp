@@ -441,7 +441,7 @@ Expected<State> from_json(const std::string& text) {
                 if (!issuer) {
                     return Unexpected{name + ": 'issuer' " + issuer.error()};
                 }
-                t.issuer = std::move(*issuer);
+                t.issuer = *issuer;
             }
             s.keys.push_back(std::move(t));
         }

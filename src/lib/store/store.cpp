@@ -169,14 +169,14 @@ fs::path retired_destination(const fs::path& from, const fs::path& retired) {
         }
         return from_there && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
     };
-    const fs::path first = retired / from.filename();
+    fs::path first = retired / from.filename();
     if (free_or_same(first)) {
         return first;
     }
     const std::string stem = from.stem().string();
     const std::string ext = from.extension().string();
     for (int n = 2; n < 10000; ++n) {
-        const fs::path to = retired / (stem + "." + std::to_string(n) + ext);
+        fs::path to = retired / (stem + "." + std::to_string(n) + ext);
         if (free_or_same(to)) {
             return to;
         }
