@@ -38,7 +38,13 @@ struct ServerAnswer {
     std::optional<std::uint32_t> serial; ///< its SOA serial, when it gave one securely
     bool exists = false;                 ///< answered: the RRset exists
     std::vector<tlsa::Record> records;   ///< answered: the TLSA RRset
-    std::uint32_t ttl = 0;               ///< answered and exists: its TTL as served
+    std::uint32_t ttl = 0; ///< answered and exists: its TTL as served (or the RRSIG's Original TTL, if larger)
+    /// The earliest RRSIG Signature Expiration (RFC 4034 §3.1.5, 32-bit
+    /// seconds since 1970; dns::rrsig_time reads it) over the secure
+    /// TLSA, SOA and DNSKEY answers of this address, and which RRset it
+    /// covers ("TLSA", "SOA", "DNSKEY"). Unset when no secure answer came.
+    std::optional<std::uint32_t> rrsig_expiration;
+    std::string rrsig_rrset;
 };
 /// "answered", "no answer", "bogus", "insecure".
 std::string_view server_status_name(ServerAnswer::Status s);
@@ -47,10 +53,14 @@ std::string_view server_status_name(ServerAnswer::Status s);
 struct ServerView {
     std::string zone;                  ///< lower case, no trailing dot
     std::vector<ServerAnswer> servers; ///< in NS order, each address after the other
-    /// Name servers for which no address could be found securely, with why:
-    /// "ns2.example.net: A and AAAA lookups failed (SERVFAIL)". A sender's
-    /// resolver may still ask them, so a rollover must count them as silent.
-    std::vector<std::string> unresolved;
+    /// A name server for which no address could be found securely.
+    struct Unresolved {
+        std::string server; ///< "ns2.example.net"
+        std::string why;    ///< "no usable address (A: SERVFAIL; AAAA: SERVFAIL)"
+    };
+    /// A sender's resolver may still ask them, so a rollover must count
+    /// them as silent.
+    std::vector<Unresolved> unresolved;
 };
 
 /// A resolver that asks only `address` for `zone` (and validates as the

@@ -20,7 +20,17 @@
 namespace mxdane::dns {
 
 /// RR types mxdane asks for (RFC 1035, RFC 3596, RFC 6698).
-enum class RrType : std::uint16_t { a = 1, ns = 2, cname = 5, soa = 6, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
+enum class RrType : std::uint16_t {
+    a = 1,
+    ns = 2,
+    cname = 5,
+    soa = 6,
+    mx = 15,
+    txt = 16,
+    aaaa = 28,
+    dnskey = 48,
+    tlsa = 52
+};
 
 /// "A", "AAAA", "MX", ...
 std::string_view type_name(RrType t);
@@ -73,7 +83,16 @@ struct Soa {
     friend bool operator==(const Soa&, const Soa&) = default;
 };
 
-using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record, Soa, Ns>;
+/// DNSKEY (RFC 4034 §2): a zone's public key.
+struct Dnskey {
+    std::uint16_t flags = 0; ///< 256 a zone key, 257 with the Secure Entry Point bit
+    std::uint8_t protocol = 3;
+    std::uint8_t algorithm = 0;    ///< RFC 8624's numbers (13: ECDSA P-256 with SHA-256)
+    std::vector<std::uint8_t> key; ///< the Public Key field
+    friend bool operator==(const Dnskey&, const Dnskey&) = default;
+};
+
+using Rdata = std::variant<Mx, Address, Cname, Txt, tlsa::Record, Soa, Ns, Dnskey>;
 
 /// Presentation form of one RDATA ("10 mx1.example.net.", "3 1 1 ab..").
 std::string rdata_text(const Rdata& rd);
@@ -94,12 +113,24 @@ struct Answer {
     std::uint32_t ttl = 0; ///< of the answer RRset
     std::vector<Rdata> records;
     std::vector<std::string> malformed; ///< records we could not parse, and why
+    /// The earliest Signature Expiration of the RRSIGs over the answer
+    /// RRset (RFC 4034 §3.1.5: seconds since 1970, modulo 2^32), when the
+    /// reply carried any; signature_expiry() turns it into a time.
+    std::optional<std::uint32_t> rrsig_expiration;
+    /// The largest Original TTL of those RRSIGs (RFC 4034 §3.1.4): the TTL
+    /// the zone's signer published, whatever a cache has counted down.
+    std::uint32_t rrsig_original_ttl = 0;
 
     /// NOERROR with no data of the type asked for.
     [[nodiscard]] bool nodata() const noexcept { return rcode == 0 && !nxdomain && records.empty(); }
     /// SERVFAIL or any other failure RCODE (not NXDOMAIN).
     [[nodiscard]] bool failed() const noexcept { return rcode != 0 && rcode != 3; }
 };
+
+/// The time a 32-bit RRSIG Signature Expiration or Inception field names
+/// (RFC 4034 §3.1.5: seconds since 1970 modulo 2^32, compared by RFC 1982
+/// serial arithmetic): the one of its values within 68 years of `near`.
+std::chrono::system_clock::time_point rrsig_time(std::uint32_t field, std::chrono::system_clock::time_point near);
 
 /// Answers questions. Implementations throw mxdane::Error only when they
 /// cannot ask at all (local failure); every answer from the network,

@@ -153,8 +153,9 @@ struct IssuerSettings {
 /// in service, and is required for renewing one.
 std::unique_ptr<CertIssuer> make_cert_issuer(IssuerSettings settings, MtaControl* mta);
 
-/// What DNS shows in a resolver's answer, as the planner sees it.
-rotation::DnsView view_of(const dns::Answer& answer);
+/// What DNS shows in a resolver's answer, as the planner sees it; the
+/// signatures' expiration on the clock of `now` (signature_time).
+rotation::DnsView view_of(const dns::Answer& answer, TimePoint now);
 
 struct EngineSettings {
     Layout layout;
@@ -170,6 +171,8 @@ struct EngineSettings {
     /// The certificate in service is renewed (auto) or warned about (status)
     /// when it has less than this left.
     std::chrono::seconds renew_before{std::chrono::hours(24 * 30)};
+    /// Signatures over the host's DNS that expire sooner are a warning.
+    std::chrono::seconds signature_warn{rotation::default_signature_warn};
 };
 
 /// Asks every authoritative server of the TLSA owner's zone on its own
@@ -190,10 +193,16 @@ class AuthoritativeServers {
 std::unique_ptr<AuthoritativeServers> make_authoritative_servers(dns::Resolver& resolver,
                                                                  dns::ServerResolverFactory factory);
 
+/// When an RRSIG Signature Expiration field falls on the clock of `now`:
+/// the time it names on this machine's clock (the one the validator used),
+/// moved by as much as `now` differs from it (a test clock stays coherent).
+TimePoint signature_time(std::uint32_t expiration, TimePoint now);
+
 /// The planner's view of the servers' answers (rotation::ServerSeen); a
 /// view that could not be had is one entry that did not answer, so that
-/// no step waits on less than every server.
-std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view);
+/// no step waits on less than every server. Signature expirations are
+/// told on the clock of `now` (see signature_time).
+std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view, TimePoint now);
 
 struct Collaborators {
     dns::Resolver& resolver;

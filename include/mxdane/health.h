@@ -37,6 +37,10 @@ struct SenderView {
     std::vector<std::string> weak_paths; ///< check::weak_paths: one line per weak path
 };
 
+/// The default of HealthFacts::signature_warn: a week, so that a signer
+/// that stopped is noticed while a weekly re-signing cycle can still run.
+inline constexpr std::chrono::seconds default_signature_warn{std::chrono::hours(24 * 7)};
+
 /// What was learnt this run beside DNS.
 struct HealthFacts {
     /// The record of the key the MTA was seen serving, when probed.
@@ -54,7 +58,17 @@ struct HealthFacts {
     std::chrono::seconds key_life{std::chrono::hours(24 * 365)};
     /// How long past its life a key may run before it is a warning.
     std::chrono::seconds grace{std::chrono::hours(24 * 30)};
+    /// Signatures that expire sooner than this are a warning; sooner than
+    /// 2 x TTL or a day (whichever is longer), critical.
+    std::chrono::seconds signature_warn{default_signature_warn};
+    /// The rollover's safety margin: a switch held back by a server that
+    /// is behind is critical once it is overdue by this much.
+    std::chrono::seconds margin{std::chrono::hours(24 * 7)};
 };
+
+/// How long a server may be behind the others (silent, or serving an
+/// older SOA serial) before it is a warning: a day (issue #24).
+inline constexpr std::chrono::seconds server_lag_warn{std::chrono::hours(24)};
 
 /// The verdict; the worst finding wins, criticals in the order a person
 /// should fix them.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ struct State {
     /// daily pass no longer republishes the record of the key in service
     /// when DNS shows none, and steps that would publish refuse.
     std::optional<TimePoint> dane_disabled;
+    /// Authoritative servers ("ns2.example.net (192.0.2.2)") that were
+    /// behind when last asked, and since when: silent, or serving an older
+    /// SOA serial than another server of the zone (issue #24). A server is
+    /// dropped once it catches up or leaves the zone's NS RRset.
+    std::map<std::string, TimePoint> servers_behind;
 };
 
 /// The range of times the rotation accepts anywhere (state file, clock,
@@ -140,6 +146,10 @@ struct ServerSeen {
     std::uint32_t ttl = 0;               ///< when answered: the TTL the server publishes
     std::optional<std::uint32_t> serial; ///< its SOA serial, when known
     std::string why;                     ///< when not answered
+    /// The earliest RRSIG expiration among its TLSA, SOA and DNSKEY answers
+    /// (on the clock of `now`), and the RRset it covers ("TLSA", ...).
+    std::optional<TimePoint> signatures_expire;
+    std::string signatures_rrset;
 };
 
 /// What the validating resolver says about the TLSA RRset right now.
@@ -150,12 +160,22 @@ struct DnsView {
     std::vector<tlsa::Record> records;
     std::uint32_t ttl = 0;
     std::string why; ///< why bogus/failed
+    /// When the RRSIGs over the TLSA RRset the resolver validated expire
+    /// (the earliest, on the clock of `now`); unset when it showed none.
+    std::optional<TimePoint> signatures_expire;
     /// Every authoritative server's own answer, when they were asked: a
     /// record counts as published only once every one of them serves it,
     /// and as withdrawn only once none does (a sender's resolver may ask
     /// any of them). nullopt: not asked; the resolver's word alone.
     std::optional<std::vector<ServerSeen>> servers;
 };
+
+/// The servers of `dns` that are behind now: those that did not answer,
+/// and those whose SOA serial is older than another server's. Empty when
+/// not asked.
+std::vector<const ServerSeen*> servers_behind(const DnsView& dns);
+/// The newest SOA serial any server of `dns` serves (RFC 1982 order).
+std::optional<std::uint32_t> newest_serial(const DnsView& dns);
 
 /// The servers of `dns` that do not serve `rec` now: those that answered
 /// without it and those that did not answer. Empty when not asked.
@@ -174,7 +194,8 @@ std::vector<const KeyTimeline*> removed_but_published(const State& s, const DnsV
 
 /// Updates the timeline from what DNS shows now: a key's record first seen
 /// secure sets `published`; a next key's record that vanished resets it (the
-/// wait starts over); TTLs seen are remembered. Pure. Throws what
+/// wait starts over); TTLs seen are remembered; servers behind are noted
+/// with the time first seen behind (State::servers_behind). Pure. Throws what
 /// check_clock() throws.
 State observe(State s, const DnsView& dns, TimePoint now);
 

@@ -163,7 +163,9 @@ Exit do_status(const RolloverOptions& o, Io& io) {
     for (const auto& rec : r.plan.rrset) {
         io.out << "  " << tlsa::zone_line(r.owner, rec) << "\n";
     }
-    io.out << "DNS shows (" << security_text(r.dns) << ", TTL " << r.dns.ttl << "):\n";
+    io.out << "DNS shows (" << security_text(r.dns) << ", TTL " << r.dns.ttl
+           << (r.dns.signatures_expire ? ", signed until " + iso_utc(*r.dns.signatures_expire) : std::string())
+           << "):\n";
     for (const auto& rec : r.dns.records) {
         io.out << "  " << tlsa::zone_line(r.owner, rec) << "\n";
     }
@@ -173,8 +175,11 @@ Exit do_status(const RolloverOptions& o, Io& io) {
         io.out << "authoritative servers:\n";
         for (const auto& sv : *r.dns.servers) {
             io.out << "  " << sv.name << ": ";
+            const auto behind = r.state.servers_behind.find(sv.name);
+            const std::string since =
+                behind != r.state.servers_behind.end() ? ", behind since " + iso_utc(behind->second) : std::string();
             if (!sv.answered) {
-                io.out << "did not answer (" << sv.why << ")\n";
+                io.out << "did not answer (" << sv.why << ")" << since << "\n";
                 continue;
             }
             std::string keys;
@@ -186,7 +191,11 @@ Exit do_status(const RolloverOptions& o, Io& io) {
             }
             io.out << (sv.records.empty() ? std::string("no TLSA RRset") : keys)
                    << (sv.records.empty() ? "" : ", TTL " + std::to_string(sv.ttl))
-                   << (sv.serial ? ", serial " + std::to_string(*sv.serial) : std::string()) << "\n";
+                   << (sv.serial ? ", serial " + std::to_string(*sv.serial) : std::string())
+                   << (sv.signatures_expire
+                           ? ", " + sv.signatures_rrset + " signed until " + iso_utc(*sv.signatures_expire)
+                           : std::string())
+                   << since << "\n";
         }
     }
     io.out << "keys:\n";
@@ -369,6 +378,10 @@ Runner setup(CLI::App& app) {
     status->add_option("--key-life", o->key_life_days, "warn 30 days after this key age (days, default 365)");
     status->add_option("--renew-before", o->issue.renew_before_days,
                        "warn when the certificate has fewer days left (default 30)");
+    status
+        ->add_option("--sig-warn-days", o->sig_warn_days,
+                     "warn when the zone's signatures expire within this many days (default 7)")
+        ->check(CLI::Range(0U, 3650U));
 
     auto* activate = app.add_subcommand("activate", "switch the MTA to the next key, once DNS allows it");
     common_options(*activate, *o);
@@ -408,6 +421,10 @@ Runner setup(CLI::App& app) {
     add_publish_options(*autopass, o->publish, true);
     autopass->add_option("--key-life", o->key_life_days,
                          "stage a new key when the current one is this old (days, default 365)");
+    autopass
+        ->add_option("--sig-warn-days", o->sig_warn_days,
+                     "warn when the zone's signatures expire within this many days (default 7)")
+        ->check(CLI::Range(0U, 3650U));
     autopass->add_option("--key", o->key_type, "key type for new keys (default: the current key's)");
     autopass->add_option("--key-group", o->key_group,
                          "group that may read new keys (mode 0440; default: the current key's)");

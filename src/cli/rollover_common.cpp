@@ -171,6 +171,8 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
             o.verify_tries = static_cast<unsigned>(number(s, 1000));
         } else if (s.key == "key-life") {
             o.key_life_days = static_cast<unsigned>(number(s, 36500));
+        } else if (s.key == "sig-warn-days") {
+            o.sig_warn_days = static_cast<unsigned>(number(s, 3650));
         } else if (s.key == "key") {
             o.key_type = v;
         } else if (s.key == "key-group") {
@@ -219,6 +221,7 @@ EngineFromOptions::EngineFromOptions(const RolloverOptions& o, bool dns, bool pu
                                          : std::chrono::seconds(std::chrono::hours(24) * o.margin_days);
     set.policy.ttl = o.ttl;
     set.key_life = std::chrono::seconds(std::chrono::hours(24) * o.key_life_days);
+    set.signature_warn = std::chrono::seconds(std::chrono::hours(24) * o.sig_warn_days);
     if (!o.key_type.empty()) {
         set.key_type = x509::parse_key_type(o.key_type);
         if (!set.key_type) {

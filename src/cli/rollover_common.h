@@ -46,6 +46,7 @@ struct RolloverOptions {
     std::string key_group;
     unsigned days = 1096;
     unsigned key_life_days = 365;
+    unsigned sig_warn_days = 7; ///< --sig-warn-days: signatures expiring sooner are a warning
     // status / activate / retire / auto
     std::optional<std::uint32_t> ttl;
     std::uint32_t margin_days = 7;

@@ -247,7 +247,9 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
         j["dns"] = {{"security", security_name(r.dns.security)},
                     {"why", why ? nlohmann::json(r.dns.why) : nlohmann::json(nullptr)},
                     {"ttl", r.dns.exists ? nlohmann::json(r.dns.ttl) : nlohmann::json(nullptr)},
-                    {"records", nlohmann::json::array()}};
+                    {"records", nlohmann::json::array()},
+                    {"signatures_expire", r.dns.signatures_expire ? nlohmann::json(iso_utc(*r.dns.signatures_expire))
+                                                                  : nlohmann::json(nullptr)}};
         for (const auto& rec : r.dns.records) {
             j["dns"]["records"].push_back(record_json(r.owner, rec, r.dns.ttl));
         }
@@ -261,7 +263,14 @@ nlohmann::json report_json(const RolloverOptions& o, const rollover::Report& r, 
                     {"why", sv.answered ? nlohmann::json(nullptr) : nlohmann::json(sv.why)},
                     {"ttl", sv.answered && !sv.records.empty() ? nlohmann::json(sv.ttl) : nlohmann::json(nullptr)},
                     {"serial", sv.serial ? nlohmann::json(*sv.serial) : nlohmann::json(nullptr)},
-                    {"records", nlohmann::json::array()}};
+                    {"records", nlohmann::json::array()},
+                    {"signatures_expire",
+                     sv.signatures_expire ? nlohmann::json(iso_utc(*sv.signatures_expire)) : nlohmann::json(nullptr)},
+                    {"signatures_rrset",
+                     sv.signatures_expire ? nlohmann::json(sv.signatures_rrset) : nlohmann::json(nullptr)}};
+                const auto behind = r.state.servers_behind.find(sv.name);
+                one["behind_since"] = behind != r.state.servers_behind.end() ? nlohmann::json(iso_utc(behind->second))
+                                                                             : nlohmann::json(nullptr);
                 for (const auto& rec : sv.records) {
                     one["records"].push_back(record_json(r.owner, rec, sv.ttl));
                 }

@@ -63,6 +63,31 @@ TEST(DnsRdata, Tlsa) {
     EXPECT_EQ(t.data, (Bytes{0xab, 0xcd}));
 }
 
+TEST(DnsRdata, Dnskey) {
+    // 257 3 13 and four octets of key: RFC 4034 §2.1's fields.
+    const std::vector<std::uint8_t> wire{0x01, 0x01, 0x03, 0x0d, 0xde, 0xad, 0xbe, 0xef};
+    const auto rd = parse_rdata(RrType::dnskey, wire.data(), wire.size());
+    ASSERT_TRUE(rd.has_value()) << rd.error();
+    EXPECT_EQ(rdata_text(*rd), "257 3 13 3q2+7w==");
+    EXPECT_EQ(type_name(RrType::dnskey), "DNSKEY");
+    const auto shortened = parse_rdata(RrType::dnskey, wire.data(), 4);
+    ASSERT_FALSE(shortened.has_value());
+    EXPECT_EQ(shortened.error(), "DNSKEY RDATA shorter than 5 octets");
+}
+
+// RFC 4034 §3.1.5: 32-bit times compared by serial arithmetic, so that a
+// signature expiring after 2106 still reads as the future.
+TEST(DnsRrsigTime, TheValueWithin68YearsOfNowIsMeant) {
+    using std::chrono::seconds;
+    using Tp = std::chrono::system_clock::time_point;
+    const Tp now{seconds(1796000000)};                                  // 2026-11-30
+    EXPECT_EQ(rrsig_time(1796086400U, now), Tp{seconds(1796086400)});   // a day later
+    EXPECT_EQ(rrsig_time(1795913600U, now), Tp{seconds(1795913600)});   // a day earlier
+    const Tp late{seconds(4294967000LL)};                               // 2106-02-07
+    EXPECT_EQ(rrsig_time(100U, late), Tp{seconds(4294967296LL + 100)}); // wrapped: after 2106
+    EXPECT_EQ(rrsig_time(4294967200U, Tp{seconds(200)}), Tp{seconds(-96)});
+}
+
 TEST(DnsRdata, CnameAndTxt) {
     const auto c = parse(RrType::cname, {3, 'm', 'x', '9', 4, 't', 'e', 's', 't', 0});
     ASSERT_TRUE(c);

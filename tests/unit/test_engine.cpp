@@ -118,6 +118,88 @@ TEST_F(HealthCase, AThirdKeyServedIsCriticalAKnownOtherKeyAWarning) {
     EXPECT_EQ(assess(f).level, HealthLevel::warning);
 }
 
+// Issue #24: signatures about to expire are seen before validators see the
+// RRset bogus; the earliest of the resolver's and every server's counts.
+TEST_F(HealthCase, SignaturesNearTheirExpirationWarnThenAreCritical) {
+    const rotation::TimePoint now = t0 + day;
+    dns.signatures_expire = now + day * 10;
+    EXPECT_EQ(assess().level, rotation::HealthLevel::ok);
+    rotation::ServerSeen ns2;
+    ns2.name = "ns2.example.net (192.0.2.2)";
+    ns2.answered = true;
+    ns2.records = {rec(1)};
+    ns2.ttl = 3600;
+    ns2.signatures_expire = now + day * 3;
+    ns2.signatures_rrset = "DNSKEY";
+    dns.servers = std::vector<rotation::ServerSeen>{ns2};
+    auto h = assess();
+    EXPECT_EQ(h.level, rotation::HealthLevel::warning);
+    EXPECT_EQ(h.message.rfind("the signatures over the DNSKEY RRset served by ns2.example.net (192.0.2.2) expire in 3 "
+                              "days, at 2026-12-02T12:00:00Z",
+                              0),
+              0U)
+        << h.message;
+    rotation::HealthFacts f;
+    f.signature_warn = day * 2; // --sig-warn-days 2
+    EXPECT_EQ(assess(f).level, rotation::HealthLevel::ok);
+    // Within a day (2 x TTL is less): critical, with the hours left.
+    (*dns.servers)[0].signatures_expire = now + std::chrono::hours(5);
+    h = assess();
+    EXPECT_EQ(h.level, rotation::HealthLevel::critical);
+    EXPECT_NE(h.message.find("expire in 5 hours"), std::string::npos) << h.message;
+    EXPECT_EQ(h.reason, "RFC 4035 §5.3.1: an RRSIG past its Signature Expiration does not validate");
+    // A TTL of two days widens the critical window to 2 x TTL.
+    (*dns.servers)[0].signatures_expire = now + day * 3;
+    (*dns.servers)[0].ttl = 2 * 86400;
+    EXPECT_EQ(assess().level, rotation::HealthLevel::critical);
+    // Expired already (the resolver's own copy).
+    dns.servers.reset();
+    dns.signatures_expire = now - std::chrono::hours(1);
+    EXPECT_NE(assess().message.find("the TLSA RRset (as the validating resolver sees it) expire already"),
+              std::string::npos);
+}
+
+TEST_F(HealthCase, AServerBehindForADayWarnsAndAHeldSwitchOverdueByTheMarginIsCritical) {
+    const rotation::TimePoint now = t0 + day;
+    rotation::ServerSeen ns1;
+    ns1.name = "ns1 (192.0.2.1)";
+    ns1.answered = true;
+    ns1.records = {rec(1), rec(2)};
+    ns1.ttl = 3600;
+    ns1.serial = 9;
+    rotation::ServerSeen ns2 = ns1;
+    ns2.name = "ns2 (192.0.2.2)";
+    ns2.records = {rec(1)};
+    ns2.serial = 8;
+    dns.servers = std::vector<rotation::ServerSeen>{ns1, ns2};
+    s.servers_behind["ns2 (192.0.2.2)"] = now - std::chrono::hours(23);
+    EXPECT_EQ(assess().level, rotation::HealthLevel::ok);
+    s.servers_behind["ns2 (192.0.2.2)"] = now - std::chrono::hours(25);
+    auto h = assess();
+    EXPECT_EQ(h.level, rotation::HealthLevel::warning);
+    EXPECT_EQ(h.message, "ns2 (192.0.2.2) has served serial 8 since 2026-11-28T11:00:00Z, while another server serves "
+                         "9: resolvers that ask it serve senders an older zone; fix the zone transfers to it");
+    // A next key whose record ns2 lacks: the switch waits; overdue once
+    // 2 x TTL + 2 x margin have passed since ns2 fell behind.
+    rotation::KeyTimeline next;
+    next.id = 2;
+    next.record = rec(2);
+    next.created = t0;
+    s.keys.push_back(next);
+    rotation::HealthFacts f;
+    f.margin = std::chrono::hours(12); // 2 x 1 h + 2 x 12 h = 26 h > 25 h: not yet
+    EXPECT_EQ(assess(f).level, rotation::HealthLevel::warning);
+    f.margin = std::chrono::hours(10); // 22 h <= 25 h: overdue
+    h = assess(f);
+    EXPECT_EQ(h.level, rotation::HealthLevel::critical);
+    EXPECT_EQ(h.message.rfind("the switch to key 2 is overdue: ns2 (192.0.2.2) has served serial 8 since", 0), 0U)
+        << h.message;
+    // ns2 catches up: no warning, no critical.
+    (*dns.servers)[1] = ns1;
+    (*dns.servers)[1].name = "ns2 (192.0.2.2)";
+    EXPECT_EQ(assess(f).level, rotation::HealthLevel::ok);
+}
+
 TEST(PlannerWording, RightAfterInitWithNoRrsetNothingIsSaidToDefer) {
     rotation::State s;
     s.host = "mx1.example.net";

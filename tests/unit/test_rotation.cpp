@@ -2,6 +2,8 @@
 // reason to wait (issue #5).
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <fstream>
 #include <limits>
 #include <random>
@@ -353,6 +355,33 @@ TEST(EveryServerGate, TheOldKeyIsRetiredOnlyWhenNoServerServesItsRecord) {
     p = plan(s, dns, t0 + hours(1), Policy{});
     EXPECT_EQ(p.step, Step::retire);
     EXPECT_TRUE(p.can_act_now);
+}
+
+// Since when a server is behind is kept across passes, and dropped once it
+// catches up or leaves the NS RRset (issue #24).
+TEST(EveryServerGate, ServersBehindAreRecordedWithTheTimeFirstSeen) {
+    DnsView dns = secure({rec(0x11)}, 3600);
+    dns.servers = std::vector<ServerSeen>{at("ns1 (192.0.2.1)", {rec(0x11)}, 9), at("ns2 (192.0.2.2)", {rec(0x11)}, 8),
+                                          silent("ns3 (192.0.2.3)")};
+    State s = observe(staged(), dns, t0);
+    EXPECT_EQ(s.servers_behind, (std::map<std::string, TimePoint>{{"ns2 (192.0.2.2)", t0}, {"ns3 (192.0.2.3)", t0}}));
+    // A day later ns2 is still behind (since t0), ns3 has caught up.
+    (*dns.servers)[2] = at("ns3 (192.0.2.3)", {rec(0x11)}, 9);
+    s = observe(s, dns, t0 + hours(24));
+    EXPECT_EQ(s.servers_behind, (std::map<std::string, TimePoint>{{"ns2 (192.0.2.2)", t0}}));
+    // RFC 1982: serial 2 after 4294967295 is newer, so ns1 is behind.
+    (*dns.servers)[0] = at("ns1 (192.0.2.1)", {rec(0x11)}, 4294967295U);
+    (*dns.servers)[1] = at("ns2 (192.0.2.2)", {rec(0x11)}, 2);
+    (*dns.servers)[2] = at("ns3 (192.0.2.3)", {rec(0x11)}, 2);
+    s = observe(s, dns, t0 + hours(25));
+    EXPECT_EQ(s.servers_behind, (std::map<std::string, TimePoint>{{"ns1 (192.0.2.1)", t0 + hours(25)}}));
+    EXPECT_EQ(newest_serial(dns), 2U);
+    // Not asked (the answer was insecure): nothing learnt, nothing dropped.
+    DnsView insecure = dns;
+    insecure.security = DnsView::Security::insecure;
+    EXPECT_EQ(observe(s, insecure, t0 + hours(26)).servers_behind, s.servers_behind);
+    dns.servers.reset();
+    EXPECT_EQ(observe(s, dns, t0 + hours(26)).servers_behind, s.servers_behind);
 }
 
 } // namespace

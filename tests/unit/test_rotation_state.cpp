@@ -42,6 +42,39 @@ TEST(StateFile, TheAdminsDisableIsKeptAndCountsAsATimeOfTheState) {
     EXPECT_FALSE(from_json(bad).has_value());
 }
 
+TEST(StateFile, ServersBehindAreKeptAndCountAsTimesOfTheState) {
+    State s = staged();
+    EXPECT_EQ(to_json(s).find("servers_behind_since"), std::string::npos); // absent while none is behind
+    s.servers_behind["ns2.example.net (192.0.2.2)"] = t0 + hours(72);
+    const std::string text = to_json(s);
+    EXPECT_NE(text.find("\"ns2.example.net (192.0.2.2)\": \"2026-12-01T12:00:00Z\""), std::string::npos) << text;
+    const auto back = from_json(text);
+    ASSERT_TRUE(back.has_value()) << back.error();
+    EXPECT_EQ(back->servers_behind, s.servers_behind);
+    EXPECT_EQ(newest_time(*back), t0 + hours(72));
+    State r = *back;
+    EXPECT_EQ(rewind(r, t0 + hours(1)),
+              std::vector<std::string>{"ns2.example.net (192.0.2.2) behind since 2026-12-01T12:00:00Z"});
+    EXPECT_EQ(r.servers_behind.at("ns2.example.net (192.0.2.2)"), t0 + hours(1));
+    // Each malformed form is refused with the reason.
+    for (const auto& [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{"\"2026-12-01T12:00:00Z\"", "\"soon\""},
+                                                          {"\"2026-12-01T12:00:00Z\"", "7"},
+                                                          {"\"ns2.example.net (192.0.2.2)\"", "\"\""}}) {
+        std::string bad = text;
+        bad.replace(bad.find(from), from.size(), to);
+        const auto refused = from_json(bad);
+        ASSERT_FALSE(refused.has_value()) << bad;
+        EXPECT_NE(refused.error().find("'servers_behind_since' has a bad entry"), std::string::npos) << refused.error();
+    }
+    std::string not_object = text;
+    const auto at = not_object.find("{", not_object.find("servers_behind_since"));
+    not_object.replace(at, not_object.find("}", at) - at + 1, "[]");
+    const auto refused = from_json(not_object);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().find("is not an object"), std::string::npos) << refused.error();
+}
+
 TEST(StateFile, TheIssuerOfEachCertificateIsKept) {
     State s = staged();
     s.keys[0].issuer = Issuer{"/etc/mxdane/issue-certbot --quiet", seconds(600)};

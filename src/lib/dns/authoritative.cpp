@@ -27,7 +27,19 @@ template <typename T> std::vector<T> secure_records(const Answer& a) {
     return out;
 }
 
-/// One address asked for the TLSA RRset and the SOA.
+/// Keeps the earlier of the signatures of `a` and those already in `s`.
+void note_signatures(ServerAnswer& s, const Answer& a) {
+    if (a.security != Security::secure || !a.rrsig_expiration) {
+        return;
+    }
+    // RFC 1982 serial arithmetic: the difference read signed.
+    if (!s.rrsig_expiration || static_cast<std::int32_t>(*a.rrsig_expiration - *s.rrsig_expiration) < 0) {
+        s.rrsig_expiration = a.rrsig_expiration;
+        s.rrsig_rrset = std::string(type_name(a.qtype));
+    }
+}
+
+/// One address asked for the TLSA RRset, the SOA and the DNSKEY RRset.
 ServerAnswer ask_one(const std::string& zone, const std::string& owner, const std::string& ns,
                      const ServerAddr& address, const ServerResolverFactory& factory) {
     ServerAnswer s;
@@ -35,9 +47,13 @@ ServerAnswer ask_one(const std::string& zone, const std::string& owner, const st
     s.address = address;
     try {
         const auto resolver = factory(zone, address);
-        const auto answers = resolver->resolve_all({{owner, RrType::tlsa}, {zone, RrType::soa}});
+        const auto answers =
+            resolver->resolve_all({{owner, RrType::tlsa}, {zone, RrType::soa}, {zone, RrType::dnskey}});
         const Answer& tlsa = answers.at(0);
         const Answer& soa = answers.at(1);
+        for (const Answer& a : answers) {
+            note_signatures(s, a);
+        }
         if (const auto soas = secure_records<Soa>(soa); !soas.empty()) {
             s.serial = soas.front().serial;
         }
@@ -54,7 +70,9 @@ ServerAnswer ask_one(const std::string& zone, const std::string& owner, const st
             s.status = ServerAnswer::Status::answered;
             s.records = secure_records<tlsa::Record>(tlsa);
             s.exists = !s.records.empty();
-            s.ttl = s.exists ? tlsa.ttl : 0;
+            // A fresh resolver holds no remainder; the RRSIG's Original TTL
+            // is the signer's word where the server's TTL is lower.
+            s.ttl = s.exists ? std::max(tlsa.ttl, tlsa.rrsig_original_ttl) : 0;
         }
     } catch (const Error& e) {
         // A server that does not answer at all is a fact about it.
@@ -123,7 +141,7 @@ Expected<ServerView> ask_every_server(Resolver& resolver, std::string_view owner
                 const std::string f = failure_text(a);
                 why += (why.empty() || f.empty() ? "" : "; ") + f;
             }
-            view.unresolved.push_back(ns.host + ": no usable address" + (why.empty() ? "" : " (" + why + ")"));
+            view.unresolved.push_back({ns.host, "no usable address" + (why.empty() ? "" : " (" + why + ")")});
             continue;
         }
         for (const Address& addr : addresses) {

@@ -1,6 +1,7 @@
 // RDATA parsing and the small text formats of the resolver options. All
 // input here is untrusted (it comes off the network or the command line).
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 
 #include <array>
 
@@ -97,6 +98,8 @@ std::string_view type_name(RrType t) {
         return "TXT";
     case RrType::aaaa:
         return "AAAA";
+    case RrType::dnskey:
+        return "DNSKEY";
     case RrType::tlsa:
         return "TLSA";
     }
@@ -123,6 +126,14 @@ std::string rdata_text(const Rdata& rd) {
         std::string operator()(const Ns& n) const { return n.host + "."; }
         std::string operator()(const Txt& t) const { return "\"" + t.text + "\""; }
         std::string operator()(const tlsa::Record& r) const { return tlsa::rdata_text(r); }
+        std::string operator()(const Dnskey& k) const {
+            std::string b64(4 * ((k.key.size() + 2) / 3) + 1, '\0');
+            const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), // NOLINT: octets
+                                          k.key.data(), static_cast<int>(k.key.size()));
+            b64.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+            return std::to_string(k.flags) + " " + std::to_string(k.protocol) + " " + std::to_string(k.algorithm) +
+                   " " + b64;
+        }
         std::string operator()(const Soa& s) const {
             return s.mname + ". " + s.rname + ". " + std::to_string(s.serial) + " " + std::to_string(s.refresh) + " " +
                    std::to_string(s.retry) + " " + std::to_string(s.expire) + " " + std::to_string(s.minimum);
@@ -220,6 +231,12 @@ Expected<Rdata> parse_rdata(RrType type, const std::uint8_t* data, std::size_t l
         r.mtype = data[2];
         r.data.assign(data + 3, data + len);
         return Rdata{r};
+    }
+    case RrType::dnskey: {
+        if (len < 5) {
+            return Unexpected{"DNSKEY RDATA shorter than 5 octets"};
+        }
+        return Rdata{Dnskey{u16(data), data[2], data[3], std::vector<std::uint8_t>(data + 4, data + len)}};
     }
     }
     return Unexpected{"unsupported type"};

@@ -4,6 +4,15 @@
 #include <poll.h>
 #include <unbound.h>
 
+// ldns/common.h defines bool, true and false as macros unless stdbool.h was
+// seen first; in C++ those macros break every later standard header.
+#include <stdbool.h> // NOLINT(modernize-deprecated-headers): must precede the ldns headers
+// Not <ldns/ldns.h>: its dnssec.h uses RSA types OPENSSL_NO_DEPRECATED removes.
+#include <ldns/packet.h>
+#include <ldns/rdata.h>
+#include <ldns/rr.h>
+#include <ldns/wire2host.h>
+
 #include <cctype>
 
 #include <algorithm>
@@ -101,6 +110,51 @@ void on_batch_result(void* data, int err, ub_result* result) {
     }
 }
 
+struct PktFree {
+    void operator()(ldns_pkt* p) const noexcept { ldns_pkt_free(p); }
+};
+
+/// The RRSIGs over `type` in the answer section of unbound's reply packet
+/// (it encodes the reply with its DNSSEC records): the earliest Signature
+/// Expiration (serial arithmetic, RFC 4034 §3.1.5) and the largest Original
+/// TTL. A packet ldns cannot read leaves both unset: the answer itself was
+/// already validated by unbound, and this is a reading of its dates only.
+void read_signatures(Answer& a, RrType type, const ub_result* res) {
+    if (res->answer_packet == nullptr || res->answer_len <= 0) {
+        return;
+    }
+    ldns_pkt* raw = nullptr;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): unbound's void* packet is octets
+    if (ldns_wire2pkt(&raw, static_cast<const std::uint8_t*>(res->answer_packet),
+                      static_cast<std::size_t>(res->answer_len)) != LDNS_STATUS_OK) {
+        return;
+    }
+    const std::unique_ptr<ldns_pkt, PktFree> pkt(raw);
+    const ldns_rr_list* answer = ldns_pkt_answer(pkt.get());
+    for (std::size_t i = 0; answer != nullptr && i < ldns_rr_list_rr_count(answer); ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(answer, i);
+        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || ldns_rr_rd_count(rr) < 9) {
+            continue;
+        }
+        // RFC 4034 §3.1: Type Covered, Algorithm, Labels, Original TTL,
+        // Signature Expiration, ... (ldns/rr_functions.h's accessors need
+        // ldns/keys.h, which the OpenSSL 3 headers here cannot compile).
+        const ldns_rdf* covered = ldns_rr_rdf(rr, 0);
+        const ldns_rdf* original_ttl = ldns_rr_rdf(rr, 3);
+        const ldns_rdf* expiration = ldns_rr_rdf(rr, 4);
+        if (covered == nullptr || expiration == nullptr || original_ttl == nullptr ||
+            static_cast<std::uint16_t>(ldns_rdf2rr_type(covered)) != static_cast<std::uint16_t>(type)) {
+            continue;
+        }
+        const std::uint32_t exp = ldns_rdf2native_int32(expiration);
+        // RFC 1982: exp is earlier when the difference, read signed, is negative.
+        if (!a.rrsig_expiration || static_cast<std::int32_t>(exp - *a.rrsig_expiration) < 0) {
+            a.rrsig_expiration = exp;
+        }
+        a.rrsig_original_ttl = std::max(a.rrsig_original_ttl, ldns_rdf2native_int32(original_ttl));
+    }
+}
+
 /// The Answer for one ub_result; rc is ub_resolve's return code.
 Answer to_answer(const std::string& name, RrType type, int rc, const ub_result* res) {
     Answer a;
@@ -141,8 +195,20 @@ Answer to_answer(const std::string& name, RrType type, int rc, const ub_result* 
             }
         }
     }
+    read_signatures(a, type, res);
     return a;
 }
+
+} // namespace
+
+std::chrono::system_clock::time_point rrsig_time(std::uint32_t field, std::chrono::system_clock::time_point near) {
+    const auto near_s = std::chrono::duration_cast<std::chrono::seconds>(near.time_since_epoch()).count();
+    // The signed distance from near's own 32-bit value to the field.
+    const auto delta = static_cast<std::int32_t>(field - static_cast<std::uint32_t>(near_s));
+    return std::chrono::system_clock::time_point(std::chrono::seconds(near_s + delta));
+}
+
+namespace {
 
 class UnboundResolver final : public Resolver {
   public:

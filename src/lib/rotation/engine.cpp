@@ -39,7 +39,7 @@ std::string_view action_kind_name(Action::Kind kind) {
     return "check";
 }
 
-DnsView view_of(const dns::Answer& a) {
+DnsView view_of(const dns::Answer& a, TimePoint now) {
     DnsView v;
     // A bogus answer comes back as SERVFAIL too: bogus is the stronger fact.
     if (a.security == dns::Security::bogus) {
@@ -60,10 +60,18 @@ DnsView view_of(const dns::Answer& a) {
     }
     v.exists = !v.records.empty();
     v.ttl = a.ttl;
+    if (a.security == dns::Security::secure && a.rrsig_expiration) {
+        v.signatures_expire = signature_time(*a.rrsig_expiration, now);
+    }
     return v;
 }
 
-std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view) {
+TimePoint signature_time(std::uint32_t expiration, TimePoint now) {
+    const auto here = std::chrono::system_clock::now();
+    return now + std::chrono::duration_cast<std::chrono::seconds>(dns::rrsig_time(expiration, here) - here);
+}
+
+std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view, TimePoint now) {
     std::vector<rotation::ServerSeen> out;
     if (!view) {
         rotation::ServerSeen unknown;
@@ -79,14 +87,18 @@ std::vector<rotation::ServerSeen> seen_of(const Expected<dns::ServerView>& view)
         seen.records = s.records;
         seen.ttl = s.ttl;
         seen.serial = s.serial;
+        if (s.rrsig_expiration) {
+            seen.signatures_expire = signature_time(*s.rrsig_expiration, now);
+            seen.signatures_rrset = s.rrsig_rrset;
+        }
         seen.why = seen.answered ? std::string()
                                  : std::string(dns::server_status_name(s.status)) + (s.why.empty() ? "" : ": " + s.why);
         out.push_back(std::move(seen));
     }
     for (const auto& u : view->unresolved) {
         rotation::ServerSeen seen;
-        seen.name = u.substr(0, u.find(':'));
-        seen.why = u.substr(u.find(':') == std::string::npos ? u.size() : u.find(':') + 2);
+        seen.name = u.server;
+        seen.why = u.why;
         out.push_back(std::move(seen));
     }
     return out;
@@ -119,6 +131,8 @@ Engine::Engine(EngineSettings settings, Collaborators with) : m_set(std::move(se
 rotation::HealthFacts Engine::facts() const {
     rotation::HealthFacts f;
     f.key_life = m_set.key_life;
+    f.margin = m_set.policy.margin;
+    f.signature_warn = m_set.signature_warn;
     f.credentials_error = m_credentials_error;
     return f;
 }
@@ -346,7 +360,7 @@ Report Engine::observe(TimePoint now, bool record) {
     rotation::check_clock(before, now);
     r.owner = tlsa::owner(m_set.layout.host, before.port);
     const dns::Answer tlsa = m_with.resolver.resolve(r.owner, dns::RrType::tlsa);
-    r.dns = view_of(tlsa);
+    r.dns = view_of(tlsa, now);
     // A bogus or failed answer is the host's only when this machine can
     // validate at all: else "this machine cannot validate" (Error io, exit
     // 2, --nagios UNKNOWN), never "senders defer" (issue #23).
@@ -363,7 +377,7 @@ Report Engine::observe(TimePoint now, bool record) {
     // Every authoritative server, each on its own (issue #24): only when
     // the resolver's answer is secure, since nothing is decided otherwise.
     if (m_with.servers != nullptr && r.dns.security == DnsView::Security::secure) {
-        r.dns.servers = seen_of(m_with.servers->ask(r.owner));
+        r.dns.servers = seen_of(m_with.servers->ask(r.owner), now);
     }
     r.state = rotation::observe(before, r.dns, now);
     // Recording when a record was first seen is bookkeeping, not a change

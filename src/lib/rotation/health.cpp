@@ -30,6 +30,83 @@ std::string days(std::chrono::seconds s) {
     return std::to_string(s.count() / 86400) + " days";
 }
 
+/// "in 3 days", "in 1 hour", "in 40 minutes", "already": how far off `t` is from `now`.
+std::string how_soon(TimePoint now, TimePoint t) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(t - now).count();
+    if (s < 0) {
+        return "already";
+    }
+    const auto counted = [](long long n, const char* unit) {
+        return "in " + std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+    };
+    if (s >= 86400) {
+        return counted(s / 86400, "day");
+    }
+    if (s >= 3600) {
+        return counted(s / 3600, "hour");
+    }
+    return counted(s / 60, "minute");
+}
+
+/// The earliest signature expiration DNS showed: the resolver's TLSA RRset
+/// or any authoritative server's TLSA, SOA or DNSKEY RRset.
+struct Expiry {
+    TimePoint at;
+    std::string what; ///< "the TLSA RRset (as the validating resolver sees it)"
+};
+std::optional<Expiry> earliest_signature(const DnsView& dns) {
+    std::optional<Expiry> e;
+    if (dns.signatures_expire) {
+        e = Expiry{*dns.signatures_expire, "the TLSA RRset (as the validating resolver sees it)"};
+    }
+    if (dns.servers) {
+        for (const auto& v : *dns.servers) {
+            if (v.signatures_expire && (!e || *v.signatures_expire < e->at)) {
+                e = Expiry{*v.signatures_expire, "the " + v.signatures_rrset + " RRset served by " + v.name};
+            }
+        }
+    }
+    return e;
+}
+
+/// The largest TTL DNS showed for the TLSA RRset, the resolver's or a
+/// server's.
+std::chrono::seconds largest_ttl(const DnsView& dns) {
+    std::uint32_t ttl = dns.ttl;
+    if (dns.servers) {
+        for (const auto& v : *dns.servers) {
+            ttl = std::max(ttl, v.answered ? v.ttl : 0U);
+        }
+    }
+    return std::chrono::seconds(std::int64_t{ttl});
+}
+
+/// "ns2.example.net (192.0.2.2) has not answered since T (why)" or "... has
+/// served serial 5 since T while another serves 7".
+std::string behind_text(const State& s, const DnsView& dns, const ServerSeen& v) {
+    const auto since = s.servers_behind.find(v.name);
+    const std::string when = since != s.servers_behind.end() ? " since " + format_time(since->second) : "";
+    if (!v.answered) {
+        return v.name + " has not answered" + when + (v.why.empty() ? "" : " (" + v.why + ")");
+    }
+    const auto newest = newest_serial(dns);
+    return v.name + " has served serial " + std::to_string(v.serial.value_or(0)) + when +
+           (newest ? ", while another server serves " + std::to_string(*newest) : std::string());
+}
+
+/// The server behind the longest, per State::servers_behind.
+const ServerSeen* longest_behind(const State& s, const DnsView& dns, std::optional<TimePoint>& since) {
+    const ServerSeen* worst = nullptr;
+    for (const ServerSeen* v : servers_behind(dns)) {
+        const auto it = s.servers_behind.find(v->name);
+        if (it != s.servers_behind.end() && (!since || it->second < *since)) {
+            since = it->second;
+            worst = v;
+        }
+    }
+    return worst;
+}
+
 } // namespace
 
 std::string_view health_level_name(HealthLevel level) {
@@ -92,6 +169,31 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                        "RFC 7672 §2.2 and §3.1: senders deliver only over a path whose lookups validate and whose "
                        "server matches");
     }
+    // Signatures about to expire: validators see the RRset bogus from then
+    // on, with nothing changed by the admin (issue #24).
+    const auto expiry = earliest_signature(dns);
+    const auto critical_window = std::max(2 * largest_ttl(dns), std::chrono::seconds(86400));
+    if (expiry && expiry->at - now <= critical_window) {
+        return verdict(HealthLevel::critical,
+                       "the signatures over " + expiry->what + " expire " + how_soon(now, expiry->at) + ", at " +
+                           format_time(expiry->at) + ": DANE-validating senders see the TLSA RRset of " + host +
+                           " as bogus and defer mail from then on (caches hold answers up to 2 x TTL); re-sign "
+                           "the zone, and see that every server receives it",
+                       "RFC 4035 §5.3.1: an RRSIG past its Signature Expiration does not validate");
+    }
+    // A switch held back by a server that is behind, overdue by the margin.
+    const KeyTimeline* next = next_key(s);
+    std::optional<TimePoint> behind_since;
+    if (const ServerSeen* worst = longest_behind(s, dns, behind_since);
+        worst != nullptr && next != nullptr && !servers_lacking(dns, next->record).empty() &&
+        now - *behind_since >= 2 * largest_ttl(dns) + 2 * facts.margin) {
+        return verdict(HealthLevel::critical,
+                       "the switch to key " + std::to_string(next->id) + " is overdue: " + behind_text(s, dns, *worst) +
+                           ", so the record of the next key is not yet at every authoritative server; fix the "
+                           "zone transfers to it",
+                       "RFC 7671 §8.1: the new key's record must be in every cache's copy of the RRset before "
+                       "the switch");
+    }
     // Warnings: DANE not in effect, or something overdue or odd.
     if (dns.security == DnsView::Security::insecure) {
         return verdict(HealthLevel::warning,
@@ -141,6 +243,23 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                 "), which was retired" + (k.retired ? " on " + format_time(*k.retired) : std::string()) +
                 ": whoever holds that key can still pass as " + host + " to DANE-validating senders; withdraw it",
             "RFC 7671 §8.1: the old key's record is withdrawn once the new key is in service");
+    }
+    if (expiry && expiry->at - now <= facts.signature_warn) {
+        return verdict(HealthLevel::warning,
+                       "the signatures over " + expiry->what + " expire " + how_soon(now, expiry->at) + ", at " +
+                           format_time(expiry->at) +
+                           ": unless the zone is re-signed and every server receives it, "
+                           "DANE-validating senders will defer mail to " +
+                           host,
+                       "RFC 4035 §5.3.1: an RRSIG past its Signature Expiration does not validate");
+    }
+    if (std::optional<TimePoint> since; const ServerSeen* worst = longest_behind(s, dns, since)) {
+        if (now - *since >= server_lag_warn) {
+            return verdict(HealthLevel::warning,
+                           behind_text(s, dns, *worst) +
+                               ": resolvers that ask it serve senders an older zone; fix the zone transfers to it",
+                           "RFC 1996 and RFC 5936: every authoritative server should serve the primary's zone");
+        }
     }
     if (facts.sender && facts.sender->overall == check::Overall::degraded) {
         return verdict(HealthLevel::warning,

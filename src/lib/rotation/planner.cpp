@@ -57,13 +57,19 @@ std::uint32_t servers_ttl(const DnsView& dns) {
     return ttl;
 }
 
+/// RFC 1982 §3.2: a precedes b when the difference, read signed, is negative.
+bool serial_before(std::uint32_t a, std::uint32_t b) {
+    return static_cast<std::int32_t>(a - b) < 0;
+}
+
 /// " The others serve serial 8." when the serials of the servers that do
 /// serve as asked are known: the serial a lagging server should catch up to.
 std::string serials_text(const DnsView& dns, const std::vector<const ServerSeen*>& lagging) {
     std::optional<std::uint32_t> newest;
     for (const auto& s : *dns.servers) {
-        if (std::find(lagging.begin(), lagging.end(), &s) == lagging.end() && s.serial) {
-            newest = std::max(newest.value_or(0), *s.serial);
+        if (std::find(lagging.begin(), lagging.end(), &s) == lagging.end() && s.serial &&
+            (!newest || serial_before(*newest, *s.serial))) {
+            newest = s.serial;
         }
     }
     return newest ? " (the others serve serial " + std::to_string(*newest) + ")" : std::string();
@@ -100,6 +106,31 @@ std::vector<const ServerSeen*> servers_lacking(const DnsView& dns, const tlsa::R
     if (dns.servers) {
         for (const auto& s : *dns.servers) {
             if (!serves(s, rec)) {
+                out.push_back(&s);
+            }
+        }
+    }
+    return out;
+}
+
+std::optional<std::uint32_t> newest_serial(const DnsView& dns) {
+    std::optional<std::uint32_t> newest;
+    if (dns.servers) {
+        for (const auto& s : *dns.servers) {
+            if (s.serial && (!newest || serial_before(*newest, *s.serial))) {
+                newest = s.serial;
+            }
+        }
+    }
+    return newest;
+}
+
+std::vector<const ServerSeen*> servers_behind(const DnsView& dns) {
+    std::vector<const ServerSeen*> out;
+    const auto newest = newest_serial(dns);
+    if (dns.servers) {
+        for (const auto& s : *dns.servers) {
+            if (!s.answered || (s.serial && newest && serial_before(*s.serial, *newest))) {
                 out.push_back(&s);
             }
         }
@@ -159,6 +190,16 @@ State observe(State s, const DnsView& dns, TimePoint now) {
             k.published.reset();
         }
     }
+    if (dns.servers) {
+        // Since when each server has been behind: kept while it stays
+        // behind, dropped once it catches up or leaves the NS RRset.
+        std::map<std::string, TimePoint> behind;
+        for (const ServerSeen* v : servers_behind(dns)) {
+            const auto was = s.servers_behind.find(v->name);
+            behind[v->name] = was != s.servers_behind.end() ? std::min(was->second, now) : now;
+        }
+        s.servers_behind = std::move(behind);
+    }
     return s;
 }
 
@@ -216,8 +257,10 @@ Plan plan(const State& s, const DnsView& dns, TimePoint now, const Policy& polic
         }
         if (!next->published || !shows(dns, next->record)) {
             p.step = Step::publish;
+            // The resolver's answer is one server's: when some server serves
+            // the record and others do not, name those (issue #24).
             const auto lacking = servers_lacking(dns, next->record);
-            p.reason = shows(dns, next->record) && !lacking.empty()
+            p.reason = !lacking.empty() && lacking.size() < dns.servers->size()
                            ? "the record of " + key_name(*next) +
                                  " is in DNS, but not every authoritative server serves it yet: " +
                                  servers_text(lacking, "without it") + serials_text(dns, lacking) +

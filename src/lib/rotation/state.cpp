@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mxdane/error.h"
+#include "mxdane/names.h"
 #include "mxdane/rotation.h"
 #include "mxdane/store.h"
 #include "mxdane/sys.h"
@@ -228,6 +229,11 @@ std::optional<TimePoint> newest_time(const State& s) {
     if (s.dane_disabled && (!newest || *s.dane_disabled > *newest)) {
         newest = s.dane_disabled;
     }
+    for (const auto& [name, since] : s.servers_behind) {
+        if (!newest || since > *newest) {
+            newest = since;
+        }
+    }
     return newest;
 }
 
@@ -262,6 +268,11 @@ std::vector<std::string> rewind(State& s, TimePoint now) {
         back(k.removed, key + "removed");
     }
     back(s.dane_disabled, "DANE disabled since");
+    for (auto& [name, since] : s.servers_behind) {
+        std::optional<TimePoint> t = since;
+        back(t, name + " behind since");
+        since = *t;
+    }
     return moved;
 }
 
@@ -318,6 +329,13 @@ std::string to_json(const State& s) {
     }
     if (s.dane_disabled) {
         j["dane_disabled_since"] = format_time(*s.dane_disabled);
+    }
+    if (!s.servers_behind.empty()) {
+        json behind = json::object();
+        for (const auto& [name, since] : s.servers_behind) {
+            behind[name] = format_time(since);
+        }
+        j["servers_behind_since"] = behind;
     }
     return j.dump(2) + "\n";
 }
@@ -455,6 +473,18 @@ Expected<State> from_json(const std::string& text) {
             return Unexpected{"more than one key is " + std::string(waiting > 1 ? "next" : "in service")};
         }
         s.dane_disabled = read_time(j, "dane_disabled_since");
+        if (j.contains("servers_behind_since")) {
+            const json& behind = j.at("servers_behind_since");
+            if (!behind.is_object()) {
+                return Unexpected{"'servers_behind_since' is not an object of server names and times"};
+            }
+            for (const auto& [name, since] : behind.items()) {
+                if (name.empty() || !since.is_string() || !parse_time(since.get<std::string>())) {
+                    return Unexpected{"'servers_behind_since' has a bad entry for '" + names::printable(name) + "'"};
+                }
+                s.servers_behind[name] = *parse_time(since.get<std::string>());
+            }
+        }
         return s;
     } catch (const Bad& b) {
         return Unexpected{b.reason};
