@@ -531,6 +531,47 @@ TEST(RolloverRehearsal, TheLabsClockNeverTouchesTheMachinesStateDirectory) {
     EXPECT_EQ(r.err, "error: --test-clock is for test labs: it needs --state-dir other than /var/lib/mxdane\n");
 }
 
+// Every clock given on the command line is read strictly: a malformed
+// time and one outside the state's range are refused (exit 64) with the
+// option named, by the steps that write (rewind) and those that look.
+TEST(RolloverRehearsal, AMalformedOrOutOfRangeClockIsRefusedNamingTheOption) {
+    Host h;
+    h.init();
+    const auto before = snapshot_tree(h.tmp.path());
+    for (const std::string step : {"rewind", "stage", "auto"}) {
+        for (const std::string bad : {"tomorrow", "2027-12-08 00:00:00", "2027-02-30T00:00:00Z", "1969-12-31T23:59:59Z",
+                                      "2262-01-01T00:00:00Z"}) {
+            const auto r = h.rollover(step, {"--test-clock", bad});
+            EXPECT_EQ(r.exit_code, 64) << step << " " << bad << ": " << r.err;
+            EXPECT_EQ(r.err, "error: --test-clock: expected a time like 2026-11-28T12:00:00Z, not '" + bad + "'\n")
+                << step;
+        }
+    }
+    const auto r = h.rollover("status", {"--now", "soon"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_EQ(r.err, "error: --now: expected a time like 2026-11-28T12:00:00Z, not 'soon'\n");
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
+// Two ways to publish named in the settings file alone are refused as on
+// the command line, before anything is read or run.
+TEST(RolloverSettings, APublishHookAndNsupdateBothFromTheSettingsFileAreRefused) {
+    Host h;
+    h.init();
+    const fs::path conf = h.tmp.path() / "both.conf";
+    const fs::path ran = h.tmp.path() / "hook-ran";
+    std::ofstream(conf) << "nsupdate = 127.0.0.1@53\ntsig-key = " << (h.tmp.path() / "tsig.key").string()
+                        << "\npublish-hook = \"touch " << ran.string() << "\"\n";
+    const auto before = snapshot_tree(h.tmp.path());
+    for (const std::string step : {"stage", "auto"}) {
+        const auto r = h.rollover(step, {"--config", conf.string()});
+        EXPECT_EQ(r.exit_code, 64) << step << ": " << r.err;
+        EXPECT_EQ(r.err, "error: --publish-hook excludes --nsupdate: choose one way to publish\n") << step;
+    }
+    EXPECT_FALSE(fs::exists(ran));
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
 TEST(RolloverRehearsal, AStateAheadOfTheClockIsRewoundKeepingEveryKeyAndRecord) {
     Host h;
     h.init();

@@ -229,3 +229,37 @@ TEST(SysSyncDirectory, AMissingDirectoryIsOneLine) {
 }
 
 } // namespace
+
+namespace {
+using namespace mxdane;
+namespace fs = std::filesystem;
+
+// The move to retired/ never overwrites: once every numbered name up to
+// .9999 is held by another file, it is an error naming the key file.
+TEST(Store, RetiredDestinationFailsWhenEveryNameIsTaken) {
+    test::TempDir tmp;
+    const fs::path from = tmp.path() / "mx1.example.net-MX-20261207.key";
+    const fs::path retired = tmp.path() / "retired";
+    fs::create_directories(retired);
+    std::ofstream(from) << "key";
+    std::ofstream(retired / from.filename()) << "another key";
+    EXPECT_EQ(store::retired_destination(from, retired), retired / "mx1.example.net-MX-20261207.2.key");
+    for (int n = 2; n < 10000; ++n) {
+        std::ofstream(retired / ("mx1.example.net-MX-20261207." + std::to_string(n) + ".key")) << n;
+    }
+    try {
+        (void)store::retired_destination(from, retired);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::exists);
+        EXPECT_EQ(std::string(e.what()),
+                  "every name for mx1.example.net-MX-20261207.key in " + retired.string() + " is taken");
+    }
+    // A name that already is the key itself (a move cut between link and
+    // unlink) is kept.
+    fs::remove(retired / "mx1.example.net-MX-20261207.9999.key");
+    fs::create_hard_link(from, retired / "mx1.example.net-MX-20261207.9999.key");
+    EXPECT_EQ(store::retired_destination(from, retired), retired / "mx1.example.net-MX-20261207.9999.key");
+}
+
+} // namespace
