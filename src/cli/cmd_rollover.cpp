@@ -174,28 +174,7 @@ Exit do_status(const RolloverOptions& o, Io& io) {
         // the records it serves, its TTL and SOA serial.
         io.out << "authoritative servers:\n";
         for (const auto& sv : *r.dns.servers) {
-            io.out << "  " << sv.name << ": ";
-            const auto behind = r.state.servers_behind.find(sv.name);
-            const std::string since =
-                behind != r.state.servers_behind.end() ? ", behind since " + iso_utc(behind->second) : std::string();
-            if (!sv.answered) {
-                io.out << "did not answer (" << sv.why << ")" << since << "\n";
-                continue;
-            }
-            std::string keys;
-            for (const auto& rec : sv.records) {
-                const auto k = std::find_if(r.state.keys.begin(), r.state.keys.end(),
-                                            [&rec](const rotation::KeyTimeline& t) { return t.record == rec; });
-                keys += (keys.empty() ? "" : ", ") +
-                        (k != r.state.keys.end() ? "key " + std::to_string(k->id) : tlsa::rdata_text(rec));
-            }
-            io.out << (sv.records.empty() ? std::string("no TLSA RRset") : keys)
-                   << (sv.records.empty() ? "" : ", TTL " + std::to_string(sv.ttl))
-                   << (sv.serial ? ", serial " + std::to_string(*sv.serial) : std::string())
-                   << (sv.signatures_expire
-                           ? ", " + sv.signatures_rrset + " signed until " + iso_utc(*sv.signatures_expire)
-                           : std::string())
-                   << since << "\n";
+            io.out << "  " << server_text(r, sv) << "\n";
         }
     }
     io.out << "keys:\n";

@@ -80,15 +80,23 @@ int do_nagios(const RolloverOptions& o, Io& io) {
         const auto r = worded(e.engine().status(now_of(o), true));
         const std::string host = layout_of(o).host + " at " + o.verify_at +
                                  (o.verify_at.find(':') == std::string::npos ? ":" + std::to_string(o.port) : "");
+        // The plug-in's long text (the lines after the first): every
+        // authoritative server, as status shows it (issue #24).
+        std::string servers;
+        if (r.dns.servers) {
+            for (const auto& sv : *r.dns.servers) {
+                servers += server_text(r, sv) + "\n";
+            }
+        }
         switch (r.health.level) {
         case rotation::HealthLevel::ok:
-            io.out << "DANE OK - " << host << ": " << r.health.message << "\n";
+            io.out << "DANE OK - " << host << ": " << r.health.message << "\n" << servers;
             return 0;
         case rotation::HealthLevel::warning:
-            io.out << "DANE WARNING - " << host << ": " << r.health.message << "\n";
+            io.out << "DANE WARNING - " << host << ": " << r.health.message << "\n" << servers;
             return 1;
         case rotation::HealthLevel::critical:
-            io.out << "DANE CRITICAL - " << host << ": " << r.health.message << "\n";
+            io.out << "DANE CRITICAL - " << host << ": " << r.health.message << "\n" << servers;
             return 2;
         }
         return 3;

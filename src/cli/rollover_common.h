@@ -126,6 +126,10 @@ void print_json(const nlohmann::json& j, Io& io);
 std::string security_text(const rotation::DnsView& v);
 /// "current", "next", "old", "incomplete" (an interrupted stage), "removed".
 std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k);
+/// One authoritative server as status and --nagios show it: "ns2.example.net
+/// (192.0.2.2): key 1, key 2, TTL 3600, serial 8, TLSA signed until T,
+/// behind since T" (the key ids of the records it serves).
+std::string server_text(const rollover::Report& r, const rotation::ServerSeen& sv);
 
 void common_options(CLI::App& sub, RolloverOptions& o);
 void dns_options(CLI::App& sub, RolloverOptions& o);

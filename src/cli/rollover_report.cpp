@@ -1,6 +1,8 @@
 // The rollover subcommands' output: the hints to paste, the report as text
 // and as --json (rollover_common.h). Options, settings and the engine are
 // rollover_common.cpp.
+#include <algorithm>
+
 #include "flags.h"
 #include "mxdane/names.h"
 #include "rollover_common.h"
@@ -33,6 +35,28 @@ nlohmann::json record_json(const std::string& owner, const tlsa::Record& r, std:
 }
 
 } // namespace
+
+std::string server_text(const rollover::Report& r, const rotation::ServerSeen& sv) {
+    const auto behind = r.state.servers_behind.find(sv.name);
+    const std::string since =
+        behind != r.state.servers_behind.end() ? ", behind since " + iso_utc(behind->second) : std::string();
+    if (!sv.answered) {
+        return sv.name + ": did not answer (" + sv.why + ")" + since;
+    }
+    std::string keys;
+    for (const auto& rec : sv.records) {
+        const auto k = std::find_if(r.state.keys.begin(), r.state.keys.end(),
+                                    [&rec](const rotation::KeyTimeline& t) { return t.record == rec; });
+        keys += (keys.empty() ? "" : ", ") +
+                (k != r.state.keys.end() ? "key " + std::to_string(k->id) : tlsa::rdata_text(rec));
+    }
+    return sv.name + ": " +
+           (sv.records.empty() ? std::string("no TLSA RRset") : keys + ", TTL " + std::to_string(sv.ttl)) +
+           (sv.serial ? ", serial " + std::to_string(*sv.serial) : std::string()) +
+           (sv.signatures_expire ? ", " + sv.signatures_rrset + " signed until " + iso_utc(*sv.signatures_expire)
+                                 : std::string()) +
+           since;
+}
 
 std::string role_of(const rotation::State& s, const rotation::KeyTimeline& k) {
     if (&k == rotation::incomplete_key(s)) {

@@ -399,10 +399,16 @@ TEST_F(RolloverHealthLab, TheSwitchWaitsForEveryAuthoritativeServer) {
     auto r = status();
     EXPECT_NE(r.out.find("ns2.dyn.test (127.0.0.2): did not answer"), std::string::npos) << r.out;
     std::this_thread::sleep_for(std::chrono::seconds(5)); // 2 x TTL 2 s, margin 0
+    // The pass waits; with a margin of 0 the held switch is overdue once
+    // 2 x TTL has passed since status recorded the silent server, so its
+    // health is critical (exit 1) and says so.
     r = pass(config);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("waiting: the record of key 2"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("ns2.dyn.test (127.0.0.2) did not answer"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[critical: the switch to key 2 is overdue: ns2.dyn.test (127.0.0.2) has not answered since "),
+              std::string::npos)
+        << r.out;
     const std::string key1 = current_spki();
     std::vector<std::string> args = dns();
     args.insert(args.end(), {"--margin", "0", "--reload", env("LAB_POSTFIX_RELOAD"), "--verify-at",

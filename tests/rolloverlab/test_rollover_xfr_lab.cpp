@@ -184,6 +184,10 @@ TEST_F(XfrLab, BlockedTransfersHoldTheSwitchUntilTheSecondaryCatchesUpAndARaised
     EXPECT_TRUE(contains(r.out, "DANE CRITICAL - ")) << r.out;
     EXPECT_TRUE(contains(r.out, "the switch to key 2 is overdue: " + ns2 + " has served serial " + old_serial))
         << r.out << shell("cat '" + (state / (host + ".json")).string() + "'");
+    // The plug-in's long text: one line per server, as status shows it.
+    EXPECT_TRUE(contains(r.out, "\n" + ns1 + ": key 1, key 2, TTL 2, serial " + serial_at(1))) << r.out;
+    EXPECT_TRUE(contains(r.out, "\n" + ns2 + ": key 1, TTL 2, serial " + old_serial)) << r.out;
+    EXPECT_TRUE(contains(r.out, ", behind since " + iso(t0 + year + 10))) << r.out;
 
     // Unblocked: the wait starts from the moment the last server serves it.
     xfr("unblock 2");
