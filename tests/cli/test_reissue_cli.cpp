@@ -334,3 +334,32 @@ TEST(ReissueCli, EmergencyTakesTheIssuersCertificateBeforeTheSwitch) {
 }
 
 } // namespace
+
+namespace {
+using namespace mxdane::test;
+
+// A certificate no longer than the renewal window would be renewed by
+// every daily pass: reissue says so (issue #25) and still installs it. (An
+// issuer's certificate that short is refused: nothing is installed.)
+TEST(ReissueCli, ACertificateShorterThanTheRenewalWindowIsAWarning) {
+    const Box b;
+    b.init();
+    ASSERT_EQ(b.run({"rollover", "stage"}).exit_code, 0);
+    for (const std::string days : {"1", "30"}) {
+        const auto r = b.run({"reissue", "--next", "--issuer", "self", "--days", days});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.err.find("warning: the new certificate is valid until "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(", within the renewal window of 30 days: every daily pass will renew it again; give it "
+                             "a longer validity\n"),
+                  std::string::npos)
+            << days << ": " << r.err;
+    }
+    // 31 days against 30, and 1096: nothing said.
+    for (const std::string days : {"31", "1096"}) {
+        const auto r = b.run({"reissue", "--next", "--issuer", "self", "--days", days});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.err.find("renewal window"), std::string::npos) << days << ": " << r.err;
+    }
+}
+
+} // namespace

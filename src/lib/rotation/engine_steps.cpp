@@ -297,6 +297,13 @@ Report Engine::renew_certificate(TimePoint now, reissue::Which which, const std:
     }
     r.certificate = m_with.issuer->renew(r.state, which, now, names, *issuer);
     cleanup_warning(r, *r.certificate);
+    // A certificate shorter than the renewal window is renewed again by
+    // the next daily pass, and the next, and so on (issue #25).
+    if (const TimePoint until = r.certificate->not_after; until - now <= m_set.renew_before) {
+        r.warnings.push_back("the new certificate is valid until " + rotation::format_time(until) +
+                             ", within the renewal window of " + std::to_string(m_set.renew_before.count() / 86400) +
+                             " days: every daily pass will renew it again; give it a longer validity");
+    }
     r.outcome = Report::Outcome::acted;
     r.summary = "reissued the certificate of key " + std::to_string(r.certificate->key_id) + " with the same key";
     return r;
