@@ -54,8 +54,9 @@ std::uint64_t domain_hash(std::string_view domain);
 bool in_shard(std::string_view domain, Shard s);
 
 /// The domains already answered in a previous JSON Lines output: every
-/// line that parses as an object with a string "domain". A line cut short
-/// by a kill (the last one) is ignored, so that domain is checked again.
+/// line that parses as an object with a string "domain" and no "error". A
+/// line cut short by a kill (the last one) and a line that recorded a local
+/// error are ignored, so those domains are checked again.
 std::set<std::string> answered_domains(std::string_view jsonl);
 
 /// One verdict per domain, for the summary and the exit code.

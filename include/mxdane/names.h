@@ -24,6 +24,10 @@ Expected<std::string> normalize_host(std::string_view input);
 /// or a byte that is not part of valid UTF-8 becomes \xNN. Other valid
 /// UTF-8 (an IDN in U-labels, say) stays readable.
 std::string printable(std::string_view s);
+/// printable() of at most the first `max_octets` octets of `s` (cut at a
+/// UTF-8 boundary), followed by "... (N more octets)" when `s` is longer:
+/// for echoing untrusted lines, which may be megabytes long.
+std::string printable(std::string_view s, std::size_t max_octets);
 
 /// Octets of `name` in DNS wire form (RFC 1035 §3.1): a length octet per
 /// label plus the root's zero octet. A trailing dot is the root, not an

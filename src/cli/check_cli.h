@@ -2,6 +2,7 @@
 // cmd_check_bulk.cpp): one JSON object per domain, one exit code rule.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -22,10 +23,10 @@ Exit check_exit(const check::Report& r);
 
 /// --domains and the options that only make sense with it.
 struct BulkCli {
-    std::string file;     ///< "-" for stdin
-    int jobs = -1;        ///< -1: not given
-    int per_host = -1;    ///< -1: not given
-    int dns_threads = -1; ///< -1: not given
+    std::string file;               ///< "-" for stdin
+    std::optional<int> jobs;        ///< unset: not given
+    std::optional<int> per_host;    ///< unset: not given
+    std::optional<int> dns_threads; ///< unset: not given
     std::string shard;
     std::string resume;
 };

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,6 +30,16 @@ struct Io {
     std::ostream& out;
     std::ostream& err;
 };
+
+/// Flushes `out` (and C's stdout beneath std::cout) and says why the data
+/// written to it did not all arrive: "cannot write standard output: No
+/// space left on device". nullopt when it did.
+std::optional<std::string> output_failure(std::ostream& out);
+
+/// Records that the process started with standard output closed (main
+/// puts /dev/null there, so that no file opened later takes descriptor 1):
+/// output_failure then reports every run as failed.
+void note_stdout_was_closed();
 
 /// A command's body, run after parsing succeeded.
 using Runner = std::function<Exit(Io&)>;

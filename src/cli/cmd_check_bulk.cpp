@@ -1,6 +1,9 @@
 // mxdane check --domains FILE: many domains in one run (README "Bulk
 // check"). Reads the list, applies --shard and --resume, hands the rest to
 // check::bulk::run and prints one line per domain as each finishes.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "check_cli.h"
@@ -102,6 +105,17 @@ nlohmann::json summary_json(const check::bulk::Counts& c, std::size_t connection
             {"errors", c.errors},   {"connections", connections}};
 }
 
+/// How much of a bad line is echoed (twice: stderr and the JSON summary).
+constexpr std::size_t max_echo = 200;
+
+/// Whether standard output is the file `path` (same device and inode).
+bool stdout_is(const std::string& path) {
+    struct stat out {};
+    struct stat file {};
+    return ::fstat(STDOUT_FILENO, &out) == 0 && ::stat(path.c_str(), &file) == 0 && out.st_dev == file.st_dev &&
+           out.st_ino == file.st_ino;
+}
+
 } // namespace
 
 void add_bulk_options(CLI::App& app, BulkCli& b) {
@@ -115,22 +129,22 @@ void add_bulk_options(CLI::App& app, BulkCli& b) {
 }
 
 bool bulk_only_given(const BulkCli& b) {
-    return b.jobs != -1 || b.per_host != -1 || b.dns_threads != -1 || !b.shard.empty() || !b.resume.empty();
+    return b.jobs || b.per_host || b.dns_threads || !b.shard.empty() || !b.resume.empty();
 }
 
 Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOptions resolver_opts, bool json,
                     Io& io) {
-    if (b.jobs != -1 && (b.jobs < 1 || b.jobs > 1024)) {
+    if (b.jobs && (*b.jobs < 1 || *b.jobs > 1024)) {
         throw Error(Errc::bad_input, "--jobs: must be 1 to 1024");
     }
-    if (b.per_host != -1 && (b.per_host < 1 || b.per_host > 64)) {
+    if (b.per_host && (*b.per_host < 1 || *b.per_host > 64)) {
         throw Error(Errc::bad_input, "--per-host: must be 1 to 64");
     }
-    if (b.dns_threads != -1 && (b.dns_threads < 1 || b.dns_threads > 16)) {
+    if (b.dns_threads && (*b.dns_threads < 1 || *b.dns_threads > 16)) {
         throw Error(Errc::bad_input, "--dns-threads: must be 1 to 16");
     }
-    const unsigned jobs = b.jobs == -1 ? default_jobs : static_cast<unsigned>(b.jobs);
-    const unsigned per_host = b.per_host == -1 ? default_per_host : static_cast<unsigned>(b.per_host);
+    const unsigned jobs = b.jobs ? static_cast<unsigned>(*b.jobs) : default_jobs;
+    const unsigned per_host = b.per_host ? static_cast<unsigned>(*b.per_host) : default_per_host;
     check::bulk::Shard shard;
     if (!b.shard.empty()) {
         const auto s = check::bulk::parse_shard(b.shard);
@@ -140,12 +154,17 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
         shard = *s;
     }
     const auto list = check::bulk::parse_domain_list(read_list(b.file));
-    const std::set<std::string> done =
-        b.resume.empty() ? std::set<std::string>{} : check::bulk::answered_domains(read_previous(b.resume));
+    const std::string previous = b.resume.empty() ? std::string() : read_previous(b.resume);
+    const std::set<std::string> done = check::bulk::answered_domains(previous);
+    // `--resume out.jsonl >> out.jsonl` after a run cut mid-line: the next
+    // line starts on a line of its own (issue #25).
+    if (!previous.empty() && previous.back() != '\n' && stdout_is(b.resume)) {
+        io.out << "\n";
+    }
     const std::string where = b.file == "-" ? "stdin" : b.file;
     for (const auto& bad : list.bad) {
-        io.err << "error: " << where << ":" << bad.line << ": '" << names::printable(bad.text) << "': " << bad.reason
-               << "\n";
+        io.err << "error: " << where << ":" << bad.line << ": '" << names::printable(bad.text, max_echo)
+               << "': " << bad.reason << "\n";
     }
     std::vector<std::string> todo;
     std::size_t skipped = 0;
@@ -161,7 +180,7 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
     }
 
     resolver_opts.concurrent = true;
-    resolver_opts.contexts = b.dns_threads == -1 ? 0 : static_cast<unsigned>(b.dns_threads);
+    resolver_opts.contexts = b.dns_threads ? static_cast<unsigned>(*b.dns_threads) : 0;
     const auto resolver = dns::make_unbound_resolver(resolver_opts);
     check::bulk::SharedProber shared(smtp::probe, per_host);
     const check::Prober prober = [&shared](const smtp::ProbeRequest& r) { return shared(r); };
@@ -198,8 +217,11 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
                 }
             }
         }
-        // A killed run leaves whole lines behind for --resume.
-        io.out.flush();
+        // A killed run leaves whole lines behind for --resume; a line that
+        // cannot be written stops the run at once (issue #25).
+        if (auto failed = output_failure(io.out)) {
+            throw Error(Errc::io, *failed);
+        }
     });
 
     const auto found = findings.findings();
@@ -220,7 +242,7 @@ Exit run_check_bulk(const BulkCli& b, const check::Request& base, dns::UnboundOp
         s["summary"]["bad_lines"] = nlohmann::json::array();
         for (const auto& bad : list.bad) {
             s["summary"]["bad_lines"].push_back(
-                {{"line", bad.line}, {"text", names::printable(bad.text)}, {"error", bad.reason}});
+                {{"line", bad.line}, {"text", names::printable(bad.text, max_echo)}, {"error", bad.reason}});
         }
         s["summary"]["duplicates"] = list.duplicates;
         s["summary"]["already_done"] = skipped;

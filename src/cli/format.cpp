@@ -1,5 +1,11 @@
 #include "format.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "cli.h"
 #include "mxdane/sys.h"
 
 namespace mxdane::cli {
@@ -26,6 +32,37 @@ nlohmann::json json_top(const std::string& command, int exit, const std::vector<
 
 nlohmann::json time_json(std::optional<x509::Clock::time_point> t) {
     return t ? nlohmann::json(iso_utc(*t)) : nlohmann::json(nullptr);
+}
+
+namespace {
+bool stdout_was_closed = false;
+} // namespace
+
+void note_stdout_was_closed() {
+    stdout_was_closed = true;
+}
+
+std::optional<std::string> output_failure(std::ostream& out) {
+    if (stdout_was_closed && &out == &std::cout) {
+        return std::string("cannot write standard output: it was closed when mxdane started");
+    }
+    errno = 0;
+    out.flush();
+    int err = errno;
+    bool failed = !out;
+    if (&out == &std::cout) {
+        // std::cout writes through C's stdout (synced): its buffer and its
+        // error flag are the truth.
+        if (std::fflush(stdout) != 0) {
+            err = errno;
+            failed = true;
+        }
+        failed = failed || std::ferror(stdout) != 0;
+    }
+    if (!failed) {
+        return std::nullopt;
+    }
+    return "cannot write standard output" + (err != 0 ? ": " + std::string(std::strerror(err)) : std::string());
 }
 
 } // namespace mxdane::cli

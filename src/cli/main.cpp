@@ -1,4 +1,7 @@
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <string_view>
@@ -267,13 +270,34 @@ int main(int argc, char** argv) {
     // library reports and cleans up after, instead of killing the command
     // with a temporary file half written.
     static_cast<void>(std::signal(SIGXFSZ, SIG_IGN));
+    // A standard descriptor the caller closed would be taken by the next
+    // file mxdane opens: what it prints to stdout would land in a key file.
+    // /dev/null holds the place; a closed stdout still fails the run.
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open(2)
+            const int held = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (held != fd) {
+                return static_cast<int>(mxdane::cli::Exit::failed); // nowhere to say it
+            }
+            if (fd == 1) {
+                mxdane::cli::note_stdout_was_closed();
+            }
+        }
+    }
     mxdane::cli::Io io{std::cout, std::cerr};
     // run() turns a command's errors into messages and exit codes; what is
     // left can only fail before a command runs (building the command table,
     // out of memory), and must still end in one line and a documented code.
     try {
         const int rc = mxdane::cli::run(argc, argv, io);
-        std::cout.flush();
+        // stdout is data: a record that never reached it is a failure, not
+        // a success with an empty file (issue #25). The commands that write
+        // as they go (check --domains) check each line themselves.
+        if (auto failed = mxdane::cli::output_failure(std::cout)) {
+            std::cerr << "error: " << *failed << "\n";
+            return static_cast<int>(mxdane::cli::Exit::failed);
+        }
         return rc;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";

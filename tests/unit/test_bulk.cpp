@@ -97,6 +97,15 @@ TEST(BulkResume, AnsweredDomainsIgnoreACutLineAndTheSummary) {
     EXPECT_EQ(done, (std::set<std::string>{"a.example", "b.example"}));
 }
 
+// A domain whose line recorded a local error (no verdict) is checked
+// again; a verdict of "failed" (exit 1) is an answer and is not.
+TEST(BulkResume, ALineThatRecordedALocalErrorIsCheckedAgain) {
+    const auto done = answered_domains("{\"domain\":\"a.example\",\"error\":\"cannot reach DNS\",\"exit\":2}\n"
+                                       "{\"domain\":\"b.example\",\"exit\":1}\n"
+                                       "{\"domain\":\"c.example\",\"error\":null,\"exit\":2}\n");
+    EXPECT_EQ(done, (std::set<std::string>{"b.example"}));
+}
+
 smtp::ProbeRequest request(const std::string& addr, const std::string& base) {
     smtp::ProbeRequest r;
     r.address = addr;

@@ -73,6 +73,18 @@ TEST(Names, ListErrorNamesTheBadNameSafely) {
     }
 }
 
+// An untrusted line of 100 KB is echoed cut, never whole (issue #25), and
+// the cut never splits a UTF-8 sequence.
+TEST(Printable, ALongLineIsCutAtACharacterAndSaysHowMuchIsLeft) {
+    using mxdane::names::printable;
+    EXPECT_EQ(printable("short", 10), "short");
+    EXPECT_EQ(printable(std::string(100000, 'a'), 8), "aaaaaaaa... (99992 more octets)");
+    // "ü" is two octets (C3 BC): a cut after its first octet backs off.
+    EXPECT_EQ(printable("abcdefg\xc3\xbcxyz", 8), "abcdefg... (5 more octets)");
+    EXPECT_EQ(printable("abcdefg\xc3\xbcxyz", 9), "abcdefg\xc3\xbc... (3 more octets)");
+    EXPECT_EQ(printable("\x1b[31m" + std::string(50, 'x'), 4), "\\x1b[31... (51 more octets)");
+}
+
 TEST(Printable, EscapesWhatATerminalWouldObey) {
     using mxdane::names::printable;
     EXPECT_EQ(printable("mx1.example.net"), "mx1.example.net");

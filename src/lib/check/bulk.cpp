@@ -104,7 +104,9 @@ std::set<std::string> answered_domains(std::string_view jsonl) {
             jsonl.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
         pos = nl == std::string_view::npos ? jsonl.size() : nl + 1;
         const auto j = nlohmann::json::parse(line, nullptr, false);
-        if (j.is_object() && j.contains("domain") && j["domain"].is_string()) {
+        // A line that recorded a local error ({"domain", "error", "exit"})
+        // has no verdict: that domain is checked again (issue #25).
+        if (j.is_object() && j.contains("domain") && j["domain"].is_string() && !j.contains("error")) {
             out.insert(j["domain"].get<std::string>());
         }
     }

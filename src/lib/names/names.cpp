@@ -195,6 +195,18 @@ std::string printable(std::string_view s) {
     return out;
 }
 
+std::string printable(std::string_view s, std::size_t max_octets) {
+    if (s.size() <= max_octets) {
+        return printable(s);
+    }
+    std::size_t cut = max_octets;
+    // Back to the first octet of a UTF-8 sequence (at most 3 steps).
+    for (int i = 0; i < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U; ++i) {
+        --cut;
+    }
+    return printable(s.substr(0, cut)) + "... (" + std::to_string(s.size() - cut) + " more octets)";
+}
+
 std::size_t wire_length(std::string_view name) {
     if (!name.empty() && name.back() == '.') {
         name.remove_suffix(1);
