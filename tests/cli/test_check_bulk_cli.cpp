@@ -33,6 +33,10 @@ TEST(CheckBulkCli, BulkOptionsNeedDomains) {
 TEST(CheckBulkCli, RefusesBadValues) {
     expect_error({"check", "--domains", "list.txt", "--jobs", "0"}, 64, "--jobs: must be 1 to 1024");
     expect_error({"check", "--domains", "list.txt", "--jobs", "1025"}, 64, "--jobs: must be 1 to 1024");
+    // -1 is a bad value like any other, not "not given" (issue #25).
+    expect_error({"check", "--domains", "list.txt", "--jobs", "-1"}, 64, "--jobs: must be 1 to 1024");
+    expect_error({"check", "--domains", "list.txt", "--per-host", "-1"}, 64, "--per-host: must be 1 to 64");
+    expect_error({"check", "--domains", "list.txt", "--dns-threads", "-1"}, 64, "--dns-threads: must be 1 to 16");
     expect_error({"check", "--domains", "list.txt", "--per-host", "0"}, 64, "--per-host: must be 1 to 64");
     expect_error({"check", "--domains", "list.txt", "--dns-threads", "0"}, 64, "--dns-threads: must be 1 to 16");
     expect_error({"check", "--domains", "list.txt", "--dns-threads", "17"}, 64, "--dns-threads: must be 1 to 16");
@@ -56,6 +60,28 @@ TEST(CheckBulkCli, AResumeFileThatIsNoFileIsExit64) {
     expect_error({"check", "--domains", list, "--resume", dir.path().string()}, 64,
                  "the --resume file " + dir.path().string() +
                      " is a directory, not a regular file; refusing to read it");
+}
+
+// `--resume out.jsonl >> out.jsonl` after a run cut mid-line: the new
+// lines start on a line of their own, so every line but the cut one
+// parses (issue #25). No domain is left to check: nothing reaches DNS.
+TEST(CheckBulkCli, AResumedRunAppendsOnAFreshLine) {
+    const TempDir dir;
+    const auto list = (dir.path() / "list.txt").string();
+    const auto out = (dir.path() / "out.jsonl").string();
+    std::ofstream(list) << "a.example\n";
+    std::ofstream(out) << "{\"domain\":\"a.example\",\"exit\":0}\n{\"domain\":\"b.exa";
+    const std::string rc = shell("'" + mxdane_binary().string() + "' check --json --domains '" + list + "' --resume '" +
+                                 out + "' --forward 127.0.0.1@9 >>'" + out + "' 2>/dev/null; echo $?");
+    EXPECT_EQ(rc, "0\n");
+    const std::string text = read_file(out);
+    EXPECT_EQ(text.rfind("{\"domain\":\"a.example\",\"exit\":0}\n{\"domain\":\"b.exa\n{\"command\":\"check\"", 0), 0U)
+        << text;
+    // Written to another file, no blank line is added.
+    const auto other = (dir.path() / "other.jsonl").string();
+    shell("'" + mxdane_binary().string() + "' check --json --domains '" + list + "' --resume '" + out +
+          "' --forward 127.0.0.1@9 >'" + other + "' 2>/dev/null; true");
+    EXPECT_EQ(read_file(other).rfind("{\"command\":\"check\"", 0), 0U) << read_file(other);
 }
 
 } // namespace
