@@ -110,6 +110,9 @@ class KeyStore {
     virtual std::optional<store::FileLock> lock(bool pass, bool& repaired) = 0;
     /// When the certificate of `key` stops being valid.
     virtual TimePoint cert_not_after(const rotation::KeyTimeline& key) = 0;
+    /// When the certificate of `key` starts being valid; nullopt when the
+    /// store cannot tell (fakes).
+    virtual std::optional<TimePoint> cert_not_before(const rotation::KeyTimeline& /*key*/) { return std::nullopt; }
     /// True when the certificate of `key` signed itself.
     virtual bool cert_self_signed(const rotation::KeyTimeline& key) = 0;
 };
@@ -156,6 +159,11 @@ std::unique_ptr<CertIssuer> make_cert_issuer(IssuerSettings settings, MtaControl
 /// What DNS shows in a resolver's answer, as the planner sees it; the
 /// signatures' expiration on the clock of `now` (signature_time).
 rotation::DnsView view_of(const dns::Answer& answer, TimePoint now);
+
+/// How long after the certificate in service expired the daily pass still
+/// takes the clock's word: a month, beyond which either no pass ran for
+/// months or the clock jumped ahead; the admin renews by hand then.
+inline constexpr std::chrono::seconds max_expired_for{std::chrono::hours(24 * 30)};
 
 struct EngineSettings {
     Layout layout;
@@ -326,6 +334,12 @@ class Engine {
         bool staged = false;
     };
     [[nodiscard]] CertificateDue certificate_due(const rotation::State& s, TimePoint now) const;
+    /// Why `now` cannot be this machine's true time, judged by the
+    /// certificate in service: before its notBefore, or more than
+    /// max_expired_for after its notAfter (a daily pass renews it
+    /// renew_before ahead, so a clock jumped ahead looks like that). The
+    /// daily pass acts on no such clock (issue #25).
+    [[nodiscard]] std::optional<std::string> implausible_clock(const rotation::State& s, TimePoint now) const;
     /// A warning in `r` when only the clean-up after a new certificate failed.
     static void cleanup_warning(Report& r, const reissue::Result& res);
     /// Error(refused) when the admin disabled DANE for the host: `what`

@@ -61,6 +61,8 @@ struct HealthFacts {
     /// Signatures that expire sooner than this are a warning; sooner than
     /// 2 x TTL or a day (whichever is longer), critical.
     std::chrono::seconds signature_warn{default_signature_warn};
+    /// When the certificate in service starts being valid, when known.
+    std::optional<TimePoint> cert_not_before;
     /// The rollover's safety margin: a switch held back by a server that
     /// is behind is critical once it is overdue by this much.
     std::chrono::seconds margin{std::chrono::hours(24 * 7)};

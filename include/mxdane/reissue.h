@@ -109,6 +109,8 @@ std::string summary(const Result& r);
 
 /// When the certificate of `cert_file` stops being valid.
 TimePoint not_after(const fs::path& cert_file);
+/// When the certificate of `cert_file` starts being valid.
+TimePoint not_before(const fs::path& cert_file);
 
 /// True when the certificate of `cert_file` signed itself.
 bool self_signed(const fs::path& cert_file);

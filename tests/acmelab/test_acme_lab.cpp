@@ -36,14 +36,6 @@ std::string spki_sha256(const fs::path& cert) {
               " -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1"));
 }
 
-std::string iso(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 void reload_dns() {
     shell("LAB_QUIET=1 '" + std::string(MXDANE_SOURCE_DIR) + "/tests/lab/labctl' reload-dns '" + env("LAB_DIR") + "'");
 }

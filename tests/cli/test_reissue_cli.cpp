@@ -363,3 +363,32 @@ TEST(ReissueCli, ACertificateShorterThanTheRenewalWindowIsAWarning) {
 }
 
 } // namespace
+
+namespace {
+using namespace mxdane::test;
+
+// The issue command's output is read like every other input (issue #25):
+// a FIFO left at $MXDANE_CERT is refused at once (it used to wait for a
+// writer forever), a symlink to another file is refused (it used to be
+// followed), and a file over 1 MiB is refused; nothing is installed.
+TEST(ReissueCli, TheIssueCommandsOutputIsReadOnlyAsARegularFile) {
+    const Box b;
+    b.init();
+    ASSERT_EQ(b.run({"rollover", "stage"}).exit_code, 0);
+    const auto before = snapshot_tree(b.keys);
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"rm -f \"$MXDANE_CERT\"; mkfifo \"$MXDANE_CERT\"", "is a FIFO, not a regular file; refusing to read it"},
+        {"rm -f \"$MXDANE_CERT\"; ln -s /etc/passwd \"$MXDANE_CERT\"", "is a symlink; refusing to use it"},
+        {"head -c 1100000 /dev/zero | tr '\\0' A > \"$MXDANE_CERT\"", "is larger than 1 MiB"},
+    };
+    for (const auto& [cmd, says] : cases) {
+        const auto r = b.run({"reissue", "--next", "--issue-command", cmd, "--issue-timeout", "20"});
+        EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find("the issue command's output "), std::string::npos) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find(says), std::string::npos) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find("nothing was installed"), std::string::npos) << cmd << ": " << r.err;
+        EXPECT_EQ(snapshot_tree(b.keys), before) << cmd;
+    }
+}
+
+} // namespace

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <array>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -71,6 +73,35 @@ TEST(RolloverRehearsal, AMalformedOrOutOfRangeClockIsRefusedNamingTheOption) {
     const auto r = h.rollover("status", {"--now", "soon"});
     EXPECT_EQ(r.exit_code, 64) << r.err;
     EXPECT_EQ(r.err, "error: --now: expected a time like 2026-11-28T12:00:00Z, not 'soon'\n");
+    EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
+}
+
+// Issue #25: the daily pass acts on no clock the certificate in service
+// rules out (keygen's certificate: valid from about now for 1096 days) and
+// records nothing under it: 4.5 years ahead, and a week behind.
+TEST(RolloverRehearsal, TheDailyPassActsOnNoImplausibleClock) {
+    const auto iso = [](std::time_t t) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::array<char, 32> buf{};
+        std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return std::string(buf.data());
+    };
+    Host h;
+    h.init();
+    const auto before = snapshot_tree(h.tmp.path());
+    const std::string ahead = iso(std::time(nullptr) + 1640L * 86400); // 4.5 years
+    auto r = h.rollover("auto", {"--test-clock", ahead, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "FAILED: the clock says " + ahead + ", ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "days after the certificate in service expired (")) << r.out;
+    EXPECT_TRUE(contains(r.out, "check the clock, and when it is right renew the certificate by hand")) << r.out;
+    const std::string behind = iso(std::time(nullptr) - 7L * 86400);
+    r = h.rollover("auto", {"--test-clock", behind, "--publish-hook", "true"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(
+        contains(r.out, "FAILED: the clock says " + behind + ", before the certificate in service became valid ("))
+        << r.out;
     EXPECT_EQ(snapshot_tree(h.tmp.path()), before);
 }
 

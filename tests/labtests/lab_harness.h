@@ -6,6 +6,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -80,6 +82,15 @@ class LabPostfixLock {
   private:
     int m_fd;
 };
+
+/// `t` as the rollover's --test-clock takes it: "2027-12-08T00:00:00Z".
+inline std::string iso(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::array<char, 32> buf{};
+    std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf.data();
+}
 
 inline std::string env(const std::string& key) {
     const auto it = lab().find(key);

@@ -140,6 +140,9 @@ class WatchedStore final : public rollover::KeyStore {
     /// What the fake issuer installed, by key id (else the real files').
     std::map<std::uint32_t, rotation::TimePoint> not_after;
     std::map<std::uint32_t, bool> self_signed;
+    /// notBefore by key id; nullopt for the others (the real files' are
+    /// today's, and the tests' clock is 2026-11-28).
+    std::map<std::uint32_t, rotation::TimePoint> not_before;
 
     std::optional<rotation::State> load() override { return m_real->load(); }
     void save(const rotation::State& s) override {
@@ -163,6 +166,10 @@ class WatchedStore final : public rollover::KeyStore {
     rotation::TimePoint cert_not_after(const rotation::KeyTimeline& key) override {
         const auto it = not_after.find(key.id);
         return it != not_after.end() ? it->second : m_real->cert_not_after(key);
+    }
+    std::optional<rotation::TimePoint> cert_not_before(const rotation::KeyTimeline& key) override {
+        const auto it = not_before.find(key.id);
+        return it != not_before.end() ? std::optional(it->second) : std::nullopt;
     }
     bool cert_self_signed(const rotation::KeyTimeline& key) override {
         const auto it = self_signed.find(key.id);

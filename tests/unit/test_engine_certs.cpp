@@ -80,6 +80,44 @@ TEST(EngineCerts, StatusWarnsOfAnExpiringCertificate) {
     EXPECT_TRUE(w.engine().status(t0 + day).warnings.empty());
 }
 
+// Issue #25: one pass with the clock years ahead renewed the certificate
+// into the future and retired the good one. The daily pass acts only on a
+// clock the certificate in service makes plausible.
+TEST(EngineCerts, TheDailyPassActsOnNoClockTheCertificateInServiceRulesOut) {
+    World w;
+    const auto before = w.snapshot();
+    // Behind the certificate's notBefore.
+    w.store->not_before[1] = t0 + day;
+    auto r = w.engine().auto_pass(t0);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::failed);
+    EXPECT_EQ(r.summary, "FAILED: the clock says 2026-11-28T12:00:00Z, before the certificate in service became valid "
+                         "(2026-11-29T12:00:00Z): the clock is behind; fix it. Nothing was done");
+    EXPECT_EQ(r.health.level, rotation::HealthLevel::critical);
+    EXPECT_TRUE(w.issuer->asked.empty());
+    // status says it as a warning: DANE-EE senders do not look at dates.
+    const auto s = w.engine().status(t0);
+    EXPECT_EQ(s.health.level, rotation::HealthLevel::warning);
+    EXPECT_EQ(s.health.message.rfind("the certificate in service is not valid before 2026-11-29T12:00:00Z", 0), 0U)
+        << s.health.message;
+    w.store->not_before.clear();
+    // Far ahead: more than 30 days after the certificate expired.
+    w.store->not_after[1] = t0 + day * 100;
+    r = w.engine().auto_pass(t0 + day * 131);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::failed);
+    EXPECT_EQ(r.summary, "FAILED: the clock says 2027-04-08T12:00:00Z, 31 days after the certificate in service "
+                         "expired (2027-03-08T12:00:00Z), which the daily pass renews 30 days ahead: either no pass "
+                         "ran for months or the clock is ahead. Nothing was done; check the clock, and when it is "
+                         "right renew the certificate by hand (reissue)");
+    EXPECT_TRUE(w.issuer->asked.empty());
+    EXPECT_EQ(w.snapshot(), before);
+    // 29 days after it expired: a pass that missed a few weeks renews.
+    World late;
+    late.store->not_after[1] = t0 + day * 100;
+    r = late.engine().auto_pass(t0 + day * 129);
+    EXPECT_EQ(r.outcome, rollover::Report::Outcome::acted) << r.summary;
+    EXPECT_EQ(late.issuer->asked.size(), 1U);
+}
+
 TEST(EngineCerts, TheHostLockMakesAutoWaitAndAnAdminStepFail) {
     World w;
     const auto held = rollover::lock_host(w.layout, std::chrono::seconds(0), true);

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,19 +89,19 @@ Expected<Chain> read_pems(std::string_view text, const std::string& what) {
 }
 
 /// The whole file (at most max_output bytes); "" when it does not exist.
+/// Read as every input is (sys::read_file): a regular file only, never
+/// through a symlink, so a FIFO or a link to another file left at the
+/// command's path is refused, not waited on or followed (issue #25).
 std::string read_output(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 && errno == ENOENT) {
         return {};
     }
-    std::string s(max_output + 1, '\0');
-    in.read(s.data(), static_cast<std::streamsize>(s.size()));
-    s.resize(static_cast<std::size_t>(in.gcount()));
-    if (s.size() > max_output) {
-        throw Error(Errc::refused, "the issue command wrote more than 1 MiB to " + p.string() +
-                                       "; that is not a certificate; nothing was installed");
+    try {
+        return sys::read_file(p, {"issue command's output", max_output, false, true});
+    } catch (const Error& e) {
+        throw Error(Errc::refused, std::string(e.what()) + "; nothing was installed");
     }
-    return s;
 }
 
 /// A private directory, removed with its contents when this goes away.

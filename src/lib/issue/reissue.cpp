@@ -100,6 +100,11 @@ TimePoint not_after(const fs::path& cert_file) {
     return x509::to_time_point(*X509_get0_notAfter(cert.get()));
 }
 
+TimePoint not_before(const fs::path& cert_file) {
+    const auto cert = leaf_of(cert_file.string(), true);
+    return x509::to_time_point(*X509_get0_notBefore(cert.get()));
+}
+
 bool self_signed(const fs::path& cert_file) {
     const auto cert = leaf_of(cert_file.string(), true);
     EVP_PKEY* key = X509_get0_pubkey(cert.get());

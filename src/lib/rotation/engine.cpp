@@ -219,6 +219,34 @@ std::optional<std::string> Engine::expiry_warning(const rotation::State& s, Time
            ": reissue it with the same key ('mxdane reissue " + m_set.layout.host + "'); the 3 1 1 record stays valid";
 }
 
+std::optional<std::string> Engine::implausible_clock(const rotation::State& s, TimePoint now) const {
+    const KeyTimeline* cur = rotation::current_key(s);
+    if (cur == nullptr) {
+        return std::nullopt;
+    }
+    std::optional<TimePoint> from;
+    TimePoint until;
+    try {
+        from = m_with.store.cert_not_before(*cur);
+        until = m_with.store.cert_not_after(*cur);
+    } catch (const Error&) {
+        return std::nullopt; // an unreadable certificate is not the clock's fault; the pass says it
+    }
+    if (from && now < *from) {
+        return "the clock says " + rotation::format_time(now) + ", before the certificate in service became valid (" +
+               rotation::format_time(*from) + "): the clock is behind; fix it. Nothing was done";
+    }
+    if (now > until + max_expired_for) {
+        const auto days = std::chrono::duration_cast<std::chrono::hours>(now - until).count() / 24;
+        return "the clock says " + rotation::format_time(now) + ", " + std::to_string(days) +
+               " days after the certificate in service expired (" + rotation::format_time(until) +
+               "), which the daily pass renews " + std::to_string(m_set.renew_before.count() / 86400) +
+               " days ahead: either no pass ran for months or the clock is ahead. Nothing was done; check the "
+               "clock, and when it is right renew the certificate by hand (reissue)";
+    }
+    return std::nullopt;
+}
+
 Expected<reissue::Issuer> Engine::issuer_for(const rotation::State& s) const {
     const KeyTimeline* cur = rotation::current_key(s);
     const auto configured = m_with.issuer != nullptr ? m_with.issuer->configured() : std::nullopt;
@@ -402,6 +430,13 @@ Report Engine::observe(TimePoint now, bool record) {
 void Engine::finish(Report& r, TimePoint now, const rotation::HealthFacts& f) const {
     rotation::HealthFacts with = f;
     with.stable_pair_problem = m_with.store.stable_pair_problem(r.state);
+    if (const KeyTimeline* cur = rotation::current_key(r.state); cur != nullptr) {
+        try {
+            with.cert_not_before = m_with.store.cert_not_before(*cur);
+        } catch (const Error&) {
+            // An unreadable certificate is the stable pair's finding.
+        }
+    }
     r.health = rotation::assess(r.state, r.dns, now, with);
 }
 

@@ -11,6 +11,21 @@
 namespace mxdane::rollover {
 
 Report Engine::auto_step(TimePoint now) {
+    // An unattended pass acts only on a plausible clock, and records
+    // nothing under another: one pass with the clock years ahead renewed
+    // the certificate into the future, retired the good one and left its
+    // times in the state (issue #25).
+    if (const rotation::State before = load_state(); const auto why = implausible_clock(before, now)) {
+        Report r;
+        r.state = before;
+        r.owner = tlsa::owner(m_set.layout.host, before.port);
+        r.outcome = Report::Outcome::failed;
+        r.summary = "FAILED: " + *why;
+        r.health = rotation::Health{rotation::HealthLevel::critical, *why,
+                                    "RFC 5280 §4.1.2.5: a certificate is valid only between its notBefore and "
+                                    "notAfter; the rollover's waits count on the clock"};
+        return r;
+    }
     Report r = observe(now);
     const KeyTimeline* cur = rotation::current_key(r.state);
     if (cur == nullptr) {

@@ -105,6 +105,9 @@ class FileStore final : public KeyStore {
         return lock_host(m_l, m_wait, false, &repaired);
     }
     TimePoint cert_not_after(const rotation::KeyTimeline& key) override { return reissue::not_after(key.cert_file); }
+    std::optional<TimePoint> cert_not_before(const rotation::KeyTimeline& key) override {
+        return reissue::not_before(key.cert_file);
+    }
     bool cert_self_signed(const rotation::KeyTimeline& key) override { return reissue::self_signed(key.cert_file); }
 
   private:

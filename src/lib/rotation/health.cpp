@@ -266,6 +266,13 @@ Health assess(const State& s, const DnsView& dns, TimePoint now, const HealthFac
                        "senders deliver to " + host + ", but not on every path: " + joined(facts.sender->weak_paths),
                        "RFC 7672 §2.2: senders skip a path whose lookups fail or whose server does not match");
     }
+    if (facts.cert_not_before && now < *facts.cert_not_before) {
+        return verdict(HealthLevel::warning,
+                       "the certificate in service is not valid before " + format_time(*facts.cert_not_before) +
+                           ": senders that check its dates (MTA-STS, PKIX) refuse it until then, DANE-EE "
+                           "senders do not look at them; is this machine's clock behind?",
+                       "RFC 5280 §4.1.2.5; RFC 7672 §3.1.1: DANE-EE ignores the validity period");
+    }
     if (cur->created) {
         const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *cur->created);
         if (age > facts.key_life + facts.grace) {
