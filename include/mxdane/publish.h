@@ -128,8 +128,9 @@ struct TsigKey {
 /// (comments #, //, /* */; any layout; quotes optional), or the one-line
 /// `[algorithm:]name:secret` of `nsupdate -y`/Knot. Exactly one key.
 Expected<TsigKey> parse_tsig_key(std::string_view text);
-/// Reads and parses a key file; throws Error(io) when it cannot be read,
-/// Error(bad_input) naming the file when it is malformed.
+/// Reads and parses a key file; throws Error(refused) when another user
+/// could have written it (store::untrusted_input), Error(io) when it cannot
+/// be read, Error(bad_input) naming the file when it is malformed.
 TsigKey load_tsig_key(const std::filesystem::path& path);
 
 // --------------------------------------------------------------- nsupdate ---

@@ -85,6 +85,17 @@ using sys::sync_directory;
 /// a component cannot be examined.
 std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid);
 
+/// Why a file that decides what mxdane does (the settings file, whose
+/// commands run as root; the rollover state, whose times decide the waits)
+/// could have been written by another user, or nullopt when only root and
+/// `euid` could: the file (or a symlink to it) owned by someone else, the
+/// file group- or world-writable, or its directory replaceable_by_others.
+/// The reason names the file, its owner and mode and the commands that fix
+/// it: "/etc/mxdane/mx1.conf is mode 0666, writable by others (fix: chmod
+/// go-w /etc/mxdane/mx1.conf)". A file that does not exist, or is not a
+/// regular file, is nullopt (its reader refuses it). Throws Error(io) when a component cannot be examined.
+std::optional<std::string> untrusted_input(const fs::path& file, uid_t euid);
+
 /// The stable names the MTA is configured with, <HOST>-MX.key and
 /// <HOST>-MX.crt: symlinks to the dated files of the key in service, so
 /// that a key rotation never edits the MTA's configuration.

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 
 #include "cli.h"
@@ -62,7 +61,7 @@ std::optional<std::string> output_failure(std::ostream& out) {
     if (!failed) {
         return std::nullopt;
     }
-    return "cannot write standard output" + (err != 0 ? ": " + std::string(std::strerror(err)) : std::string());
+    return "cannot write standard output" + (err != 0 ? ": " + sys::error_text(err) : std::string());
 }
 
 } // namespace mxdane::cli

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unistd.h>
 
 #include "mxdane/endpoint.h"
 #include "mxdane/error.h"
 #include "mxdane/names.h"
+#include "mxdane/store.h"
 #include "mxdane/sys.h"
 
 namespace mxdane::cli {
@@ -128,6 +130,12 @@ void apply_config(RolloverOptions& o, CLI::App& sub, Io& io) {
     if (o.config.empty()) {
         check_publish_pairs(o.publish);
         return;
+    }
+    // Its publish hook, reload and issue commands run as this user (root,
+    // from the timer): a file another user could have written is refused
+    // (issue #25).
+    if (const auto why = store::untrusted_input(o.config, ::geteuid())) {
+        throw Error(Errc::refused, "refusing the settings file: " + *why + "; its commands would run as this user");
     }
     const auto settings = rotation::parse_config(sys::read_file(o.config, {"settings file", sys::mib}));
     if (!settings) {

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <unistd.h>
 
 #include "mxdane/error.h"
 #include "mxdane/names.h"
 #include "mxdane/publish.h"
+#include "mxdane/store.h"
 #include "mxdane/sys.h"
 
 namespace mxdane::publish {
@@ -331,6 +333,11 @@ Expected<TsigKey> parse_tsig_key(std::string_view text) {
 }
 
 TsigKey load_tsig_key(const std::filesystem::path& path) {
+    // A secret that can change the zone, used as root: a file another user
+    // could have written is refused like the settings file (issue #25).
+    if (const auto why = store::untrusted_input(path, ::geteuid())) {
+        throw Error(Errc::refused, "refusing the TSIG key file: " + *why);
+    }
     const std::string text = sys::read_file(path, {"TSIG key file", 64 * sys::kib});
     auto key = parse_tsig_key(text);
     if (!key) {

@@ -99,6 +99,11 @@ store::FileLock lock_host(const Layout& layout, std::chrono::milliseconds wait, 
 }
 
 std::optional<rotation::State> load_checked(const Layout& layout, bool read_keys) {
+    // The state's times decide the waits: a state another user could have
+    // written is refused before it is read (issue #25).
+    if (const auto why = store::untrusted_input(layout.state_file(), ::geteuid())) {
+        throw Error(Errc::refused, "refusing the rollover state: " + *why + "; nothing was done");
+    }
     auto state = rotation::load(layout.state_file());
     if (!state) {
         return state;

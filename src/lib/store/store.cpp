@@ -293,56 +293,6 @@ std::vector<fs::path> make_directories(const fs::path& dir, mode_t mode, mode_t 
     return created;
 }
 
-// NOLINTNEXTLINE(misc-no-recursion): once at most, into a canonical path (no symlink left to follow)
-std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid) {
-    const auto trusted = [euid](uid_t uid) { return uid == 0 || uid == euid; };
-    const auto who = [](uid_t uid) { return "uid " + std::to_string(uid); };
-    // Component by component as given, so that a symlink on the way is seen
-    // (and then followed: its target's components count too).
-    std::error_code ec;
-    const fs::path abs = fs::absolute(dir, ec).lexically_normal();
-    if (ec) {
-        throw Error(Errc::io, "cannot examine " + dir.string() + ": " + ec.message());
-    }
-    fs::path prefix;
-    for (const auto& part : abs) {
-        prefix /= part;
-        struct stat st {};
-        if (::lstat(prefix.c_str(), &st) != 0) {
-            if (errno == ENOENT) {
-                break; // made by this run, as root: fine
-            }
-            throw os_error("cannot examine " + prefix.string(), errno);
-        }
-        if (S_ISLNK(st.st_mode)) {
-            if (!trusted(st.st_uid)) {
-                return prefix.string() + " is a symlink owned by " + who(st.st_uid);
-            }
-            const fs::path target = fs::canonical(prefix, ec);
-            if (ec) {
-                throw Error(Errc::io, "cannot follow " + prefix.string() + ": " + ec.message());
-            }
-            if (auto why = replaceable_by_others(target, euid)) {
-                return why;
-            }
-            if (::stat(prefix.c_str(), &st) != 0) {
-                throw os_error("cannot examine " + prefix.string(), errno);
-            }
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            continue; // the caller says it is not a directory
-        }
-        if (!trusted(st.st_uid)) {
-            return prefix.string() + " is owned by " + who(st.st_uid);
-        }
-        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
-            return prefix.string() + " is " + ((st.st_mode & S_IWOTH) != 0 ? "world" : "group") +
-                   "-writable without the sticky bit";
-        }
-    }
-    return std::nullopt;
-}
-
 std::vector<fs::path> find_stale_temporaries(const fs::path& final_path) {
     std::vector<fs::path> found;
     const fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
