@@ -52,7 +52,7 @@ std::string_view server_status_name(ServerAnswer::Status s);
 /// Every server of the zone that holds `owner`.
 struct ServerView {
     std::string zone;                  ///< lower case, no trailing dot
-    std::vector<ServerAnswer> servers; ///< in NS order, each address after the other
+    std::vector<ServerAnswer> servers; ///< by name server name, each address after the other
     /// A name server for which no address could be found securely.
     struct Unresolved {
         std::string server; ///< "ns2.example.net"

@@ -92,8 +92,9 @@ std::optional<std::string> replaceable_by_others(const fs::path& dir, uid_t euid
 /// file group- or world-writable, or its directory replaceable_by_others.
 /// The reason names the file, its owner and mode and the commands that fix
 /// it: "/etc/mxdane/mx1.conf is mode 0666, writable by others (fix: chmod
-/// go-w /etc/mxdane/mx1.conf)". A file that does not exist, or is not a
-/// regular file, is nullopt (its reader refuses it). Throws Error(io) when a component cannot be examined.
+/// go-w /etc/mxdane/mx1.conf)". A file that cannot be examined (missing,
+/// or in a directory this user may not search) or is not a regular file is
+/// nullopt: its reader says why it cannot read it. Throws Error(io) when a component cannot be examined.
 std::optional<std::string> untrusted_input(const fs::path& file, uid_t euid);
 
 /// The stable names the MTA is configured with, <HOST>-MX.key and

@@ -43,12 +43,26 @@ std::string server_text(const rollover::Report& r, const rotation::ServerSeen& s
     if (!sv.answered) {
         return sv.name + ": did not answer (" + sv.why + ")" + since;
     }
-    std::string keys;
+    // The keys by id, then records of no key mxdane knows: the RRset's
+    // order is the server's choice.
+    std::vector<std::uint32_t> ids;
+    std::vector<std::string> others;
     for (const auto& rec : sv.records) {
         const auto k = std::find_if(r.state.keys.begin(), r.state.keys.end(),
                                     [&rec](const rotation::KeyTimeline& t) { return t.record == rec; });
-        keys += (keys.empty() ? "" : ", ") +
-                (k != r.state.keys.end() ? "key " + std::to_string(k->id) : tlsa::rdata_text(rec));
+        if (k != r.state.keys.end()) {
+            ids.push_back(k->id);
+        } else {
+            others.push_back(tlsa::rdata_text(rec));
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    std::string keys;
+    for (const auto id : ids) {
+        keys += (keys.empty() ? "key " : ", key ") + std::to_string(id);
+    }
+    for (const auto& o : others) {
+        keys += (keys.empty() ? "" : ", ") + o;
     }
     return sv.name + ": " +
            (sv.records.empty() ? std::string("no TLSA RRset") : keys + ", TTL " + std::to_string(sv.ttl)) +

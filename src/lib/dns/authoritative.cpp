@@ -111,7 +111,10 @@ Expected<ServerView> ask_every_server(Resolver& resolver, std::string_view owner
     ServerView view;
     view.zone = zone->apex;
     const Answer ns_answer = resolver.resolve(view.zone, RrType::ns);
-    const auto names = secure_records<Ns>(ns_answer);
+    // By name: the RRset's order is the server's choice and changes from
+    // answer to answer; the report should not.
+    auto names = secure_records<Ns>(ns_answer);
+    std::sort(names.begin(), names.end(), [](const Ns& a, const Ns& b) { return a.host < b.host; });
     if (names.empty()) {
         return Unexpected{"the NS RRset of " + view.zone + " is not secure: " +
                           (failure_text(ns_answer).empty() ? std::string("no records") : failure_text(ns_answer))};
