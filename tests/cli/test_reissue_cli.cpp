@@ -362,11 +362,6 @@ TEST(ReissueCli, ACertificateShorterThanTheRenewalWindowIsAWarning) {
     }
 }
 
-} // namespace
-
-namespace {
-using namespace mxdane::test;
-
 // The issue command's output is read like every other input (issue #25):
 // a FIFO left at $MXDANE_CERT is refused at once (it used to wait for a
 // writer forever), a symlink to another file is refused (it used to be
